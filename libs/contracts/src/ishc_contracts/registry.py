@@ -1,0 +1,95 @@
+"""Which event types exist, and the payload model of each.
+
+A payload is a contract: changes are additive only; a breaking change is a new
+`vN` type, and consumers accept both while they migrate.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from ishc_contracts.envelope import Envelope
+
+
+class ContractError(ValueError):
+    """An event that does not meet its contract; it must not be applied."""
+
+
+class UnknownEventType(ContractError):
+    def __init__(self, event_type: str) -> None:
+        super().__init__(f"unknown event type {event_type!r}")
+        self.event_type = event_type
+
+
+class MalformedEvent(ContractError):
+    def __init__(self, message: str, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or []
+
+
+@dataclass(frozen=True)
+class Event[P: BaseModel]:
+    """An envelope whose payload has been checked against its contract."""
+
+    envelope: Envelope
+    payload: P
+
+
+_PAYLOADS: dict[str, type[BaseModel]] = {}
+
+
+def event_type[M: type[BaseModel]](name: str) -> Callable[[M], M]:
+    """Register `model` as the payload of event type `name` (a class decorator)."""
+
+    def register(model: M) -> M:
+        if name in _PAYLOADS and _PAYLOADS[name] is not model:
+            raise ValueError(f"event type {name!r} is registered twice")
+        _PAYLOADS[name] = model
+        return model
+
+    return register
+
+
+def payload_model(name: str) -> type[BaseModel]:
+    try:
+        return _PAYLOADS[name]
+    except KeyError:
+        raise UnknownEventType(name) from None
+
+
+def known_event_types() -> list[str]:
+    return sorted(_PAYLOADS)
+
+
+def _short_errors(exc: ValidationError, prefix: str) -> list[dict[str, Any]]:
+    return [
+        {"field": ".".join([prefix, *map(str, e["loc"])]).strip("."), "message": e["msg"]}
+        for e in exc.errors()
+    ]
+
+
+def parse_event(raw: bytes | str | dict[str, Any]) -> Event[BaseModel]:
+    """Check an envelope and its payload; raise a ContractError, never half-parse."""
+    try:
+        obj = json.loads(raw) if isinstance(raw, bytes | str) else raw
+    except ValueError as exc:
+        raise MalformedEvent(f"event is not JSON: {exc}") from None
+    if not isinstance(obj, dict):
+        raise MalformedEvent("event is not a JSON object")
+    try:
+        envelope = Envelope.model_validate(obj)
+    except ValidationError as exc:
+        raise MalformedEvent("bad envelope", _short_errors(exc, "")) from None
+    model = payload_model(envelope.type)
+    try:
+        payload = model.model_validate(envelope.data)
+    except ValidationError as exc:
+        raise MalformedEvent(
+            f"bad payload for {envelope.type}", _short_errors(exc, "data")
+        ) from None
+    return Event(envelope=envelope, payload=payload)

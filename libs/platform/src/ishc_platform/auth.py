@@ -1,0 +1,159 @@
+"""Bearer JWT callers: who they are, and which records they may see.
+
+Tokens are HS256, signed with the first of `ISHC_JWT_SECRETS`; every listed
+secret verifies, so a secret rotates by listing the new one first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, Request
+
+from ishc_platform.clock import utcnow
+from ishc_platform.errors import Problem
+
+ALGORITHM = "HS256"
+
+
+class Role(StrEnum):
+    NATIONAL = "national"
+    PROVINCE = "province"
+    OPS = "ops"
+
+
+@dataclass(frozen=True)
+class Caller:
+    sub: str
+    role: Role
+    provinces: frozenset[str]
+
+    def can_see_province(self, province: str) -> bool:
+        """Records of a province: national sees every one, a province token its own."""
+        if self.role is Role.NATIONAL:
+            return True
+        return self.role is Role.PROVINCE and province in self.provinces
+
+
+def issue_token(
+    secret: str,
+    *,
+    sub: str,
+    role: Role,
+    provinces: Iterable[str] = (),
+    lifetime: timedelta = timedelta(hours=1),
+) -> str:
+    now = utcnow()
+    claims = {
+        "sub": sub,
+        "role": role.value,
+        "provinces": sorted(provinces),
+        "iat": int(now.timestamp()),
+        "exp": int((now + lifetime).timestamp()),
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def _unauthorized(detail: str) -> Problem:
+    return Problem(
+        401, detail, kind="unauthorized", headers={"WWW-Authenticate": 'Bearer realm="ishc"'}
+    )
+
+
+def verify_token(token: str, secrets: list[str]) -> Caller:
+    """The caller a token names; a Problem(401) when it is expired, forged or malformed."""
+    if not secrets:
+        raise Problem(503, "no token secret is configured (ISHC_JWT_SECRETS)")
+    claims = None
+    for secret in secrets:
+        try:
+            claims = jwt.decode(
+                token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "role"]}
+            )
+            break
+        except jwt.ExpiredSignatureError:
+            raise _unauthorized("the token has expired") from None
+        except jwt.InvalidSignatureError:
+            continue
+        except jwt.InvalidTokenError as exc:
+            raise _unauthorized(f"the token is not valid: {exc}") from None
+    if claims is None:
+        raise _unauthorized("the token's signature does not verify")
+    try:
+        role = Role(claims["role"])
+    except ValueError:
+        raise _unauthorized(f"unknown role {claims['role']!r}") from None
+    provinces = claims.get("provinces") or []
+    if not isinstance(provinces, list) or not all(
+        isinstance(p, str) and len(p) == 2 and p.isdigit() for p in provinces
+    ):
+        raise _unauthorized("claim 'provinces' must be a list of 2-digit codes")
+    if role is Role.PROVINCE and not provinces:
+        raise _unauthorized("a province token must name its provinces")
+    return Caller(sub=str(claims["sub"]), role=role, provinces=frozenset(provinces))
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def current_caller(request: Request) -> Caller:
+    token = bearer_token(request)
+    if token is None:
+        raise _unauthorized("a bearer token is required")
+    caller = verify_token(token, request.app.state.settings.jwt_secret_list)
+    request.state.caller = caller
+    return caller
+
+
+CurrentCaller = Annotated[Caller, Depends(current_caller)]
+
+
+def require_role(*roles: Role):  # type: ignore[no-untyped-def]
+    """A dependency that lets only `roles` through (403 for the others)."""
+
+    def check(caller: CurrentCaller) -> Caller:
+        if caller.role not in roles:
+            raise Problem(
+                403,
+                f"this route is for {', '.join(r.value for r in roles)} tokens",
+                kind="forbidden",
+            )
+        return caller
+
+    return Depends(check)
+
+
+OpsCaller = Annotated[Caller, require_role(Role.OPS)]
+LogReader = Annotated[Caller, require_role(Role.OPS, Role.NATIONAL)]
+
+
+def ensure_record_visible(caller: Caller, province: str, what: str = "record") -> None:
+    """A record of another province answers 404, so its existence does not leak."""
+    if not caller.can_see_province(province):
+        raise Problem(404, f"{what} not found", kind="not-found")
+
+
+def ensure_collection_allowed(caller: Caller, province: str | None) -> frozenset[str] | None:
+    """The provinces a collection may show. Filtering to another province is 403.
+
+    Returns None for 'every province' (national), else the allowed set.
+    """
+    if caller.role is Role.NATIONAL:
+        return None if province is None else frozenset({province})
+    if caller.role is not Role.PROVINCE:
+        raise Problem(403, "this collection is for national and province tokens", kind="forbidden")
+    if province is None:
+        return caller.provinces
+    if province not in caller.provinces:
+        raise Problem(403, f"the token does not cover province {province}", kind="forbidden")
+    return frozenset({province})

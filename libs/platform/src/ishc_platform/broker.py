@@ -1,0 +1,61 @@
+"""Publishing through FastStream, whose AsyncAPI document lists every stream.
+
+A service publishes its events on one stream, `ishc.<service>`, as FastStream
+messages (field `__data__`, FastStream's binary format, JSON envelope body),
+pipelined so a batch costs one round trip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from faststream.redis import RedisBroker
+from faststream.redis.message import DATA_KEY
+from faststream.redis.parser.binary import BinaryMessageFormatV1
+from faststream.specification import AsyncAPI
+from ishc_contracts import Envelope
+from redis.asyncio import Redis
+
+_JSON_HEADERS = {"content-type": "application/json"}
+
+
+def stream_of(service: str) -> str:
+    return f"ishc.{service}"
+
+
+def decode_entry(fields: dict[bytes, bytes]) -> bytes:
+    """The envelope JSON inside a stream entry written by FastStream."""
+    body, _headers = BinaryMessageFormatV1.parse(fields[DATA_KEY.encode()])
+    return body
+
+
+class EventPublisher:
+    """Publishes a service's envelopes to its stream through FastStream."""
+
+    def __init__(self, broker: RedisBroker, redis: Redis, stream: str, service: str) -> None:
+        self.broker = broker
+        self.redis = redis
+        self.stream = stream
+        self._publisher = broker.publisher(
+            stream=stream,
+            title=f"{stream}:publish",
+            description=f"Domain events of the {service} service (CloudEvents-aligned envelope).",
+            schema=Envelope,
+        )
+
+    async def publish_many(self, envelopes: Sequence[str]) -> list[str]:
+        """XADD each envelope (JSON text), in order, in one pipeline; return entry ids."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for body in envelopes:
+                await self._publisher.publish(
+                    body.encode(), headers=_JSON_HEADERS, correlation_id="-", pipeline=pipe
+                )
+            results: list[Any] = await pipe.execute()
+        return [r.decode() if isinstance(r, bytes) else str(r) for r in results]
+
+
+def asyncapi_document(broker: RedisBroker, service: str) -> dict[str, Any]:
+    spec = AsyncAPI(broker, title=f"ISHC {service} events", version="1")
+    document: dict[str, Any] = spec.to_specification().to_jsonable()
+    return document

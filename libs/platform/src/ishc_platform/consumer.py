@@ -1,0 +1,410 @@
+"""The inbox consumer: at-least-once delivery, exactly-once effects.
+
+Reads a stream with a consumer group in batches (redis-py directly: FastStream's
+stream subscriber neither re-reads pending entries, nor claims in batches, nor
+dead-letters). For each batch, in one database transaction, it records
+`(consumer, event id)` in the inbox, skips events already recorded, and lets the
+handler apply the rest; it acknowledges after the commit. If the batch fails, it
+retries event by event so one poison entry does not hold back the others; a
+failed entry stays pending, is claimed again after `claim_idle_ms` (by this or
+another consumer, which is also how a dead consumer's entries are relieved) and,
+once delivered more than `max_deliveries` times, moves to `<stream>.dlq`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from ishc_contracts import ContractError, Event, parse_event
+from pydantic import BaseModel
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy import insert, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ishc_platform import metrics
+from ishc_platform.broker import decode_entry
+from ishc_platform.clock import utcnow
+from ishc_platform.db import Database
+from ishc_platform.models import InboxEntry
+from ishc_platform.streams import dlq_name, ensure_group
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[AsyncSession, Sequence[Event[BaseModel]]], Awaitable[None]]
+"""Applies new events (never one already applied) inside the open transaction."""
+
+_DATA = b"__data__"
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    entry_id: str
+    source_stream: str
+    source_id: str
+    group: str
+    deliveries: int
+    error: str
+    dead_at: str
+    event_type: str | None
+    event_id: str | None
+
+
+class RedriveError(Exception):
+    """A dead letter that still cannot be applied."""
+
+
+def default_consumer_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+class InboxConsumer:
+    def __init__(
+        self,
+        db: Database,
+        redis: Redis,
+        *,
+        stream: str,
+        group: str,
+        handler: Handler,
+        name: str | None = None,
+        batch_size: int = 100,
+        block_ms: int = 1000,
+        claim_idle_ms: int = 30_000,
+        max_deliveries: int = 5,
+    ) -> None:
+        self.db = db
+        self.redis = redis
+        self.stream = stream
+        self.group = group
+        self.handler = handler
+        self.name = name or default_consumer_name()
+        self.batch_size = batch_size
+        self.block_ms = block_ms
+        self.claim_idle_ms = claim_idle_ms
+        self.max_deliveries = max_deliveries
+        self.inbox_key = f"{group}:{stream}"
+        self._group_ready = False
+        self._last_claim = 0.0
+        self._last_gauges = 0.0
+        self._errors: OrderedDict[str, str] = OrderedDict()  # entry id -> last handler error
+
+    # -- the loop -------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Consume until cancelled; survives Redis restarts and lost connections."""
+        backoff = 0.1
+        while True:
+            try:
+                await self.poll_once()
+                backoff = 0.1
+            except asyncio.CancelledError:
+                raise
+            except ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    raise
+                log.warning("consumer.group_missing", stream=self.stream, group=self.group)
+                self._group_ready = False
+            except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+                log.warning("consumer.redis_unavailable", stream=self.stream, error=repr(exc))
+                self._group_ready = False
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    async def poll_once(self, block_ms: int | None = None) -> int:
+        """One round: claim idle entries when due, then read new ones. Returns entries handled."""
+        if not self._group_ready:
+            await ensure_group(self.redis, self.stream, self.group)
+            self._group_ready = True
+        handled = 0
+        if time.monotonic() - self._last_claim >= self.claim_idle_ms / 2000:
+            handled += await self.claim_idle()
+            self._last_claim = time.monotonic()
+        response = await self.redis.xreadgroup(
+            self.group,
+            self.name,
+            {self.stream: ">"},
+            count=self.batch_size,
+            block=self.block_ms if block_ms is None else block_ms,
+        )
+        for _stream, entries in response or []:
+            await self.process(entries)
+            handled += len(entries)
+        if time.monotonic() - self._last_gauges >= 5:
+            await self.update_gauges()
+        return handled
+
+    async def claim_idle(self) -> int:
+        """Take over entries idle longer than `claim_idle_ms` (a dead or failing
+        consumer's); dead-letter those delivered too often, handle the rest."""
+        handled = 0
+        start = "0-0"
+        for _round in range(100):  # bounded: at most 100 batches per claim pass
+            reply = await self.redis.xautoclaim(
+                self.stream,
+                self.group,
+                self.name,
+                min_idle_time=self.claim_idle_ms,
+                start_id=start,
+                count=self.batch_size,
+            )
+            start = _text(reply[0])
+            entries = [(_text(i), f) for i, f in reply[1] if f is not None]
+            gone = [_text(i) for i, f in reply[1] if f is None]
+            if gone:  # deleted from the stream while pending (Redis 6.2 reports them so)
+                await self.redis.xack(self.stream, self.group, *gone)
+            if entries:
+                deliveries = await self._deliveries([i for i, _ in entries])
+                fresh = []
+                for entry in entries:
+                    if deliveries.get(entry[0], 0) > self.max_deliveries:
+                        reason = self._errors.pop(entry[0], None) or "handler kept failing"
+                        await self.dead_letter(entry[0], entry[1], reason, deliveries[entry[0]])
+                    else:
+                        fresh.append(entry)
+                await self.process(fresh)
+                handled += len(entries)
+            if start == "0-0":
+                break
+        return handled
+
+    async def _deliveries(self, ids: list[str]) -> dict[str, int]:
+        rows = await self.redis.xpending_range(
+            self.stream,
+            self.group,
+            min=ids[0],
+            max=ids[-1],
+            count=len(ids) + 100,
+            consumername=self.name,
+        )
+        return {_text(r["message_id"]): int(r["times_delivered"]) for r in rows}
+
+    # -- applying -------------------------------------------------------------
+
+    async def process(self, entries: Sequence[tuple[Any, dict[bytes, bytes]]]) -> None:
+        """Apply a batch read from the stream and acknowledge what was applied."""
+        if not entries:
+            return
+        events: list[tuple[str, Event[BaseModel]]] = []
+        for raw_id, fields in entries:
+            entry_id = _text(raw_id)
+            try:
+                events.append((entry_id, parse_event(decode_entry(fields))))
+            except (ContractError, KeyError) as exc:
+                # A contract breach cannot heal by retrying: dead-letter at once.
+                await self.dead_letter(entry_id, fields, f"contract: {exc}", 1)
+        if not events:
+            return
+        try:
+            await self.apply([e for _, e in events])
+        except Exception as exc:
+            log.info("consumer.batch_failed", stream=self.stream, error=repr(exc)[:300])
+            await self._apply_one_by_one(events)
+            return
+        await self.redis.xack(self.stream, self.group, *[i for i, _ in events])
+
+    async def _apply_one_by_one(self, events: list[tuple[str, Event[BaseModel]]]) -> None:
+        applied = []
+        for entry_id, event in events:
+            try:
+                await self.apply([event])
+            except Exception as exc:
+                metrics.EVENTS_FAILED.labels(self.group, self.stream).inc()
+                self._remember_error(entry_id, exc)
+                log.warning(
+                    "consumer.event_failed",
+                    stream=self.stream,
+                    entry_id=entry_id,
+                    event_id=str(event.envelope.id),
+                    type=event.envelope.type,
+                    error=type(exc).__name__,
+                )
+                continue
+            applied.append(entry_id)
+        if applied:
+            await self.redis.xack(self.stream, self.group, *applied)
+
+    async def apply(self, events: Sequence[Event[BaseModel]]) -> int:
+        """In one transaction: record the events in the inbox and hand the new
+        ones to the handler. Returns how many were new. Also used to replay an
+        event log, without Redis."""
+        started = time.perf_counter()
+        async with self.db.sessions() as session, session.begin():
+            new = await self._record_new(session, events)
+            if new:
+                await self.handler(session, new)
+        metrics.HANDLER_DURATION.labels(self.group, self.stream).observe(
+            time.perf_counter() - started
+        )
+        metrics.EVENTS_CONSUMED.labels(self.group, self.stream).inc(len(new))
+        if len(new) < len(events):
+            metrics.EVENTS_DUPLICATE.labels(self.group, self.stream).inc(len(events) - len(new))
+        return len(new)
+
+    async def _record_new(
+        self, session: AsyncSession, events: Sequence[Event[BaseModel]]
+    ) -> list[Event[BaseModel]]:
+        unique: dict[str, Event[BaseModel]] = {}
+        for event in events:
+            unique.setdefault(str(event.envelope.id), event)
+        seen = set(
+            (
+                await session.execute(
+                    select(InboxEntry.event_id).where(
+                        InboxEntry.consumer == self.inbox_key,
+                        InboxEntry.event_id.in_(list(unique)),  # type: ignore[attr-defined]
+                    )
+                )
+            ).scalars()
+        )
+        new = [e for i, e in unique.items() if i not in seen]
+        if new:
+            now = utcnow()
+            await session.execute(
+                insert(InboxEntry),
+                [
+                    {"consumer": self.inbox_key, "event_id": str(e.envelope.id), "applied_at": now}
+                    for e in new
+                ],
+            )
+        return new
+
+    async def apply_log(self, envelopes: Iterable[dict[str, Any]]) -> int:
+        """Feed envelopes read from an event log (a replay); returns how many were new."""
+        batch: list[Event[BaseModel]] = []
+        applied = 0
+        for raw in envelopes:
+            batch.append(parse_event(raw))
+            if len(batch) >= self.batch_size:
+                applied += await self.apply(batch)
+                batch = []
+        if batch:
+            applied += await self.apply(batch)
+        return applied
+
+    # -- dead letters ---------------------------------------------------------
+
+    async def dead_letter(
+        self, entry_id: str, fields: dict[bytes, bytes], error: str, deliveries: int
+    ) -> None:
+        """Move an entry to `<stream>.dlq` and acknowledge it, atomically."""
+        data = fields.get(_DATA, b"")
+        event_type = event_id = ""
+        try:
+            event = parse_event(decode_entry(fields))
+            event_type, event_id = event.envelope.type, str(event.envelope.id)
+        except (ContractError, KeyError):
+            pass
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.xadd(
+                dlq_name(self.stream),
+                {
+                    _DATA: data,
+                    "source_stream": self.stream,
+                    "source_id": entry_id,
+                    "group": self.group,
+                    "consumer": self.name,
+                    "deliveries": str(deliveries),
+                    "error": error[:300],
+                    "dead_at": utcnow().isoformat(),
+                    "event_type": event_type,
+                    "event_id": event_id,
+                },
+            )
+            pipe.xack(self.stream, self.group, entry_id)
+            await pipe.execute()
+        metrics.EVENTS_DEAD_LETTERED.labels(self.group, self.stream).inc()
+        log.error(
+            "consumer.dead_lettered",
+            stream=self.stream,
+            entry_id=entry_id,
+            event_type=event_type,
+            event_id=event_id,
+            deliveries=deliveries,
+        )
+
+    async def dead_letters(self, after: str | None = None, limit: int = 50) -> list[DeadLetter]:
+        """This group's dead letters, oldest first, after entry id `after`."""
+        start = f"({after}" if after else "-"
+        found: list[DeadLetter] = []
+        while len(found) < limit:
+            rows = await self.redis.xrange(dlq_name(self.stream), min=start, count=500)
+            if not rows:
+                break
+            for raw_id, fields in rows:
+                letter = _dead_letter(_text(raw_id), fields)
+                if letter.group == self.group:
+                    found.append(letter)
+                    if len(found) == limit:
+                        break
+            start = f"({_text(rows[-1][0])}"
+        return found
+
+    async def redrive(self, dlq_entry_id: str) -> int:
+        """Apply a dead letter through the inbox (once, however often redriven)
+        and remove it from the dead-letter stream. Returns 1 if it was new."""
+        rows = await self.redis.xrange(dlq_name(self.stream), min=dlq_entry_id, max=dlq_entry_id)
+        if not rows or _text(rows[0][1].get(b"group", b"")) != self.group:
+            raise LookupError(dlq_entry_id)
+        fields = rows[0][1]
+        try:
+            event = parse_event(decode_entry(fields))
+        except (ContractError, KeyError) as exc:
+            raise RedriveError(f"the entry still breaks its contract: {exc}") from exc
+        try:
+            applied = await self.apply([event])
+        except Exception as exc:
+            raise RedriveError(f"the handler still fails: {type(exc).__name__}") from exc
+        await self.redis.xdel(dlq_name(self.stream), dlq_entry_id)
+        log.info("consumer.redriven", stream=self.stream, event_id=str(event.envelope.id))
+        return applied
+
+    # -- observing ------------------------------------------------------------
+
+    async def update_gauges(self) -> None:
+        self._last_gauges = time.monotonic()
+        for info in await self.redis.xinfo_groups(self.stream):
+            if _text(info["name"]) == self.group:
+                metrics.CONSUMER_PENDING.labels(self.group, self.stream).set(info["pending"])
+                lag = info.get("lag")
+                if lag is not None:
+                    metrics.CONSUMER_LAG.labels(self.group, self.stream).set(lag)
+        metrics.DEAD_LETTERS.labels(self.stream).set(await self.redis.xlen(dlq_name(self.stream)))
+
+    def _remember_error(self, entry_id: str, exc: Exception) -> None:
+        # The first line only: database errors append the SQL and its parameters.
+        first_line = (str(exc).splitlines() or [""])[0]
+        self._errors[entry_id] = f"{type(exc).__name__}: {first_line[:200]}"
+        while len(self._errors) > 10_000:
+            self._errors.popitem(last=False)
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _dead_letter(entry_id: str, fields: dict[bytes, bytes]) -> DeadLetter:
+    def get(key: str) -> str:
+        return _text(fields.get(key.encode(), b""))
+
+    return DeadLetter(
+        entry_id=entry_id,
+        source_stream=get("source_stream"),
+        source_id=get("source_id"),
+        group=get("group"),
+        deliveries=int(get("deliveries") or 0),
+        error=get("error"),
+        dead_at=get("dead_at"),
+        event_type=get("event_type") or None,
+        event_id=get("event_id") or None,
+    )

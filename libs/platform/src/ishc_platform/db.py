@@ -1,0 +1,106 @@
+"""Database engines and sessions: SQLite by default, PostgreSQL in production.
+
+Sessions are async (SQLModel's AsyncSession). Only a service layer commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel import create_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+
+def async_url(url: str) -> URL:
+    """The URL with an async driver: aiosqlite for SQLite, psycopg for PostgreSQL."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite")
+    if parsed.get_backend_name() == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg")
+    raise ValueError(f"unsupported database {parsed.get_backend_name()!r}")
+
+
+def sync_url(url: str) -> URL:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.set(drivername="sqlite")
+    return async_url(url)
+
+
+def is_sqlite(engine: AsyncEngine | Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def _prepare_sqlite_file(url: URL) -> None:
+    if url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _sqlite_pragmas(sync_engine: Engine) -> None:
+    """WAL for concurrent readers; `BEGIN IMMEDIATE` so two writers queue on the
+    busy timeout instead of failing when a read transaction upgrades to a write."""
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # let SQLAlchemy's begin event issue BEGIN
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_async_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    aurl = async_url(url)
+    if aurl.get_backend_name() == "sqlite":
+        _prepare_sqlite_file(aurl)
+        engine = create_async_engine(aurl, **kwargs)
+        _sqlite_pragmas(engine.sync_engine)
+        return engine
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 10)
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_async_engine(aurl, **kwargs)
+
+
+def make_sync_engine(url: str) -> Engine:
+    surl = sync_url(url)
+    if surl.get_backend_name() == "sqlite":
+        _prepare_sqlite_file(surl)
+        engine = create_engine(surl)
+        _sqlite_pragmas(engine)
+        return engine
+    return create_engine(surl, pool_pre_ping=True)
+
+
+class Database:
+    """One service's database: an engine and its session factory."""
+
+    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+        self.url = url
+        self.engine = make_async_engine(url, **engine_kwargs)
+        self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return is_sqlite(self.engine)
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessions() as session:
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

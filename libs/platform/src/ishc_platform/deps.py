@@ -1,0 +1,39 @@
+"""`Annotated` dependency aliases every route uses."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ishc_platform.auth import CurrentCaller, LogReader, OpsCaller
+from ishc_platform.db import Database
+from ishc_platform.pagination import Cursor, Limit
+from ishc_platform.settings import Settings
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    db: Database = request.app.state.db
+    async with db.sessions() as session:
+        yield session
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+__all__ = [
+    "CurrentCaller",
+    "Cursor",
+    "Limit",
+    "LogReader",
+    "OpsCaller",
+    "SessionDep",
+    "SettingsDep",
+]

@@ -1,0 +1,78 @@
+"""Tables every service has: the outbox (its durable event log), the inbox and
+the stored responses of idempotent requests. Created by the platform's own
+Alembic branch, so each service's migrations only hold its own tables."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Column, DateTime, Index, MetaData, Text, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+
+class PlatformTable(SQLModel):
+    metadata = MetaData()
+
+
+def _utc(nullable: bool = False) -> Column:  # type: ignore[type-arg]
+    return Column(DateTime(timezone=True), nullable=nullable)
+
+
+class OutboxEvent(PlatformTable, table=True):
+    """An event written with the state change that caused it.
+
+    `id` is insertion order; `position` is the log order, given when the relay
+    publishes, so a reader of the log never skips an event that committed late.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("subject", "sequence", name="uq_outbox_subject_sequence"),
+        Index(
+            "ix_outbox_unpublished",
+            "id",
+            postgresql_where=text("position IS NULL"),
+            sqlite_where=text("position IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, sa_type=BigInteger, primary_key=True)
+    event_id: str = Field(max_length=36, unique=True)
+    type: str = Field(max_length=120)
+    subject: str = Field(max_length=100)
+    sequence: int
+    province: str = Field(max_length=2)
+    envelope: str = Field(sa_type=Text)
+    created_at: datetime = Field(sa_column=_utc())
+    position: int | None = Field(default=None, sa_type=BigInteger, unique=True)
+    published_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    stream_id: str | None = Field(default=None, max_length=40)
+
+
+class InboxEntry(PlatformTable, table=True):
+    """An event a consumer has applied: recorded in the same transaction."""
+
+    __tablename__ = "inbox"
+
+    consumer: str = Field(max_length=100, primary_key=True)
+    event_id: str = Field(max_length=36, primary_key=True)
+    applied_at: datetime = Field(sa_column=_utc())
+
+
+class IdempotencyRecord(PlatformTable, table=True):
+    """The stored answer to a POST sent with an `Idempotency-Key`."""
+
+    __tablename__ = "idempotency"
+
+    caller: str = Field(max_length=200, primary_key=True)
+    key: str = Field(max_length=200, primary_key=True)
+    method: str = Field(max_length=10)
+    path: str = Field(max_length=500)
+    request_hash: str = Field(max_length=64)
+    status_code: int | None = None
+    content_type: str | None = Field(default=None, max_length=100)
+    response_body: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(sa_column=_utc())
+
+
+platform_metadata = PlatformTable.metadata

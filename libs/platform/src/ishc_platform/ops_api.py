@@ -1,0 +1,136 @@
+"""Routes every service has: health, readiness, metrics, its event log, its
+outbox status and, where it consumes, its dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import asdict
+from typing import Any
+
+from fastapi import APIRouter, Query, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import func, select, text
+
+from ishc_platform.broker import asyncapi_document
+from ishc_platform.consumer import InboxConsumer, RedriveError
+from ishc_platform.deps import Cursor, Limit, LogReader, OpsCaller, SessionDep
+from ishc_platform.errors import Problem, invalid
+from ishc_platform.models import OutboxEvent
+from ishc_platform.outbox import read_log
+from ishc_platform.pagination import decode_cursor, encode_cursor
+
+router = APIRouter()
+
+
+@router.get("/healthz", tags=["ops"])
+async def healthz() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", tags=["ops"])
+async def readyz(request: Request) -> dict[str, Any]:
+    """Readiness: the database and Redis answer."""
+    checks: dict[str, str] = {}
+    try:
+        async with asyncio.timeout(2):
+            async with request.app.state.db.sessions() as session:
+                await session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"failing: {type(exc).__name__}"
+    try:
+        async with asyncio.timeout(2):
+            await request.app.state.redis.ping()
+        checks["redis"] = "ok"
+    except Exception as exc:
+        checks["redis"] = f"failing: {type(exc).__name__}"
+    if any(v != "ok" for v in checks.values()):
+        raise Problem(503, "a dependency is not answering", kind="not-ready", checks=checks)
+    return {"status": "ready", "checks": checks}
+
+
+@router.get("/metrics", tags=["ops"], include_in_schema=False)
+async def prometheus_metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/asyncapi.json", tags=["ops"])
+async def asyncapi(request: Request) -> dict[str, Any]:
+    """The AsyncAPI document of the streams this service publishes."""
+    return asyncapi_document(request.app.state.broker, request.app.state.settings.service_name)
+
+
+@router.get("/v1/events", tags=["ops"])
+async def event_log(
+    _caller: LogReader,
+    session: SessionDep,
+    after: str | None = Query(None, description="an event id; events after it"),
+    limit: Limit = 100,
+) -> dict[str, Any]:
+    """This service's published events in log order (for replays and rebuilds)."""
+    try:
+        items, more = await read_log(session, after=after, limit=limit)
+    except LookupError:
+        raise invalid("after", "no published event of this service has that id") from None
+    return {"items": items, "next_cursor": items[-1]["id"] if more and items else None}
+
+
+@router.get("/v1/outbox/status", tags=["ops"])
+async def outbox_status(_caller: OpsCaller, session: SessionDep) -> dict[str, Any]:
+    unsent, oldest = (
+        await session.execute(
+            select(func.count(), func.min(OutboxEvent.created_at)).where(
+                OutboxEvent.position.is_(None)
+            )  # type: ignore[union-attr]
+        )
+    ).one()
+    published = await session.scalar(select(func.max(OutboxEvent.position))) or 0
+    return {"unpublished": unsent, "oldest_unpublished_at": oldest, "published": published}
+
+
+def _consumer(request: Request, stream: str) -> InboxConsumer:
+    for consumer in request.app.state.consumers:
+        if consumer.stream == stream:
+            return consumer  # type: ignore[no-any-return]
+    raise invalid(
+        "stream",
+        "this service does not consume that stream",
+        allowed=[c.stream for c in request.app.state.consumers],
+    )
+
+
+@router.get("/v1/dead-letters", tags=["ops"])
+async def dead_letters(
+    request: Request,
+    _caller: OpsCaller,
+    stream: str = Query(..., description="the stream consumed, e.g. ishc.registry"),
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    """Entries this service's consumer gave up on, oldest first."""
+    consumer = _consumer(request, stream)
+    position = decode_cursor(cursor, {"after"})
+    letters = await consumer.dead_letters(
+        after=position["after"] if position else None, limit=limit
+    )
+    next_cursor = encode_cursor({"after": letters[-1].entry_id}) if len(letters) == limit else None
+    return {"items": [asdict(d) for d in letters], "next_cursor": next_cursor}
+
+
+@router.post("/v1/dead-letters/{entry_id}/redrive", tags=["ops"])
+async def redrive(
+    request: Request,
+    entry_id: str,
+    _caller: OpsCaller,
+    stream: str = Query(..., description="the stream consumed, e.g. ishc.registry"),
+) -> dict[str, Any]:
+    """Apply a dead letter again (once, whatever happens) and remove it from the DLQ."""
+    consumer = _consumer(request, stream)
+    try:
+        applied = await consumer.redrive(entry_id)
+    except LookupError:
+        raise Problem(404, "no such dead letter for this service", kind="not-found") from None
+    except RedriveError as exc:
+        raise Problem(409, str(exc), kind="redrive-failed") from None
+    return {"entry_id": entry_id, "applied": bool(applied), "already_applied": not applied}

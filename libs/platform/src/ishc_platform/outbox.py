@@ -1,0 +1,250 @@
+"""The outbox: events written in the transaction of the change that caused them,
+published by a relay in the same process, and kept as the service's event log."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+import zlib
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from ishc_contracts import Envelope, new_event_id, parse_event
+from pydantic import BaseModel
+from sqlalchemy import event, func, select, text, update
+from sqlalchemy.orm import Session
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ishc_platform import metrics
+from ishc_platform.broker import EventPublisher
+from ishc_platform.clock import utcnow
+from ishc_platform.db import Database
+from ishc_platform.models import OutboxEvent
+from ishc_platform.streams import trim_stream
+
+log = structlog.get_logger(__name__)
+
+_OUTBOX_DIRTY = "ishc_outbox_dirty"
+
+
+async def record_event(
+    session: AsyncSession,
+    *,
+    event_type: str,
+    subject: str,
+    province: str,
+    data: BaseModel | dict[str, Any],
+    traceparent: str | None = None,
+) -> Envelope:
+    """Add an event to the session's transaction; it is published after commit.
+
+    The payload is checked against its contract here, so a bad event fails the
+    write that would have caused it instead of poisoning consumers later.
+    """
+    last = await session.scalar(
+        select(func.max(OutboxEvent.sequence)).where(OutboxEvent.subject == subject)
+    )
+    service = event_type.split(".")[1]
+    envelope = Envelope(
+        id=new_event_id(),
+        type=event_type,
+        source=f"/ishc/{service}",
+        time=utcnow(),
+        subject=subject,
+        sequence=(last or 0) + 1,
+        province=province,
+        traceparent=traceparent,
+        data=data.model_dump(mode="json") if isinstance(data, BaseModel) else data,
+    )
+    parse_event(envelope.model_dump(mode="json"))
+    session.add(
+        OutboxEvent(
+            event_id=str(envelope.id),
+            type=envelope.type,
+            subject=subject,
+            sequence=envelope.sequence,
+            province=province,
+            envelope=envelope.model_dump_json(),
+            created_at=envelope.time,
+        )
+    )
+    session.info[_OUTBOX_DIRTY] = True
+    return envelope
+
+
+def _after_commit(session: Session) -> None:
+    if session.info.pop(_OUTBOX_DIRTY, False):
+        waker = session.info.get("outbox_waker")
+        if waker is not None:
+            waker()
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_OUTBOX_DIRTY, None)
+
+
+def install_commit_hook(db: Database, waker: Callable[[], None]) -> None:
+    """Wake the relay when a session of `db` that recorded events commits."""
+    db.sessions.configure(info={"outbox_waker": waker})
+
+
+event.listen(Session, "after_commit", _after_commit)
+event.listen(Session, "after_soft_rollback", lambda session, _previous: _after_rollback(session))
+
+
+class OutboxRelay:
+    """Publishes unsent outbox rows to the service's stream, in order.
+
+    One relay publishes at a time: on PostgreSQL a transaction-scoped advisory
+    lock elects it (replicas that miss the lock wait for the next round), on
+    SQLite `BEGIN IMMEDIATE` serialises writers. A crash between publishing and
+    marking re-sends the batch; consumers absorb the duplicates by event id.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        publisher: EventPublisher,
+        *,
+        service: str,
+        batch_size: int = 500,
+        poll_seconds: float = 1.0,
+        retention_seconds: float = 7 * 86400,
+        trim_interval_seconds: float = 60.0,
+    ) -> None:
+        self.db = db
+        self.publisher = publisher
+        self.service = service
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self.retention_seconds = retention_seconds
+        self.trim_interval_seconds = trim_interval_seconds
+        self._wake = asyncio.Event()
+        self._lock_key = zlib.crc32(f"ishc-relay:{service}".encode())
+        self._last_trim = 0.0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Publish until cancelled; survives database and Redis outages."""
+        backoff = 0.1
+        while True:
+            try:
+                while await self.publish_batch() == self.batch_size:
+                    pass
+                await self._maybe_trim()
+                await self.update_backlog_metrics()
+                backoff = 0.1
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("relay.error", service=self.service, error=repr(exc))
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+            self._wake.clear()
+
+    async def publish_batch(self) -> int:
+        """Publish one batch of unsent events; return how many were published."""
+        async with self.db.sessions() as session, session.begin():
+            if not await self._take_lock(session):
+                return 0
+            rows = await self._unpublished(session)
+            if not rows:
+                return 0
+            stream_ids = await self.publisher.publish_many([row.envelope for row in rows])
+            await self._mark_published(session, rows, stream_ids)
+        metrics.EVENTS_PUBLISHED.labels(self.service, self.publisher.stream).inc(len(rows))
+        return len(rows)
+
+    async def _take_lock(self, session: AsyncSession) -> bool:
+        if self.db.is_sqlite:
+            return True
+        got = await session.scalar(
+            text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": self._lock_key}
+        )
+        return bool(got)
+
+    async def _unpublished(self, session: AsyncSession) -> Sequence[OutboxEvent]:
+        result = await session.execute(
+            select(OutboxEvent)
+            .where(OutboxEvent.position.is_(None))  # type: ignore[union-attr]
+            .order_by(OutboxEvent.id)  # type: ignore[arg-type]
+            .limit(self.batch_size)
+        )
+        return result.scalars().all()
+
+    async def _mark_published(
+        self, session: AsyncSession, rows: Sequence[OutboxEvent], stream_ids: Sequence[str]
+    ) -> None:
+        last = await session.scalar(select(func.max(OutboxEvent.position))) or 0
+        now = utcnow()
+        await session.execute(
+            update(OutboxEvent),
+            [
+                {"id": row.id, "position": last + i, "published_at": now, "stream_id": sid}
+                for i, (row, sid) in enumerate(zip(rows, stream_ids, strict=True), start=1)
+            ],
+        )
+
+    async def update_backlog_metrics(self) -> None:
+        async with self.db.sessions() as session:
+            count, oldest = (
+                await session.execute(
+                    select(func.count(), func.min(OutboxEvent.created_at)).where(
+                        OutboxEvent.position.is_(None)  # type: ignore[union-attr]
+                    )
+                )
+            ).one()
+        metrics.OUTBOX_BACKLOG.labels(self.service).set(count)
+        age = (utcnow() - _aware(oldest)).total_seconds() if oldest else 0.0
+        metrics.OUTBOX_OLDEST_AGE.labels(self.service).set(max(age, 0.0))
+
+    async def _maybe_trim(self) -> None:
+        if time.monotonic() - self._last_trim < self.trim_interval_seconds:
+            return
+        self._last_trim = time.monotonic()
+        await trim_stream(self.publisher.redis, self.publisher.stream, self.retention_seconds)
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; they were written in UTC.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+async def read_log(
+    session: AsyncSession, *, after: str | None, limit: int
+) -> tuple[list[dict[str, Any]], bool]:
+    """Published events after event `after` (None: from the start), in log order.
+
+    Returns the envelopes and whether more follow. Raises LookupError when
+    `after` is not a published event of this log.
+    """
+    start = 0
+    if after is not None:
+        position = await session.scalar(
+            select(OutboxEvent.position).where(OutboxEvent.event_id == after)
+        )
+        if position is None:
+            raise LookupError(after)
+        start = position
+    rows = (
+        (
+            await session.execute(
+                select(OutboxEvent.envelope)
+                .where(OutboxEvent.position > start)  # type: ignore[operator]
+                .order_by(OutboxEvent.position)  # type: ignore[arg-type]
+                .limit(limit + 1)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    return [json.loads(r) for r in rows[:limit]], len(rows) > limit

@@ -1,0 +1,128 @@
+"""The one way a service is wired: settings, database, Redis, broker, relay,
+consumers, middleware, errors and the routes every service has."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import structlog
+from fastapi import APIRouter, FastAPI
+from faststream.redis import RedisBroker
+from redis.asyncio import Redis
+
+from ishc_platform import ops_api
+from ishc_platform.broker import EventPublisher, stream_of
+from ishc_platform.consumer import Handler, InboxConsumer
+from ishc_platform.db import Database
+from ishc_platform.errors import install_error_handlers
+from ishc_platform.http import RequestContextMiddleware
+from ishc_platform.idempotency import IdempotencyMiddleware
+from ishc_platform.logging import configure_logging
+from ishc_platform.migrate import upgrade
+from ishc_platform.outbox import OutboxRelay, install_commit_hook
+from ishc_platform.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A stream this service consumes, in consumer group `<service>`."""
+
+    stream: str
+    handler: Handler
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    description: str
+    routers: Sequence[APIRouter] = ()
+    subscriptions: Sequence[Subscription] = field(default_factory=tuple)
+
+
+class MissingSecret(RuntimeError):
+    pass
+
+
+def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings(service_name=spec.name)
+    if settings.service_name != spec.name:
+        settings = settings.model_copy(update={"service_name": spec.name})
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.log_level, settings.log_json)
+        if not settings.jwt_secret_list:
+            raise MissingSecret(
+                "ISHC_JWT_SECRETS is not set: give one or more comma-separated secrets "
+                "(`make run` creates one for development under var/)"
+            )
+        database_url = settings.resolved_database_url()
+        if settings.migrate_on_start:
+            await asyncio.to_thread(upgrade, spec.name, database_url)
+        db = Database(database_url)
+        redis = Redis.from_url(settings.redis_url, health_check_interval=10)
+        broker = RedisBroker(settings.redis_url)
+        publisher = EventPublisher(broker, redis, stream_of(spec.name), spec.name)
+        await broker.connect()
+        relay = OutboxRelay(
+            db,
+            publisher,
+            service=spec.name,
+            batch_size=settings.relay_batch_size,
+            poll_seconds=settings.relay_poll_seconds,
+            retention_seconds=settings.stream_retention_days * 86400,
+            trim_interval_seconds=settings.trim_interval_seconds,
+        )
+        install_commit_hook(db, relay.wake)
+        consumers = [
+            InboxConsumer(
+                db,
+                redis,
+                stream=sub.stream,
+                group=spec.name,
+                handler=sub.handler,
+                batch_size=settings.consumer_batch_size,
+                block_ms=settings.consumer_block_ms,
+                claim_idle_ms=settings.consumer_claim_idle_ms,
+                max_deliveries=settings.consumer_max_deliveries,
+            )
+            for sub in spec.subscriptions
+        ]
+        app.state.db, app.state.redis, app.state.broker = db, redis, broker
+        app.state.relay, app.state.consumers = relay, consumers
+        tasks = [asyncio.create_task(relay.run(), name=f"{spec.name}-relay")]
+        tasks += [asyncio.create_task(c.run(), name=f"{spec.name}-{c.stream}") for c in consumers]
+        log.info("service.started", service=spec.name)
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            await broker.stop()
+            await redis.aclose()
+            await db.dispose()
+            log.info("service.stopped", service=spec.name)
+
+    app = FastAPI(
+        title=f"ISHC {spec.name}",
+        description=spec.description,
+        version="1",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(RequestContextMiddleware, service=spec.name)
+    app.include_router(ops_api.router)
+    for router in spec.routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,59 @@
+"""Settings from `ISHC_*` environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything a service reads from its environment.
+
+    With nothing set, a service keeps its data in a SQLite file under
+    `ISHC_DATA_DIR` (default `var/`) and talks to Redis on localhost.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="ISHC_", extra="ignore")
+
+    service_name: str = "ishc"
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    # The first secret signs tokens; every listed one verifies, so secrets rotate.
+    jwt_secrets: SecretStr = SecretStr("")
+    migrate_on_start: bool = True
+    log_level: str = "INFO"
+    log_json: bool = True
+    dashboard_public: bool = True
+
+    relay_batch_size: int = Field(500, ge=1, le=10_000)
+    relay_poll_seconds: float = Field(1.0, gt=0)
+    stream_retention_days: float = Field(7.0, gt=0)
+    trim_interval_seconds: float = Field(60.0, gt=0)
+
+    consumer_batch_size: int = Field(100, ge=1, le=10_000)
+    consumer_block_ms: int = Field(1000, ge=1)
+    consumer_claim_idle_ms: int = Field(30_000, ge=1)
+    consumer_max_deliveries: int = Field(5, ge=1)
+
+    idempotency_ttl_hours: float = Field(24.0, gt=0)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str) -> str:
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("ISHC_REDIS_URL must start with redis://, rediss:// or unix://")
+        return value
+
+    @cached_property
+    def jwt_secret_list(self) -> list[str]:
+        return [s.strip() for s in self.jwt_secrets.get_secret_value().split(",") if s.strip()]
+
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to `<data_dir>/<service>.db`."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / f'{self.service_name}.db').resolve()}"

@@ -1,0 +1,7 @@
+"""Event handlers of the finance service."""
+
+from ishc_contracts.registry_events import STREAM as REGISTRY_STREAM
+from ishc_platform.directory import apply_registry_events
+from ishc_platform.service_app import Subscription
+
+SUBSCRIPTIONS = (Subscription(stream=REGISTRY_STREAM, handler=apply_registry_events),)
