@@ -104,6 +104,12 @@ def test_unknown_province() -> None:
         communes_of_province("83", Boundary.CURRENT)
 
 
+def test_names_start_with_a_capital() -> None:
+    # The package spells this one "xã Bắc Sơn".
+    assert current_commune("06325") == Unit("06325", "Xã Bắc Sơn", "20")
+    assert all(u.name[0].isupper() for u in _all_current_communes())
+
+
 def test_same_number_names_different_communes_on_each_map() -> None:
     assert legacy_commune("29623") == Unit("29623", "Xã Mỹ An", "86")
     assert current_commune("29623") == Unit("29623", "Xã Nhơn Phú", "86")

@@ -27,7 +27,8 @@ What the package data (2026.9.0) says, including surprises:
   communes' own provinces instead; then each old province goes to exactly one new one.
 - Old Vĩnh Long (86) has 102 communes here (109 in 2017: mergers of 2019-2024).
   New Vĩnh Long (86) has 124 communes, new Đồng Nai (75) 95.
-- The package writes Quảng Ninh (22), Bắc Ninh (24) and Đồng Nai (75) as *Thành phố*.
+- The package writes Quảng Ninh (22), Bắc Ninh (24) and Đồng Nai (75) as *Thành phố*,
+  and current commune 06325 as "xã Bắc Sơn" (lower case; we capitalise it).
 """
 
 from __future__ import annotations
@@ -82,6 +83,11 @@ def _ccode(number: int) -> str:
     return f"{number:05d}"
 
 
+def _official(name: str) -> str:
+    """Capitalise the unit kind; the package has one "xã Bắc Sơn"."""
+    return name[:1].upper() + name[1:]
+
+
 def _is_code(code: str, width: int) -> bool:
     return len(code) == width and code.isascii() and code.isdigit()
 
@@ -100,12 +106,12 @@ def _provinces(boundary: Boundary) -> dict[str, ProvinceUnit]:
 def _communes(boundary: Boundary) -> dict[str, Unit]:
     if boundary is Boundary.CURRENT:
         units = [
-            Unit(_ccode(w.code.value), w.name, _pcode(w.province_code.value))
+            Unit(_ccode(w.code.value), _official(w.name), _pcode(w.province_code.value))
             for w in Ward.iter_all()
         ]
     else:
         units = [
-            Unit(_ccode(w.code.value), w.name, _pcode(w.province_code.value))
+            Unit(_ccode(w.code.value), _official(w.name), _pcode(w.province_code.value))
             for w in legacy.Ward.iter_all()
         ]
     return {u.code: u for u in sorted(units, key=lambda u: u.code)}

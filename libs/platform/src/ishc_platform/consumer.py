@@ -29,7 +29,8 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from sqlalchemy import insert, select
+from sqlalchemy import insert
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ishc_platform import metrics
@@ -258,21 +259,19 @@ class InboxConsumer:
         for event in events:
             unique.setdefault(str(event.envelope.id), event)
         seen = set(
-            (
-                await session.execute(
-                    select(InboxEntry.event_id).where(
-                        InboxEntry.consumer == self.inbox_key,
-                        InboxEntry.event_id.in_(list(unique)),  # type: ignore[attr-defined]
-                    )
+            await session.exec(
+                select(InboxEntry.event_id).where(
+                    InboxEntry.consumer == self.inbox_key,
+                    InboxEntry.event_id.in_(list(unique)),  # type: ignore[attr-defined]
                 )
-            ).scalars()
+            )
         )
         new = [e for i, e in unique.items() if i not in seen]
         if new:
             now = utcnow()
-            await session.execute(
+            await session.exec(
                 insert(InboxEntry),
-                [
+                params=[
                     {"consumer": self.inbox_key, "event_id": str(e.envelope.id), "applied_at": now}
                     for e in new
                 ],

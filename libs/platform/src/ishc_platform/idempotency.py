@@ -204,7 +204,7 @@ class _Store:
 
     async def release(self, caller: str, key: str) -> None:
         async with self.db.sessions() as session, session.begin():
-            await session.execute(
+            await session.exec(
                 delete(IdempotencyRecord).where(
                     IdempotencyRecord.caller == caller,  # type: ignore[arg-type]
                     IdempotencyRecord.key == key,  # type: ignore[arg-type]

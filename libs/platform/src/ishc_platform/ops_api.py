@@ -9,7 +9,8 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, text
+from sqlmodel import select
 
 from ishc_platform.broker import asyncapi_document
 from ishc_platform.consumer import InboxConsumer, RedriveError
@@ -35,7 +36,7 @@ async def readyz(request: Request) -> dict[str, Any]:
     try:
         async with asyncio.timeout(2):
             async with request.app.state.db.sessions() as session:
-                await session.execute(text("SELECT 1"))
+                await session.scalar(text("SELECT 1"))
         checks["database"] = "ok"
     except Exception as exc:
         checks["database"] = f"failing: {type(exc).__name__}"
@@ -79,10 +80,10 @@ async def event_log(
 @router.get("/v1/outbox/status", tags=["ops"])
 async def outbox_status(_caller: OpsCaller, session: SessionDep) -> dict[str, Any]:
     unsent, oldest = (
-        await session.execute(
+        await session.exec(
             select(func.count(), func.min(OutboxEvent.created_at)).where(
-                OutboxEvent.position.is_(None)
-            )  # type: ignore[union-attr]
+                OutboxEvent.position.is_(None)  # type: ignore[union-attr]
+            )
         )
     ).one()
     published = await session.scalar(select(func.max(OutboxEvent.position))) or 0

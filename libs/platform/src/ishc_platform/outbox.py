@@ -15,7 +15,8 @@ from typing import Any
 import structlog
 from ishc_contracts import Envelope, new_event_id, parse_event
 from pydantic import BaseModel
-from sqlalchemy import event, func, select, text, update
+from sqlalchemy import event, func, text, update
+from sqlmodel import select
 from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -173,22 +174,22 @@ class OutboxRelay:
         return bool(got)
 
     async def _unpublished(self, session: AsyncSession) -> Sequence[OutboxEvent]:
-        result = await session.execute(
+        result = await session.exec(
             select(OutboxEvent)
             .where(OutboxEvent.position.is_(None))  # type: ignore[union-attr]
             .order_by(OutboxEvent.id)  # type: ignore[arg-type]
             .limit(self.batch_size)
         )
-        return result.scalars().all()
+        return result.all()
 
     async def _mark_published(
         self, session: AsyncSession, rows: Sequence[OutboxEvent], stream_ids: Sequence[str]
     ) -> None:
         last = await session.scalar(select(func.max(OutboxEvent.position))) or 0
         now = utcnow()
-        await session.execute(
+        await session.exec(
             update(OutboxEvent),
-            [
+            params=[
                 {"id": row.id, "position": last + i, "published_at": now, "stream_id": sid}
                 for i, (row, sid) in enumerate(zip(rows, stream_ids, strict=True), start=1)
             ],
@@ -197,7 +198,7 @@ class OutboxRelay:
     async def update_backlog_metrics(self) -> None:
         async with self.db.sessions() as session:
             count, oldest = (
-                await session.execute(
+                await session.exec(
                     select(func.count(), func.min(OutboxEvent.created_at)).where(
                         OutboxEvent.position.is_(None)  # type: ignore[union-attr]
                     )
@@ -236,15 +237,11 @@ async def read_log(
             raise LookupError(after)
         start = position
     rows = (
-        (
-            await session.execute(
-                select(OutboxEvent.envelope)
-                .where(OutboxEvent.position > start)  # type: ignore[operator]
-                .order_by(OutboxEvent.position)  # type: ignore[arg-type]
-                .limit(limit + 1)
-            )
+        await session.exec(
+            select(OutboxEvent.envelope)
+            .where(OutboxEvent.position > start)  # type: ignore[operator]
+            .order_by(OutboxEvent.position)  # type: ignore[arg-type]
+            .limit(limit + 1)
         )
-        .scalars()
-        .all()
-    )
+    ).all()
     return [json.loads(r) for r in rows[:limit]], len(rows) > limit

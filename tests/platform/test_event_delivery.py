@@ -1,0 +1,330 @@
+"""The event backbone under faults, on a real Redis and on SQLite and PostgreSQL:
+nothing accepted is lost, nothing is applied twice."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+
+from ishc_platform.db import Database
+from ishc_platform.outbox import read_log
+from ishc_platform.streams import dlq_name, trim_stream
+from tests.helpers.services import redis_process
+from tests.helpers.widgets import (
+    Poison,
+    drain,
+    effects,
+    make_consumer,
+    make_relay,
+    prepare_database,
+    write_widgets,
+)
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+async def db(database_url: str):  # type: ignore[no-untyped-def]
+    await asyncio.to_thread(prepare_database, database_url)
+    database = Database(database_url)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def projection_db(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The consumer's own database (a different service owns it)."""
+    url = f"sqlite:///{tmp_path}/projection.db"
+    await asyncio.to_thread(prepare_database, url)
+    database = Database(url)
+    yield database
+    await database.dispose()
+
+
+def run_crashing_process(mode: str, db_url: str, redis_url: str, stream: str, count: int) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.helpers.crash", mode, db_url, redis_url, stream, str(count)],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=60,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
+
+
+async def test_killed_between_commit_and_publish_publishes_on_restart(
+    db: Database, database_url: str, redis_url: str, redis_client: Redis, stream_name: str
+) -> None:
+    await asyncio.to_thread(
+        run_crashing_process, "after-commit", database_url, redis_url, stream_name, 7
+    )
+    assert await redis_client.xlen(stream_name) == 0
+
+    relay, broker = await make_relay(db, redis_url, stream_name)  # the restarted process
+    assert await relay.publish_batch() == 7
+    assert await redis_client.xlen(stream_name) == 7
+    assert await relay.publish_batch() == 0
+    await broker.stop()
+
+
+async def test_crash_after_publish_resends_and_consumer_applies_once(
+    db: Database,
+    projection_db: Database,
+    database_url: str,
+    redis_url: str,
+    redis_client: Redis,
+    stream_name: str,
+) -> None:
+    await asyncio.to_thread(
+        run_crashing_process, "after-publish", database_url, redis_url, stream_name, 5
+    )
+    assert await redis_client.xlen(stream_name) == 5  # published, never marked
+
+    relay, broker = await make_relay(db, redis_url, stream_name)
+    assert await relay.publish_batch() == 5  # the restart sends them again
+    assert await redis_client.xlen(stream_name) == 10
+
+    consumer = make_consumer(projection_db, redis_client, stream_name)
+    await drain(consumer)
+    assert await effects(projection_db) == {f"w-{n}": 1 for n in range(5)}
+    assert (await redis_client.xpending(stream_name, "reporting"))["pending"] == 0
+    await broker.stop()
+
+
+async def test_same_entry_delivered_twice_is_applied_once(
+    db: Database, projection_db: Database, redis_url: str, redis_client: Redis, stream_name: str
+) -> None:
+    await write_widgets(db, range(3))
+    relay, broker = await make_relay(db, redis_url, stream_name)
+    await relay.publish_batch()
+    entries = await redis_client.xrange(stream_name)
+    consumer = make_consumer(projection_db, redis_client, stream_name)
+    await consumer.process(entries)
+    await consumer.process(entries)  # redelivered, e.g. after a lost XACK
+    await consumer.process([entries[1], entries[1]])  # and twice within one batch
+    assert await effects(projection_db) == {"w-0": 1, "w-1": 1, "w-2": 1}
+    await broker.stop()
+
+
+async def test_consumer_killed_with_pending_entries_is_relieved(
+    db: Database, projection_db: Database, redis_url: str, redis_client: Redis, stream_name: str
+) -> None:
+    await write_widgets(db, range(20))
+    relay, broker = await make_relay(db, redis_url, stream_name)
+    await relay.publish_batch()
+
+    dead = make_consumer(projection_db, redis_client, stream_name, name="dead", batch_size=8)
+    await dead.poll_once(block_ms=10)
+    # It read 8 entries and died before applying or acknowledging them.
+    await redis_client.xreadgroup("reporting", "dead", {stream_name: ">"}, count=8)
+    assert (await redis_client.xpending(stream_name, "reporting"))["pending"] == 8
+
+    survivor = make_consumer(
+        projection_db, redis_client, stream_name, name="survivor", claim_idle_ms=50
+    )
+    await asyncio.sleep(0.1)
+    await drain(survivor)
+    assert await effects(projection_db) == {f"w-{n}": 1 for n in range(20)}
+    assert (await redis_client.xpending(stream_name, "reporting"))["pending"] == 0
+    await broker.stop()
+
+
+async def test_poison_entry_goes_to_dlq_stream_keeps_flowing_and_redrive_applies_once(
+    db: Database, projection_db: Database, redis_url: str, redis_client: Redis, stream_name: str
+) -> None:
+    await write_widgets(db, range(10))
+    relay, broker = await make_relay(db, redis_url, stream_name)
+    await relay.publish_batch()
+    poison = Poison(4)
+    consumer = make_consumer(
+        projection_db,
+        redis_client,
+        stream_name,
+        handler=poison.handler,
+        claim_idle_ms=20,
+        max_deliveries=3,
+    )
+    await drain(consumer)
+    assert await effects(projection_db) == {f"w-{n}": 1 for n in range(10) if n != 4}
+
+    for _ in range(10):  # retried after each idle period, until it is dead-lettered
+        await asyncio.sleep(0.03)
+        await consumer.poll_once(block_ms=10)
+    letters = await consumer.dead_letters()
+    assert [(d.deliveries, d.event_type) for d in letters] == [(4, "ishc.test.widget.created.v1")]
+    assert "cannot apply widget 4" in letters[0].error
+    assert poison.attempts >= 3
+    assert (await redis_client.xpending(stream_name, "reporting"))["pending"] == 0
+
+    await write_widgets(db, [10, 11])  # the stream keeps flowing
+    await relay.publish_batch()
+    await drain(consumer)
+    assert (await effects(projection_db))["w-11"] == 1
+
+    poison.bad.clear()  # the handler is fixed
+    assert await consumer.redrive(letters[0].entry_id) == 1
+    assert await redis_client.xlen(dlq_name(stream_name)) == 0
+    with pytest.raises(LookupError):
+        await consumer.redrive(letters[0].entry_id)
+    assert (await effects(projection_db))["w-4"] == 1
+    await broker.stop()
+
+
+async def test_malformed_entry_is_dead_lettered_at_once(
+    projection_db: Database, redis_client: Redis, stream_name: str
+) -> None:
+    await redis_client.xadd(stream_name, {"__data__": b'{"type": "nonsense"}'})
+    consumer = make_consumer(projection_db, redis_client, stream_name)
+    await drain(consumer)
+    letters = await consumer.dead_letters()
+    assert len(letters) == 1 and letters[0].error.startswith("contract: bad envelope")
+    assert (await redis_client.xpending(stream_name, "reporting"))["pending"] == 0
+
+
+async def test_redis_restart_loses_no_acknowledged_event_and_consumer_resumes(
+    db: Database, projection_db: Database, tmp_path: Path, stream_name: str
+) -> None:
+    with redis_process(tmp_path) as server:
+        redis = Redis.from_url(server.url)
+        relay, broker = await make_relay(db, server.url, stream_name)
+        consumer = make_consumer(projection_db, redis, stream_name, claim_idle_ms=50)
+        consumer_task = asyncio.create_task(consumer.run())
+        relay_task = asyncio.create_task(relay.run())
+
+        await write_widgets(db, range(30))
+        await _until(lambda: _count(projection_db), 30)
+
+        server.kill()
+        await write_widgets(db, range(30, 60))  # accepted while Redis is down
+        await asyncio.sleep(0.3)
+        server.start()
+
+        await _until(lambda: _count(projection_db), 60, timeout=30)
+        relay_task.cancel()
+        consumer_task.cancel()
+        await asyncio.gather(relay_task, consumer_task, return_exceptions=True)
+        assert await effects(projection_db) == {f"w-{n}": 1 for n in range(60)}
+        await broker.stop()
+        await redis.aclose()
+
+
+async def test_consumer_recreates_a_lost_group_and_applies_nothing_twice(
+    db: Database, projection_db: Database, redis_url: str, redis_client: Redis, stream_name: str
+) -> None:
+    await write_widgets(db, range(5))
+    relay, broker = await make_relay(db, redis_url, stream_name)
+    await relay.publish_batch()
+    consumer = make_consumer(projection_db, redis_client, stream_name)
+    task = asyncio.create_task(consumer.run())
+    await _until(lambda: _count(projection_db), 5)
+    await redis_client.xgroup_destroy(stream_name, "reporting")  # e.g. Redis lost its state
+    await write_widgets(db, range(5, 8))
+    await relay.publish_batch()
+    await _until(lambda: _count(projection_db), 8)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert await effects(projection_db) == {f"w-{n}": 1 for n in range(8)}
+    await broker.stop()
+
+
+async def test_trimming_never_drops_an_unacknowledged_entry(
+    db: Database, projection_db: Database, redis_url: str, redis_client: Redis, stream_name: str
+) -> None:
+    await write_widgets(db, range(10))
+    relay, broker = await make_relay(db, redis_url, stream_name)
+    await relay.publish_batch()
+    consumer = make_consumer(projection_db, redis_client, stream_name, batch_size=4)
+    await consumer.poll_once(block_ms=10)  # 4 applied and acknowledged
+    await redis_client.xreadgroup("reporting", "slow", {stream_name: ">"}, count=3)  # 3 pending
+    await redis_client.xgroup_create(stream_name, "late", id="0")  # a group that read nothing
+
+    await trim_stream(redis_client, stream_name, retention_seconds=0)
+    assert await redis_client.xlen(stream_name) == 10  # "late" still needs everything
+
+    await redis_client.xgroup_destroy(stream_name, "late")
+    await trim_stream(redis_client, stream_name, retention_seconds=0)
+    assert await redis_client.xlen(stream_name) == 6  # only the 4 acknowledged ones go
+    await drain(make_consumer(projection_db, redis_client, stream_name, claim_idle_ms=1))
+    assert await effects(projection_db) == {f"w-{n}": 1 for n in range(10)}
+    await trim_stream(redis_client, stream_name, retention_seconds=3600)
+    assert await redis_client.xlen(stream_name) == 6
+    await broker.stop()
+
+
+async def test_consumer_fed_from_the_event_log_ends_where_the_stream_consumer_does(
+    db: Database,
+    projection_db: Database,
+    tmp_path: Path,
+    redis_url: str,
+    redis_client: Redis,
+    stream_name: str,
+) -> None:
+    await write_widgets(db, range(25))
+    relay, broker = await make_relay(db, redis_url, stream_name)
+    while await relay.publish_batch():
+        pass
+    await drain(make_consumer(projection_db, redis_client, stream_name))
+
+    replay_url = f"sqlite:///{tmp_path}/replay.db"
+    await asyncio.to_thread(prepare_database, replay_url)
+    replay_db = Database(replay_url)
+    replayer = make_consumer(replay_db, redis_client, stream_name, batch_size=7)
+    after = None
+    while True:  # page through the log as GET /v1/events does
+        async with db.sessions() as session:
+            page, more = await read_log(session, after=after, limit=10)
+        await replayer.apply_log(page)
+        if not more:
+            break
+        after = page[-1]["id"]
+    assert await effects(replay_db) == await effects(projection_db)
+    assert len(await effects(replay_db)) == 25
+    await replay_db.dispose()
+    await broker.stop()
+
+
+async def test_two_relays_publish_each_event_once_in_order(
+    db: Database, redis_url: str, redis_client: Redis, stream_name: str
+) -> None:
+    await write_widgets(db, range(200))
+    first, broker1 = await make_relay(db, redis_url, stream_name)
+    second, broker2 = await make_relay(db, redis_url, stream_name)
+    first.batch_size = second.batch_size = 20
+
+    async def pump(relay):  # type: ignore[no-untyped-def]
+        while True:
+            if await relay.publish_batch() == 0:
+                async with db.sessions() as session:
+                    _, more = await read_log(session, after=None, limit=200)
+                if not more and await redis_client.xlen(stream_name) >= 200:
+                    return
+
+    await asyncio.wait_for(asyncio.gather(pump(first), pump(second)), 60)
+    entries = await redis_client.xrange(stream_name)
+    from ishc_platform.broker import decode_entry
+    import json
+
+    numbers = [json.loads(decode_entry(f))["data"]["n"] for _, f in entries]
+    assert numbers == list(range(200))
+    await broker1.stop()
+    await broker2.stop()
+
+
+async def _count(db: Database) -> int:
+    return sum((await effects(db)).values())
+
+
+async def _until(probe, expected: int, timeout: float = 15) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await probe() >= expected:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"expected {expected}, have {await probe()} after {timeout}s")
