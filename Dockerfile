@@ -15,7 +15,6 @@ RUN pip install --no-cache-dir "uv==${UV_VERSION}"
 ENV UV_COMPILE_BYTECODE=1 \
     UV_LINK_MODE=copy \
     UV_PYTHON_DOWNLOADS=never \
-    UV_PYTHON=python3.12 \
     UV_PROJECT_ENVIRONMENT=/app/.venv
 
 WORKDIR /app
@@ -60,7 +59,7 @@ ENV PATH="/app/.venv/bin:${PATH}" \
     ISHC_DATA_DIR=/app/var
 
 WORKDIR /app
-USER 10001:10001
+USER ${APP_UID}:${APP_UID}
 
 EXPOSE 8001 8002 8003 8004
 

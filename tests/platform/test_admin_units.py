@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+
 from ishc_platform.admin_units import (
     Boundary,
     ProvinceUnit,

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -206,7 +207,7 @@ async def test_redis_restart_loses_no_acknowledged_event_and_consumer_resumes(
         await asyncio.sleep(0.3)
         server.start()
 
-        await _until(lambda: _count(projection_db), 60, timeout=30)
+        await _until(lambda: _count(projection_db), 60, within=30)
         relay_task.cancel()
         consumer_task.cancel()
         await asyncio.gather(relay_task, consumer_task, return_exceptions=True)
@@ -308,8 +309,9 @@ async def test_two_relays_publish_each_event_once_in_order(
 
     await asyncio.wait_for(asyncio.gather(pump(first), pump(second)), 60)
     entries = await redis_client.xrange(stream_name)
-    from ishc_platform.broker import decode_entry
     import json
+
+    from ishc_platform.broker import decode_entry
 
     numbers = [json.loads(decode_entry(f))["data"]["n"] for _, f in entries]
     assert numbers == list(range(200))
@@ -321,10 +323,10 @@ async def _count(db: Database) -> int:
     return sum((await effects(db)).values())
 
 
-async def _until(probe, expected: int, timeout: float = 15) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
+async def _until(probe: Callable[[], Awaitable[int]], expected: int, within: float = 15) -> None:
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if await probe() >= expected:
             return
         await asyncio.sleep(0.05)
-    raise AssertionError(f"expected {expected}, have {await probe()} after {timeout}s")
+    raise AssertionError(f"expected {expected}, have {await probe()} after {within}s")

@@ -14,8 +14,9 @@ from faststream.redis import RedisBroker
 from faststream.redis.message import DATA_KEY
 from faststream.redis.parser.binary import BinaryMessageFormatV1
 from faststream.specification import AsyncAPI
-from ishc_contracts import Envelope
 from redis.asyncio import Redis
+
+from ishc_contracts import Envelope
 
 _JSON_HEADERS = {"content-type": "application/json"}
 

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from ishc_contracts import ContractError, Event, parse_event
 from pydantic import BaseModel
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -33,6 +32,7 @@ from sqlalchemy import insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ishc_contracts import ContractError, Event, parse_event
 from ishc_platform import metrics
 from ishc_platform.broker import decode_entry
 from ishc_platform.clock import utcnow

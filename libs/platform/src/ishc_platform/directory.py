@@ -7,12 +7,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from ishc_contracts import Event
-from ishc_contracts import registry_events as re
 from pydantic import BaseModel
 from sqlalchemy import MetaData
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ishc_contracts import Event
+from ishc_contracts import registry_events as re
 
 
 class DirectoryTable(SQLModel):

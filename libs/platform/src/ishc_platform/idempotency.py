@@ -44,7 +44,7 @@ class IdempotencyMiddleware:
         if scope["type"] != "http" or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
-        request = Request(scope)
+        request = Request(scope, receive)
         key = request.headers.get(HEADER)
         token = bearer_token(request)
         if key is None or token is None:

@@ -13,13 +13,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from ishc_contracts import Envelope, new_event_id, parse_event
 from pydantic import BaseModel
 from sqlalchemy import event, func, text, update
-from sqlmodel import select
 from sqlalchemy.orm import Session
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ishc_contracts import Envelope, new_event_id, parse_event
 from ishc_platform import metrics
 from ishc_platform.broker import EventPublisher
 from ishc_platform.clock import utcnow

@@ -68,7 +68,8 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> F
         db = Database(database_url)
         redis = Redis.from_url(settings.redis_url, health_check_interval=10)
         broker = RedisBroker(settings.redis_url)
-        publisher = EventPublisher(broker, redis, stream_of(spec.name), spec.name)
+        prefix = settings.stream_prefix
+        publisher = EventPublisher(broker, redis, prefix + stream_of(spec.name), spec.name)
         await broker.connect()
         relay = OutboxRelay(
             db,
@@ -84,7 +85,7 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> F
             InboxConsumer(
                 db,
                 redis,
-                stream=sub.stream,
+                stream=prefix + sub.stream,
                 group=spec.name,
                 handler=sub.handler,
                 batch_size=settings.consumer_batch_size,

@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+MIN_SECRET_LENGTH = 32  # RFC 7518 3.2: an HS256 key as long as the hash
+
 
 class Settings(BaseSettings):
     """Everything a service reads from its environment.
@@ -29,6 +31,9 @@ class Settings(BaseSettings):
     log_json: bool = True
     dashboard_public: bool = True
 
+    # Prefixes every stream name: keeps tests, or a staging copy, apart on one Redis.
+    stream_prefix: str = Field("", pattern=r"^[a-z0-9._-]*$")
+
     relay_batch_size: int = Field(500, ge=1, le=10_000)
     relay_poll_seconds: float = Field(1.0, gt=0)
     stream_retention_days: float = Field(7.0, gt=0)
@@ -46,6 +51,16 @@ class Settings(BaseSettings):
     def _redis_scheme(cls, value: str) -> str:
         if not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("ISHC_REDIS_URL must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("jwt_secrets")
+    @classmethod
+    def _strong_secrets(cls, value: SecretStr) -> SecretStr:
+        for secret in value.get_secret_value().split(","):
+            if secret.strip() and len(secret.strip()) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    f"each of ISHC_JWT_SECRETS must be at least {MIN_SECRET_LENGTH} characters"
+                )
         return value
 
     @cached_property

