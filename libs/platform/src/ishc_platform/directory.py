@@ -21,15 +21,20 @@ class DirectoryTable(SQLModel):
 
 
 class DirectoryClub(DirectoryTable, table=True):
+    """A club as the registry last described it. Each concern keeps the
+    sequence of the event that last set it, so an older event arriving late
+    fills what is missing and never overwrites what a newer one set."""
+
     __tablename__ = "directory_club"
 
     club_id: str = Field(primary_key=True, max_length=36)
     province: str = Field(max_length=2, index=True)
-    commune_code: str = Field(max_length=5)
+    commune_code: str | None = Field(default=None, max_length=5)
     legacy_commune_code: str | None = Field(default=None, max_length=5)
     founded_on: date | None = None
+    placement_sequence: int = 0
     dissolved_on: date | None = None
-    last_sequence: int = 0
+    status_sequence: int = 0
 
 
 class DirectoryMember(DirectoryTable, table=True):
@@ -39,52 +44,47 @@ class DirectoryMember(DirectoryTable, table=True):
     club_id: str = Field(max_length=36, index=True)
     province: str = Field(max_length=2, index=True)
     joined_on: date | None = None
+    facts_sequence: int = 0
     left_on: date | None = None
-    last_sequence: int = 0
+    status_sequence: int = 0
 
 
 directory_metadata = DirectoryTable.metadata
 
 
 async def apply_registry_events(session: AsyncSession, events: Sequence[Event[BaseModel]]) -> None:
-    """Upsert the directory. Within an aggregate, an event older than the last
-    applied one (by `sequence`) is skipped, so late duplicates never roll back."""
+    """Upsert the directory from club and member events (others are ignored)."""
     for event in events:
-        payload = event.payload
-        envelope = event.envelope
+        payload, sequence = event.payload, event.envelope.sequence
         if isinstance(payload, re.ClubPlacement | re.ClubDissolved):
-            club = await session.get(DirectoryClub, payload.club_id)
-            if club is None:
-                club = DirectoryClub(
-                    club_id=payload.club_id,
-                    province=envelope.province,
-                    commune_code=getattr(payload, "commune_code", ""),
-                )
-            elif envelope.sequence <= club.last_sequence:
-                continue
-            club.province = envelope.province
-            if isinstance(payload, re.ClubPlacement):
+            club = await session.get(DirectoryClub, payload.club_id) or DirectoryClub(
+                club_id=payload.club_id, province=event.envelope.province
+            )
+            if isinstance(payload, re.ClubPlacement) and sequence > club.placement_sequence:
+                club.province = event.envelope.province
                 club.commune_code = payload.commune_code
                 club.legacy_commune_code = payload.legacy_commune_code
-            if isinstance(payload, re.ClubRegistered | re.ClubUpdated):
-                club.founded_on = payload.founded_on
-            if isinstance(payload, re.ClubDissolved):
+                if isinstance(payload, re.ClubRegistered | re.ClubUpdated):
+                    club.founded_on = payload.founded_on
+                club.placement_sequence = sequence
+            if isinstance(payload, re.ClubDissolved) and sequence > club.status_sequence:
                 club.dissolved_on = payload.dissolved_on
-            club.last_sequence = envelope.sequence
+                club.status_sequence = sequence
             session.add(club)
         elif isinstance(payload, re.MemberFacts | re.MemberLeft):
-            member = await session.get(DirectoryMember, payload.member_id)
-            if member is None:
-                member = DirectoryMember(
-                    member_id=payload.member_id, club_id=payload.club_id, province=envelope.province
-                )
-            elif envelope.sequence <= member.last_sequence:
-                continue
-            member.club_id = payload.club_id
-            member.province = envelope.province
-            if isinstance(payload, re.MemberJoined | re.MemberUpdated):
+            member = await session.get(DirectoryMember, payload.member_id) or DirectoryMember(
+                member_id=payload.member_id,
+                club_id=payload.club_id,
+                province=event.envelope.province,
+            )
+            if isinstance(payload, re.MemberJoined | re.MemberUpdated) and (
+                sequence > member.facts_sequence
+            ):
+                member.club_id = payload.club_id
+                member.province = event.envelope.province
                 member.joined_on = payload.joined_on
-            if isinstance(payload, re.MemberLeft):
+                member.facts_sequence = sequence
+            if isinstance(payload, re.MemberLeft) and sequence > member.status_sequence:
                 member.left_on = payload.left_on
-            member.last_sequence = envelope.sequence
+                member.status_sequence = sequence
             session.add(member)

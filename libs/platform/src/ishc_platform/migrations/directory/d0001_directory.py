@@ -21,11 +21,12 @@ def upgrade() -> None:
         "directory_club",
         sa.Column("club_id", sa.String(36), primary_key=True),
         sa.Column("province", sa.String(2), nullable=False, index=True),
-        sa.Column("commune_code", sa.String(5), nullable=False),
+        sa.Column("commune_code", sa.String(5), nullable=True),
         sa.Column("legacy_commune_code", sa.String(5), nullable=True),
         sa.Column("founded_on", sa.Date(), nullable=True),
+        sa.Column("placement_sequence", sa.Integer(), nullable=False),
         sa.Column("dissolved_on", sa.Date(), nullable=True),
-        sa.Column("last_sequence", sa.Integer(), nullable=False),
+        sa.Column("status_sequence", sa.Integer(), nullable=False),
     )
     op.create_table(
         "directory_member",
@@ -33,8 +34,9 @@ def upgrade() -> None:
         sa.Column("club_id", sa.String(36), nullable=False, index=True),
         sa.Column("province", sa.String(2), nullable=False, index=True),
         sa.Column("joined_on", sa.Date(), nullable=True),
+        sa.Column("facts_sequence", sa.Integer(), nullable=False),
         sa.Column("left_on", sa.Date(), nullable=True),
-        sa.Column("last_sequence", sa.Integer(), nullable=False),
+        sa.Column("status_sequence", sa.Integer(), nullable=False),
     )
 
 

@@ -1,0 +1,107 @@
+"""`make run`'s launcher as a new user meets it: four services up, Redis
+embedded when none answers, a development secret made, and every child process
+stopped on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from ishc_platform.auth import Role, issue_token
+from tests.helpers.services import free_port
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _four_free_ports() -> int:
+    for _ in range(100):
+        base = random.randint(20_000, 60_000)
+        if all(_port_free(base + i) for i in range(4)):
+            return base
+    raise RuntimeError("no four consecutive free ports")
+
+
+def _get(url: str, token: str | None = None) -> int:
+    request = urllib.request.Request(url)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as reply:
+            return int(reply.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+def test_launcher_starts_everything_and_stops_every_child(tmp_path: Path) -> None:
+    base = _four_free_ports()
+    dead_redis = free_port()  # nothing listens there: the launcher must embed one
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ISHC_")}
+    env.update(
+        ISHC_DATA_DIR=str(tmp_path),
+        ISHC_BASE_PORT=str(base),
+        ISHC_REDIS_URL=f"redis://127.0.0.1:{dead_redis}/0",
+    )
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "ishc_platform.devrun"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 120
+        assert launcher.stdout is not None
+        while time.monotonic() < deadline:
+            line = launcher.stdout.readline()
+            if not line and launcher.poll() is not None:
+                break
+            lines.append(line)
+            if "Ctrl-C stops everything" in line:
+                break
+        assert any("Ctrl-C stops everything" in line for line in lines), "".join(lines)[-3000:]
+        embedded = next(line for line in lines if "started the embedded one" in line)
+        redis_port = int(embedded.split("redis://127.0.0.1:")[1].split("/")[0])
+
+        for port in range(base, base + 4):
+            assert _get(f"http://127.0.0.1:{port}/readyz") == 200
+        secret_file = tmp_path / "dev-jwt-secret"
+        assert oct(secret_file.stat().st_mode & 0o777) == "0o600"
+        ops = issue_token(secret_file.read_text().strip(), sub="e2e", role=Role.OPS)
+        assert _get(f"http://127.0.0.1:{base}/v1/events", ops) == 200
+        assert _get(f"http://127.0.0.1:{base}/v1/events") == 401
+    finally:
+        launcher.send_signal(signal.SIGTERM)
+        code = launcher.wait(timeout=60)
+    assert code == 0
+    time.sleep(0.5)
+    still_listening = [p for p in [*range(base, base + 4), redis_port] if _listening(p)]
+    assert still_listening == []

@@ -1,0 +1,123 @@
+"""finance keeps its directory of clubs and members from registry events, over
+a real Redis stream, applying each event once and never going backwards."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+import redis
+from faststream.redis import RedisBroker
+from fastapi.testclient import TestClient
+from redis.asyncio import Redis
+
+from ishc_contracts import Envelope, new_event_id
+from ishc_contracts.registry_events import ClubDissolved, ClubRegistered, MemberJoined
+from ishc_finance.app import create_app
+from ishc_platform.broker import EventPublisher
+from ishc_platform.clock import utcnow
+from ishc_platform.db import make_sync_engine
+from ishc_platform.directory import DirectoryClub, DirectoryMember
+from ishc_platform.settings import Settings
+
+pytestmark = pytest.mark.integration
+SECRET = "s" * 48
+
+
+def envelope(event_type: str, subject: str, sequence: int, data: object) -> str:
+    return Envelope(
+        id=new_event_id(),
+        type=event_type,
+        source="/ishc/registry",
+        time=utcnow(),
+        subject=subject,
+        sequence=sequence,
+        province="86",
+        data=data.model_dump(mode="json"),  # type: ignore[attr-defined]
+    ).model_dump_json()
+
+
+async def publish(redis_url: str, stream: str, bodies: list[str]) -> None:
+    broker = RedisBroker(redis_url)
+    await broker.connect()
+    client = Redis.from_url(redis_url)
+    await EventPublisher(broker, client, stream, "registry").publish_many(bodies)
+    await broker.stop()
+    await client.aclose()
+
+
+@pytest.fixture
+def prefix(redis_url: str) -> Iterator[str]:
+    value = f"test.{uuid.uuid4().hex[:10]}."
+    yield value
+    r = redis.Redis.from_url(redis_url)
+    keys = r.keys(f"{value}*")
+    if keys:
+        r.delete(*keys)
+
+
+def test_directory_follows_registry_events(database_url: str, redis_url: str, prefix: str) -> None:
+    settings = Settings(
+        database_url=database_url,
+        redis_url=redis_url,
+        jwt_secrets=SECRET,
+        stream_prefix=prefix,
+        consumer_block_ms=50,
+    )
+    registered = envelope(
+        "ishc.registry.club.registered.v1",
+        "c-1",
+        1,
+        ClubRegistered(club_id="c-1", commune_code="29623", founded_on=date(2020, 5, 1)),
+    )
+    dissolved = envelope(
+        "ishc.registry.club.dissolved.v1",
+        "c-1",
+        2,
+        ClubDissolved(club_id="c-1", dissolved_on=date(2026, 6, 30)),
+    )
+    joined = envelope(
+        "ishc.registry.member.joined.v1",
+        "m-1",
+        1,
+        MemberJoined(
+            member_id="m-1",
+            club_id="c-1",
+            sex="female",
+            birth_year=1950,
+            poverty_status="poor",
+            joined_on=date(2021, 1, 1),
+        ),
+    )
+    with TestClient(create_app(settings)):
+        # Out of order within the club, and a duplicate: the directory must end dissolved.
+        asyncio.run(
+            publish(
+                redis_url, f"{prefix}ishc.registry", [dissolved, registered, joined, registered]
+            )
+        )
+        engine = make_sync_engine(database_url)
+        from sqlmodel import Session, select
+
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with Session(engine) as session:
+                if session.exec(select(DirectoryMember)).first() is not None:
+                    break
+            time.sleep(0.05)
+        with Session(engine) as session:
+            club = session.get(DirectoryClub, "c-1")
+            member = session.get(DirectoryMember, "m-1")
+        engine.dispose()
+    assert club is not None and member is not None
+    assert (club.province, club.commune_code, club.dissolved_on, club.status_sequence) == (
+        "86",
+        "29623",
+        date(2026, 6, 30),
+        2,
+    )
+    assert (member.club_id, member.joined_on) == ("c-1", date(2021, 1, 1))
