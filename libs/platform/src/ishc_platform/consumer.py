@@ -46,6 +46,7 @@ Handler = Callable[[AsyncSession, Sequence[Event[BaseModel]]], Awaitable[None]]
 """Applies new events (never one already applied) inside the open transaction."""
 
 _DATA = b"__data__"
+Entry = tuple[bytes, dict[bytes, bytes]]  # a stream entry as redis-py returns it
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ class InboxConsumer:
         if time.monotonic() - self._last_claim >= self.claim_idle_ms / 2000:
             handled += await self.claim_idle()
             self._last_claim = time.monotonic()
-        response = await self.redis.xreadgroup(
+        response: list[tuple[bytes, list[Entry]]] = await self.redis.xreadgroup(  # type: ignore[assignment]
             self.group,
             self.name,
             {self.stream: ">"},
@@ -337,7 +338,9 @@ class InboxConsumer:
         start = f"({after}" if after else "-"
         found: list[DeadLetter] = []
         while len(found) < limit:
-            rows = await self.redis.xrange(dlq_name(self.stream), min=start, count=500)
+            rows: list[Entry] = await self.redis.xrange(  # type: ignore[assignment]
+                dlq_name(self.stream), min=start, count=500
+            )
             if not rows:
                 break
             for raw_id, fields in rows:
@@ -352,7 +355,9 @@ class InboxConsumer:
     async def redrive(self, dlq_entry_id: str) -> int:
         """Apply a dead letter through the inbox (once, however often redriven)
         and remove it from the dead-letter stream. Returns 1 if it was new."""
-        rows = await self.redis.xrange(dlq_name(self.stream), min=dlq_entry_id, max=dlq_entry_id)
+        rows: list[Entry] = await self.redis.xrange(  # type: ignore[assignment]
+            dlq_name(self.stream), min=dlq_entry_id, max=dlq_entry_id
+        )
         if not rows or _text(rows[0][1].get(b"group", b"")) != self.group:
             raise LookupError(dlq_entry_id)
         fields = rows[0][1]

@@ -14,7 +14,7 @@ class PlatformTable(SQLModel):
     metadata = MetaData()
 
 
-def _utc(nullable: bool = False) -> Column:  # type: ignore[type-arg]
+def _utc(nullable: bool = False) -> Column:  # type: ignore[type-arg,unused-ignore]
     return Column(DateTime(timezone=True), nullable=nullable)
 
 

@@ -93,7 +93,7 @@ async def outbox_status(_caller: OpsCaller, session: SessionDep) -> dict[str, An
 def _consumer(request: Request, stream: str) -> InboxConsumer:
     for consumer in request.app.state.consumers:
         if consumer.stream == stream:
-            return consumer  # type: ignore[no-any-return]
+            return consumer
     raise invalid(
         "stream",
         "this service does not consume that stream",
