@@ -59,7 +59,7 @@ def test_json_bytes_parse_the_same_way() -> None:
 
 
 def test_an_unknown_type_is_rejected() -> None:
-    with pytest.raises(UnknownEventType, match="ishc.registry.member.flew.v1"):
+    with pytest.raises(UnknownEventType, match=r"ishc\.registry\.member\.flew\.v1"):
         parse_event(envelope(type="ishc.registry.member.flew.v1"))
 
 

@@ -11,8 +11,8 @@ from datetime import date
 
 import pytest
 import redis
-from faststream.redis import RedisBroker
 from fastapi.testclient import TestClient
+from faststream.redis import RedisBroker
 from redis.asyncio import Redis
 
 from ishc_contracts import Envelope, new_event_id
