@@ -121,3 +121,48 @@ def test_directory_follows_registry_events(database_url: str, redis_url: str, pr
         2,
     )
     assert (member.club_id, member.joined_on) == ("c-1", date(2021, 1, 1))
+
+
+def test_ops_list_dead_letters_and_a_broken_entry_cannot_be_redriven(
+    tmp_path: object, redis_url: str, prefix: str
+) -> None:
+    from ishc_platform.auth import Role, issue_token
+
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path}/finance.db",
+        redis_url=redis_url,
+        jwt_secrets=SECRET,
+        stream_prefix=prefix,
+        consumer_block_ms=50,
+    )
+    stream = f"{prefix}ishc.registry"
+    ops = {"Authorization": f"Bearer {issue_token(SECRET, sub='ops', role=Role.OPS)}"}
+    broken = envelope(
+        "ishc.registry.club.registered.v1",
+        "c-9",
+        1,
+        ClubRegistered(club_id="c-9", commune_code="29623", founded_on=date(2020, 5, 1)),
+    ).replace("ishc.registry.club.registered.v1", "ishc.registry.club.flew.v1")
+    with TestClient(create_app(settings)) as client:
+        asyncio.run(publish(redis_url, stream, [broken]))
+        deadline = time.monotonic() + 10
+        items: list[dict[str, object]] = []
+        while not items and time.monotonic() < deadline:
+            reply = client.get("/v1/dead-letters", params={"stream": stream}, headers=ops)
+            assert reply.status_code == 200
+            items = reply.json()["items"]
+            time.sleep(0.05)
+        assert len(items) == 1
+        assert items[0]["group"] == "finance"
+        assert str(items[0]["error"]).startswith("contract: unknown event type")
+        redrive = client.post(
+            f"/v1/dead-letters/{items[0]['entry_id']}/redrive",
+            params={"stream": stream},
+            headers=ops,
+        )
+        assert redrive.status_code == 409
+        assert "contract" in redrive.json()["detail"]
+        missing = client.post(
+            "/v1/dead-letters/1-1/redrive", params={"stream": stream}, headers=ops
+        )
+        assert missing.status_code == 404

@@ -3,6 +3,7 @@ stopped by their own process id."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
@@ -100,3 +101,47 @@ def redis_process(directory: Path) -> Iterator[RedisProcess]:
         yield server
     finally:
         server.kill()
+
+
+class TcpProxy:
+    """A TCP proxy on 127.0.0.1 that a test can cut and restore: a real lost
+    connection between a service and its database or Redis."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.port = free_port()
+        self._server: asyncio.Server | None = None
+        self._pipes: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)
+
+    async def cut(self) -> None:
+        """Refuse new connections and drop the open ones."""
+        for writer in list(self._pipes):
+            writer.transport.abort()
+        self._pipes.clear()
+        if self._server is not None:
+            self._server.close()
+            await asyncio.wait_for(self._server.wait_closed(), 5)
+            self._server = None
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.transport.abort()
+            return
+        self._pipes.update({writer, up_writer})
+        await asyncio.gather(
+            self._pump(reader, up_writer), self._pump(up_reader, writer), return_exceptions=True
+        )
+
+    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while chunk := await reader.read(65536):
+                writer.write(chunk)
+                await writer.drain()
+        finally:
+            self._pipes.discard(writer)
+            writer.transport.abort()

@@ -330,3 +330,40 @@ async def _until(probe: Callable[[], Awaitable[int]], expected: int, within: flo
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"expected {expected}, have {await probe()} after {within}s")
+
+
+async def test_a_lost_database_connection_sends_nothing_to_the_dlq(
+    db: Database, fresh_postgres: str, redis_url: str, redis_client: Redis, stream_name: str
+) -> None:
+    from sqlalchemy.engine import make_url
+
+    from ishc_platform.consumer import DatabaseUnavailable
+    from tests.helpers.services import TcpProxy
+
+    real = make_url(fresh_postgres)
+    await asyncio.to_thread(prepare_database, fresh_postgres)
+    proxy = TcpProxy(real.host or "127.0.0.1", real.port or 5432)
+    await proxy.start()
+    projection = Database(str(real.set(host="127.0.0.1", port=proxy.port)))
+    await write_widgets(db, range(6))
+    relay, broker = await make_relay(db, redis_url, stream_name)
+    await relay.publish_batch()
+    consumer = make_consumer(
+        projection, redis_client, stream_name, claim_idle_ms=10, max_deliveries=1
+    )
+
+    await proxy.cut()  # the database's network goes away
+    for _ in range(6):
+        with pytest.raises(DatabaseUnavailable):
+            await consumer.poll_once(block_ms=10)
+        await asyncio.sleep(0.02)
+    await proxy.start()  # and comes back
+
+    await asyncio.sleep(0.02)
+    await drain(consumer)
+    assert await effects(projection) == {f"w-{n}": 1 for n in range(6)}
+    assert await redis_client.xlen(dlq_name(stream_name)) == 0
+    assert (await redis_client.xpending(stream_name, "reporting"))["pending"] == 0
+    await proxy.cut()
+    await projection.dispose()
+    await broker.stop()

@@ -17,7 +17,6 @@ import asyncio
 import os
 import socket
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +27,9 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from sqlalchemy import insert
+from sqlalchemy import insert, text
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLATimeoutError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -66,6 +67,19 @@ class RedriveError(Exception):
     """A dead letter that still cannot be applied."""
 
 
+class DatabaseUnavailable(Exception):
+    """The consumer's database did not answer: wait, do not count it against the events."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Lost connections, timeouts and locks: the events are fine, the database is not."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(
+        exc, OperationalError | InterfaceError | DisconnectionError | SQLATimeoutError | OSError
+    )
+
+
 def default_consumer_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
@@ -99,7 +113,7 @@ class InboxConsumer:
         self._group_ready = False
         self._last_claim = 0.0
         self._last_gauges = 0.0
-        self._errors: OrderedDict[str, str] = OrderedDict()  # entry id -> last handler error
+        self._database_suspect = False
 
     # -- the loop -------------------------------------------------------------
 
@@ -117,6 +131,16 @@ class InboxConsumer:
                     raise
                 log.warning("consumer.group_missing", stream=self.stream, group=self.group)
                 self._group_ready = False
+            except DatabaseUnavailable as exc:
+                # Entries stay pending and are not claimed meanwhile, so an outage
+                # does not use up their deliveries and send them to the DLQ.
+                log.warning(
+                    "consumer.database_unavailable",
+                    stream=self.stream,
+                    error=repr(exc.__cause__)[:200],
+                )
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
             except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
                 log.warning("consumer.redis_unavailable", stream=self.stream, error=repr(exc))
                 self._group_ready = False
@@ -125,6 +149,8 @@ class InboxConsumer:
 
     async def poll_once(self, block_ms: int | None = None) -> int:
         """One round: claim idle entries when due, then read new ones. Returns entries handled."""
+        if self._database_suspect:
+            await self._check_database()
         if not self._group_ready:
             await ensure_group(self.redis, self.stream, self.group)
             self._group_ready = True
@@ -148,7 +174,10 @@ class InboxConsumer:
 
     async def claim_idle(self) -> int:
         """Take over entries idle longer than `claim_idle_ms` (a dead or failing
-        consumer's); dead-letter those delivered too often, handle the rest."""
+        consumer's) and handle them again. One delivered more than
+        `max_deliveries` times gets a last try on its own and goes to the DLQ if
+        its handler fails; one delivered three times that often goes there
+        untried (it may be crashing the consumers that take it)."""
         handled = 0
         start = "0-0"
         for _round in range(100):  # bounded: at most 100 batches per claim pass
@@ -168,17 +197,52 @@ class InboxConsumer:
             if entries:
                 deliveries = await self._deliveries([i for i, _ in entries])
                 fresh = []
-                for entry in entries:
-                    if deliveries.get(entry[0], 0) > self.max_deliveries:
-                        reason = self._errors.pop(entry[0], None) or "handler kept failing"
-                        await self.dead_letter(entry[0], entry[1], reason, deliveries[entry[0]])
+                for entry_id, fields in entries:
+                    count = deliveries.get(entry_id, 0)
+                    if count > 3 * self.max_deliveries:
+                        reason = f"delivered {count} times without being acknowledged"
+                        await self.dead_letter(entry_id, fields, reason, count)
+                    elif count > self.max_deliveries:
+                        await self._last_try(entry_id, fields, count)
                     else:
-                        fresh.append(entry)
+                        fresh.append((entry_id, fields))
                 await self.process(fresh)
                 handled += len(entries)
             if start == "0-0":
                 break
         return handled
+
+    async def _check_database(self) -> None:
+        """After a transient failure, claim nothing until the database answers:
+        claiming during an outage would use up the entries' deliveries."""
+        try:
+            async with self.db.sessions() as session:
+                await session.scalar(text("SELECT 1"))
+        except Exception as exc:
+            if is_transient(exc):
+                raise DatabaseUnavailable from exc
+            raise
+        self._database_suspect = False
+
+    def _unavailable(self, exc: Exception) -> DatabaseUnavailable:
+        self._database_suspect = True
+        return DatabaseUnavailable()
+
+    async def _last_try(self, entry_id: str, fields: dict[bytes, bytes], deliveries: int) -> None:
+        try:
+            event = parse_event(decode_entry(fields))
+        except (ContractError, KeyError) as exc:
+            await self.dead_letter(entry_id, fields, f"contract: {exc}", deliveries)
+            return
+        try:
+            await self.apply([event])
+        except Exception as exc:
+            if is_transient(exc):
+                raise self._unavailable(exc) from exc
+            metrics.EVENTS_FAILED.labels(self.group, self.stream).inc()
+            await self.dead_letter(entry_id, fields, describe_error(exc), deliveries)
+            return
+        await self.redis.xack(self.stream, self.group, entry_id)
 
     async def _deliveries(self, ids: list[str]) -> dict[str, int]:
         rows = await self.redis.xpending_range(
@@ -210,6 +274,8 @@ class InboxConsumer:
         try:
             await self.apply([e for _, e in events])
         except Exception as exc:
+            if is_transient(exc):
+                raise self._unavailable(exc) from exc
             log.info("consumer.batch_failed", stream=self.stream, error=repr(exc)[:300])
             await self._apply_one_by_one(events)
             return
@@ -221,8 +287,9 @@ class InboxConsumer:
             try:
                 await self.apply([event])
             except Exception as exc:
+                if is_transient(exc):
+                    raise self._unavailable(exc) from exc
                 metrics.EVENTS_FAILED.labels(self.group, self.stream).inc()
-                self._remember_error(entry_id, exc)
                 log.warning(
                     "consumer.event_failed",
                     stream=self.stream,
@@ -385,12 +452,12 @@ class InboxConsumer:
                     metrics.CONSUMER_LAG.labels(self.group, self.stream).set(lag)
         metrics.DEAD_LETTERS.labels(self.stream).set(await self.redis.xlen(dlq_name(self.stream)))
 
-    def _remember_error(self, entry_id: str, exc: Exception) -> None:
-        # The first line only: database errors append the SQL and its parameters.
-        first_line = (str(exc).splitlines() or [""])[0]
-        self._errors[entry_id] = f"{type(exc).__name__}: {first_line[:200]}"
-        while len(self._errors) > 10_000:
-            self._errors.popitem(last=False)
+
+def describe_error(exc: BaseException) -> str:
+    """The error's type and first line: database errors append the SQL and its
+    parameters, which do not belong in a dead letter."""
+    first_line = (str(exc).splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {first_line[:200]}"
 
 
 def _text(value: Any) -> str:
