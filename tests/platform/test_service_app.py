@@ -210,3 +210,20 @@ def test_unknown_routes_are_problems_too(client: TestClient) -> None:
     reply = client.get("/v1/nothing-here")
     assert reply.status_code == 404
     assert reply.headers["content-type"] == "application/problem+json"
+
+
+def test_logs_carry_the_request_id_and_route_but_no_token_or_query(
+    client: TestClient, capfd: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    headers = {**token(Role.OPS), "X-Request-ID": "req-42"}
+    secret_token = headers["Authorization"].split()[1]
+    client.get("/v1/events", params={"after": "Nguyễn Thị Đào", "limit": 5}, headers=headers)
+    out = capfd.readouterr().out
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    request_lines = [entry for entry in lines if entry.get("event") == "http.request"]
+    assert request_lines and request_lines[-1]["request_id"] == "req-42"
+    assert request_lines[-1]["route"] == "/v1/events" and request_lines[-1]["status"] == 422
+    assert secret_token not in out
+    assert "Nguy" not in out and "after=" not in out

@@ -23,7 +23,8 @@ def configure_logging(level: str = "INFO", json_logs: bool = True) -> None:
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=structlog.PrintLoggerFactory(sys.stdout),
-        cache_logger_on_first_use=True,
+        # Not cached: a reconfigured process (tests, reloads) logs where it was told to.
+        cache_logger_on_first_use=False,
     )
     # uvicorn's access log prints query strings; ours logs the route template instead.
     logging.getLogger("uvicorn.access").disabled = True
