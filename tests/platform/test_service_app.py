@@ -227,3 +227,26 @@ def test_logs_carry_the_request_id_and_route_but_no_token_or_query(
     assert request_lines[-1]["route"] == "/v1/events" and request_lines[-1]["status"] == 422
     assert secret_token not in out
     assert "Nguy" not in out and "after=" not in out
+
+
+def test_asyncapi_documents_the_stream(client: TestClient, prefix: str) -> None:
+    document = client.get("/asyncapi.json").json()
+    addresses = [c["address"] for c in document["channels"].values()]
+    assert addresses == [f"{prefix}ishc.registry"]
+
+
+def test_without_redis_the_service_starts_but_is_not_ready(tmp_path: object) -> None:
+    from tests.helpers.services import free_port
+
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path}/registry.db",
+        redis_url=f"redis://127.0.0.1:{free_port()}/0",
+        jwt_secrets=SECRET,
+    )
+    app = create_service_app(ServiceSpec(name="registry", description="test"), settings)
+    with TestClient(app) as test_client:
+        assert test_client.get("/healthz").status_code == 200
+        ready = test_client.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["database"] == "ok"
+        assert ready.json()["checks"]["redis"].startswith("failing")
