@@ -88,3 +88,58 @@ class MemberLeft(_Payload):
     member_id: str
     club_id: str
     left_on: date
+
+
+class BoardPosition(StrEnum):
+    """Ban chủ nhiệm: chủ nhiệm, phó chủ nhiệm, ủy viên."""
+
+    CHAIR = "chair"
+    VICE_CHAIR = "vice_chair"
+    MEMBER = "member"
+
+
+class ActivityArea(StrEnum):
+    """The eight activity areas of the HelpAge model."""
+
+    INCOME_GENERATION = "income_generation"  # tăng thu nhập
+    HEALTH_CARE = "health_care"  # chăm sóc sức khỏe
+    HOME_CARE = "home_care"  # chăm sóc tại nhà
+    SELF_HELP = "self_help"  # tự giúp nhau và hỗ trợ cộng đồng
+    RIGHTS = "rights"  # hoạt động quyền và lợi ích
+    LIFELONG_LEARNING = "lifelong_learning"  # nâng cao nhận thức, học tập suốt đời
+    SPIRITUAL_CULTURAL = "spiritual_cultural"  # chăm sóc đời sống tinh thần
+    RESOURCE_MOBILISATION = "resource_mobilisation"  # vận động nguồn lực
+
+
+class BoardSeatFacts(_Payload):
+    position: BoardPosition
+    member_id: str
+
+
+@event_type("ishc.registry.board.changed.v1")
+class BoardChanged(_Payload):
+    club_id: str
+    effective_on: date
+    seats: list[BoardSeatFacts]
+    complete: bool
+
+
+@event_type("ishc.registry.meeting.held.v1")
+class MeetingHeld(_Payload):
+    meeting_id: str
+    club_id: str
+    held_on: date
+    attendance: Annotated[int, Field(ge=0)]
+    hardship_cases_chosen: Annotated[int, Field(ge=0)]
+    hardship_cases_supported: Annotated[int, Field(ge=0)]
+    plan_recorded: bool
+    report_recorded: bool
+
+
+@event_type("ishc.registry.activity.held.v1")
+class ActivityHeld(_Payload):
+    activity_id: str
+    club_id: str
+    area: ActivityArea
+    held_on: date
+    participants: Annotated[int, Field(ge=0)]

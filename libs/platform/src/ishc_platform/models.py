@@ -6,7 +6,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, MetaData, Text, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -36,7 +46,10 @@ class OutboxEvent(PlatformTable, table=True):
         ),
     )
 
-    id: int | None = Field(default=None, sa_type=BigInteger, primary_key=True)
+    # BIGINT on PostgreSQL; SQLite autoincrements only an INTEGER primary key.
+    id: int | None = Field(
+        default=None, sa_type=BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
+    )
     event_id: str = Field(max_length=36, unique=True)
     type: str = Field(max_length=120)
     subject: str = Field(max_length=100)

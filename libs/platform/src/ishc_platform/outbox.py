@@ -40,14 +40,20 @@ async def record_event(
     province: str,
     data: BaseModel | dict[str, Any],
     traceparent: str | None = None,
+    new_aggregate: bool = False,
 ) -> Envelope:
     """Add an event to the session's transaction; it is published after commit.
 
     The payload is checked against its contract here, so a bad event fails the
     write that would have caused it instead of poisoning consumers later.
     """
-    last = await session.scalar(
-        select(func.max(OutboxEvent.sequence)).where(OutboxEvent.subject == subject)
+    # A new aggregate's first event needs no look-up (bulk imports write thousands).
+    last = (
+        None
+        if new_aggregate
+        else await session.scalar(
+            select(func.max(OutboxEvent.sequence)).where(OutboxEvent.subject == subject)
+        )
     )
     service = event_type.split(".")[1]
     envelope = Envelope(

@@ -1,5 +1,332 @@
-"""HTTP routes of the registry service: they only translate HTTP to the service layer."""
+"""HTTP routes of the registry: they only translate HTTP to the service layer."""
 
-from fastapi import APIRouter
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Query, Response
+
+from ishc_platform.clock import today
+from ishc_platform.deps import CurrentCaller, Cursor, Limit, SessionDep
+from ishc_platform.errors import invalid
+from ishc_platform.pagination import Page
+from ishc_registry import schemas, service
+from ishc_registry.domain.board import is_complete
+from ishc_registry.domain.people import DEFAULT_OLDER_AGE
+from ishc_registry.models import Activity, BoardSeat, Club, Meeting, Member
 
 router = APIRouter(prefix="/v1")
+ProvinceCode = Annotated[str | None, Query(pattern=r"^[0-9]{2}$")]
+IfMatch = Annotated[str | None, Header(description='the ETag you read, e.g. "3"')]
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def expected_version(if_match: str | None) -> int | None:
+    if if_match is None:
+        return None
+    value = if_match.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise invalid("If-Match", 'If-Match must be an ETag this API sent, e.g. "3"')
+    return int(value)
+
+
+def club_out(club: Club, composition: object | None = None) -> schemas.ClubOut:
+    return schemas.ClubOut(
+        id=club.id,
+        name=club.name,
+        province=club.province,
+        commune_code=club.commune_code,
+        legacy_commune_code=club.legacy_commune_code,
+        hamlet=club.hamlet,
+        founded_on=club.founded_on,
+        external_id=club.external_id,
+        status="dissolved" if club.dissolved_on else "active",
+        dissolved_on=club.dissolved_on,
+        version=club.version,
+        composition=schemas.CompositionOut.model_validate(composition, from_attributes=True)
+        if composition is not None
+        else None,
+    )
+
+
+def member_out(member: Member) -> schemas.MemberOut:
+    return schemas.MemberOut(
+        id=member.id,
+        club_id=member.club_id,
+        province=member.province,
+        full_name=member.full_name,
+        sex=member.sex,
+        birth_year=member.birth_year,
+        birth_date=member.birth_date,
+        poverty_status=member.poverty_status,
+        ethnic_minority=member.ethnic_minority,
+        is_volunteer=member.is_volunteer,
+        joined_on=member.joined_on,
+        left_on=member.left_on,
+        external_id=member.external_id,
+        erased=member.erased_at is not None,
+        version=member.version,
+    )
+
+
+def seat_out(seat: BoardSeat) -> schemas.SeatOut:
+    return schemas.SeatOut(
+        position=seat.position, member_id=seat.member_id, from_on=seat.from_on, to_on=seat.to_on
+    )
+
+
+# -- clubs ----------------------------------------------------------------------
+
+
+@router.post("/clubs", status_code=201, tags=["clubs"])
+async def register_club(
+    body: schemas.ClubIn, caller: CurrentCaller, session: SessionDep, response: Response
+) -> schemas.ClubOut:
+    """Register a club. Its province comes from its current commune."""
+    club = await service.register_club(session, caller, body)
+    response.headers["ETag"] = etag(club.version)
+    response.headers["Location"] = f"/v1/clubs/{club.id}"
+    return club_out(club)
+
+
+@router.get("/clubs", tags=["clubs"])
+async def list_clubs(
+    caller: CurrentCaller,
+    session: SessionDep,
+    province: ProvinceCode = None,
+    commune_code: Annotated[str | None, Query(pattern=r"^[0-9]{5}$")] = None,
+    status: Literal["active", "dissolved"] | None = None,
+    q: Annotated[str | None, Query(max_length=100, description="name, accents optional")] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[schemas.ClubOut]:
+    clubs, next_cursor = await service.list_clubs(
+        session,
+        caller,
+        province=province,
+        commune_code=commune_code,
+        status=status,
+        q=q,
+        limit=limit,
+        cursor=cursor,
+    )
+    return Page(items=[club_out(c) for c in clubs], next_cursor=next_cursor)
+
+
+@router.get("/clubs/{club_id}", tags=["clubs"])
+async def read_club(
+    club_id: str,
+    caller: CurrentCaller,
+    session: SessionDep,
+    response: Response,
+    older_age: Annotated[
+        int, Query(ge=40, le=100, description="older from this age")
+    ] = DEFAULT_OLDER_AGE,
+    as_of: date | None = None,
+) -> schemas.ClubOut:
+    """A club and its composition now (or `as_of`): counts, never people."""
+    club = await service.load_club(session, caller, club_id)
+    composition = await service.composition(session, club, as_of or today(), older_age)
+    response.headers["ETag"] = etag(club.version)
+    return club_out(club, composition)
+
+
+@router.patch("/clubs/{club_id}", tags=["clubs"])
+async def update_club(
+    club_id: str,
+    body: schemas.ClubPatch,
+    caller: CurrentCaller,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> schemas.ClubOut:
+    club = await service.update_club(session, caller, club_id, body, expected_version(if_match))
+    response.headers["ETag"] = etag(club.version)
+    return club_out(club)
+
+
+@router.post("/clubs/{club_id}/relocate", tags=["clubs"])
+async def relocate_club(
+    club_id: str, body: schemas.RelocationIn, caller: CurrentCaller, session: SessionDep
+) -> schemas.ClubOut:
+    return club_out(await service.relocate_club(session, caller, club_id, body))
+
+
+@router.post("/clubs/{club_id}/dissolve", tags=["clubs"])
+async def dissolve_club(
+    club_id: str, body: schemas.DissolutionIn, caller: CurrentCaller, session: SessionDep
+) -> schemas.ClubOut:
+    return club_out(await service.dissolve_club(session, caller, club_id, body))
+
+
+# -- members --------------------------------------------------------------------
+
+
+@router.post("/clubs/{club_id}/members", status_code=201, tags=["members"])
+async def join_member(
+    club_id: str,
+    body: schemas.MemberIn,
+    caller: CurrentCaller,
+    session: SessionDep,
+    response: Response,
+) -> schemas.MemberOut:
+    member = await service.join_member(session, caller, club_id, body)
+    response.headers["ETag"] = etag(member.version)
+    response.headers["Location"] = f"/v1/members/{member.id}"
+    return member_out(member)
+
+
+@router.get("/clubs/{club_id}/members", tags=["members"])
+async def list_members(
+    club_id: str,
+    caller: CurrentCaller,
+    session: SessionDep,
+    status: Literal["active", "left", "all"] = "active",
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[schemas.MemberOut]:
+    members, next_cursor = await service.list_members(
+        session, caller, club_id, status=status, q=q, limit=limit, cursor=cursor
+    )
+    return Page(items=[member_out(m) for m in members], next_cursor=next_cursor)
+
+
+@router.get("/members/{member_id}", tags=["members"])
+async def read_member(
+    member_id: str, caller: CurrentCaller, session: SessionDep, response: Response
+) -> schemas.MemberOut:
+    member = await service.read_member(session, caller, member_id)
+    response.headers["ETag"] = etag(member.version)
+    return member_out(member)
+
+
+@router.patch("/members/{member_id}", tags=["members"])
+async def update_member(
+    member_id: str,
+    body: schemas.MemberPatch,
+    caller: CurrentCaller,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> schemas.MemberOut:
+    member = await service.update_member(
+        session, caller, member_id, body, expected_version(if_match)
+    )
+    response.headers["ETag"] = etag(member.version)
+    return member_out(member)
+
+
+@router.post("/members/{member_id}/leave", tags=["members"])
+async def leave(
+    member_id: str, body: schemas.LeaveIn, caller: CurrentCaller, session: SessionDep
+) -> schemas.MemberOut:
+    return member_out(await service.leave_member(session, caller, member_id, body))
+
+
+@router.post("/members/{member_id}/erase", tags=["members"])
+async def erase(member_id: str, caller: CurrentCaller, session: SessionDep) -> schemas.MemberOut:
+    """Erase the person's identifying data on request (Law 91/2025/QH15)."""
+    return member_out(await service.erase_member(session, caller, member_id))
+
+
+@router.get("/audit", tags=["members"])
+async def audit_log(
+    caller: CurrentCaller,
+    session: SessionDep,
+    province: ProvinceCode = None,
+    member_id: str | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[schemas.AuditOut]:
+    """Who read, exported or erased members' personal data, newest first."""
+    entries, next_cursor = await service.audit_log(
+        session, caller, province=province, member_id=member_id, limit=limit, cursor=cursor
+    )
+    return Page(
+        items=[schemas.AuditOut.model_validate(e, from_attributes=True) for e in entries],
+        next_cursor=next_cursor,
+    )
+
+
+# -- board, meetings, activities ---------------------------------------------------
+
+
+@router.get("/clubs/{club_id}/board", tags=["board"])
+async def read_board(
+    club_id: str, caller: CurrentCaller, session: SessionDep, history: bool = False
+) -> schemas.BoardOut:
+    club = await service.load_club(session, caller, club_id)
+    seats = await service.current_seats(session, club.id)
+    past = await service.board_history(session, club.id) if history else None
+    return schemas.BoardOut(
+        club_id=club.id,
+        complete=is_complete([(s.position, s.member_id) for s in seats]),
+        seats=[seat_out(s) for s in seats],
+        history=[seat_out(s) for s in past] if past is not None else None,
+    )
+
+
+@router.put("/clubs/{club_id}/board", tags=["board"])
+async def set_board(
+    club_id: str, body: schemas.BoardIn, caller: CurrentCaller, session: SessionDep
+) -> schemas.BoardOut:
+    """Seat the board from `effective_on`; the seats it replaces end that day."""
+    seats = await service.set_board(session, caller, club_id, body)
+    return schemas.BoardOut(
+        club_id=club_id,
+        complete=is_complete([(s.position, s.member_id) for s in seats]),
+        seats=[seat_out(s) for s in seats],
+    )
+
+
+@router.post("/clubs/{club_id}/meetings", status_code=201, tags=["meetings"])
+async def record_meeting(
+    club_id: str, body: schemas.MeetingIn, caller: CurrentCaller, session: SessionDep
+) -> schemas.MeetingOut:
+    meeting = await service.record_meeting(session, caller, club_id, body)
+    return schemas.MeetingOut.model_validate(meeting, from_attributes=True)
+
+
+@router.get("/clubs/{club_id}/meetings", tags=["meetings"])
+async def list_meetings(
+    club_id: str,
+    caller: CurrentCaller,
+    session: SessionDep,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[schemas.MeetingOut]:
+    club = await service.load_club(session, caller, club_id)
+    rows, next_cursor = await service.list_of(session, Meeting, club.id, "held_on", limit, cursor)
+    return Page(
+        items=[schemas.MeetingOut.model_validate(r, from_attributes=True) for r in rows],
+        next_cursor=next_cursor,
+    )
+
+
+@router.post("/clubs/{club_id}/activities", status_code=201, tags=["activities"])
+async def record_activity(
+    club_id: str, body: schemas.ActivityIn, caller: CurrentCaller, session: SessionDep
+) -> schemas.ActivityOut:
+    activity = await service.record_activity(session, caller, club_id, body)
+    return schemas.ActivityOut.model_validate(activity, from_attributes=True)
+
+
+@router.get("/clubs/{club_id}/activities", tags=["activities"])
+async def list_activities(
+    club_id: str,
+    caller: CurrentCaller,
+    session: SessionDep,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[schemas.ActivityOut]:
+    club = await service.load_club(session, caller, club_id)
+    rows, next_cursor = await service.list_of(session, Activity, club.id, "held_on", limit, cursor)
+    return Page(
+        items=[schemas.ActivityOut.model_validate(r, from_attributes=True) for r in rows],
+        next_cursor=next_cursor,
+    )

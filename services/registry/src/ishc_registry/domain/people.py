@@ -1,0 +1,104 @@
+"""Members' ages and a club's composition (pure rules, no I/O).
+
+Many older rural members know only their birth year: age is exact from a birth
+date, and `year(on) - birth_year` when only the year is known (DOMAIN.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from ishc_contracts.registry_events import PovertyStatus, Sex
+
+MAX_AGE = 120
+DEFAULT_OLDER_AGE = 60  # Law on the Elderly; a plan may count from 55
+
+
+@dataclass(frozen=True)
+class Person:
+    """The facts of a membership the rules need."""
+
+    sex: Sex
+    birth_year: int
+    birth_date: date | None
+    poverty_status: PovertyStatus
+    is_volunteer: bool
+    ethnic_minority: bool
+    joined_on: date
+    left_on: date | None = None
+
+
+def age_on(birth_year: int, birth_date: date | None, on: date) -> int:
+    if birth_date is None:
+        return on.year - birth_year
+    had_birthday = (on.month, on.day) >= (birth_date.month, birth_date.day)
+    return on.year - birth_date.year - (0 if had_birthday else 1)
+
+
+def birth_problems(
+    birth_year: int | None, birth_date: date | None, today: date
+) -> list[tuple[str, str]]:
+    """(field, message) for a birth that cannot be: missing, future, over 120 years ago."""
+    if birth_year is None and birth_date is None:
+        return [("birth_year", "give birth_year or birth_date")]
+    problems = []
+    if birth_date is not None:
+        if birth_year is not None and birth_year != birth_date.year:
+            problems.append(("birth_year", "birth_year and birth_date disagree"))
+        if birth_date > today:
+            problems.append(("birth_date", "birth_date is in the future"))
+        elif birth_date.year < today.year - MAX_AGE:
+            problems.append(("birth_date", f"birth_date is more than {MAX_AGE} years ago"))
+    elif birth_year is not None:
+        if birth_year > today.year:
+            problems.append(("birth_year", "birth_year is in the future"))
+        elif birth_year < today.year - MAX_AGE:
+            problems.append(("birth_year", f"birth_year is more than {MAX_AGE} years ago"))
+    return problems
+
+
+def is_member_on(person: Person, on: date) -> bool:
+    return person.joined_on <= on and (person.left_on is None or person.left_on > on)
+
+
+@dataclass(frozen=True)
+class Composition:
+    """Who the club's members are on a date (counts, not people)."""
+
+    on: date
+    older_age: int
+    members: int
+    women: int
+    older: int
+    younger: int
+    poor: int
+    near_poor: int
+    disadvantaged: int
+    volunteers: int
+    ethnic_minority: int
+
+    @property
+    def poor_near_poor_or_disadvantaged(self) -> int:
+        return self.poor + self.near_poor + self.disadvantaged
+
+
+def composition(
+    people: Iterable[Person], on: date, older_age: int = DEFAULT_OLDER_AGE
+) -> Composition:
+    current = [p for p in people if is_member_on(p, on)]
+    older = sum(1 for p in current if age_on(p.birth_year, p.birth_date, on) >= older_age)
+    return Composition(
+        on=on,
+        older_age=older_age,
+        members=len(current),
+        women=sum(1 for p in current if p.sex is Sex.FEMALE),
+        older=older,
+        younger=len(current) - older,
+        poor=sum(1 for p in current if p.poverty_status is PovertyStatus.POOR),
+        near_poor=sum(1 for p in current if p.poverty_status is PovertyStatus.NEAR_POOR),
+        disadvantaged=sum(1 for p in current if p.poverty_status is PovertyStatus.DISADVANTAGED),
+        volunteers=sum(1 for p in current if p.is_volunteer),
+        ethnic_minority=sum(1 for p in current if p.ethnic_minority),
+    )
