@@ -188,3 +188,17 @@ def test_lists_filter_search_without_accents_and_paginate(registry: Registry) ->
     assert len(by_commune["items"]) == 4
     bad = registry.http.get("/v1/clubs", params={"cursor": "junk"}, headers=VL)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor"
+
+
+def test_idempotency_key_on_registration(registry: Registry) -> None:
+    body = {"name": "CLB Một Lần", "commune_code": NHON_PHU, "founded_on": "2018-01-01"}
+    headers = {**VL, "Idempotency-Key": "import-2026-05-01-row-7"}
+    first = registry.http.post("/v1/clubs", json=body, headers=headers)
+    again = registry.http.post("/v1/clubs", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    changed = registry.http.post("/v1/clubs", json={**body, "name": "Khác"}, headers=headers)
+    assert changed.status_code == 422
+    assert changed.json()["errors"][0]["field"] == "Idempotency-Key"
+    assert len(registry.http.get("/v1/clubs", headers=VL).json()["items"]) == 1
+    assert [e["type"] for e in registry.events()] == ["ishc.registry.club.registered.v1"]
