@@ -181,3 +181,19 @@ class AuditOut(BaseModel):
     club_id: str | None
     member_id: str | None
     count: int
+
+
+class RowProblem(BaseModel):
+    row: int
+    field: str
+    message: str
+
+
+class ImportReport(BaseModel):
+    kind: str
+    dry_run: bool
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+    errors: list[RowProblem]

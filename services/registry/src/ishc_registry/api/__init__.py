@@ -5,19 +5,21 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, File, Form, Header, Query, Response, UploadFile
 
 from ishc_platform.clock import today
 from ishc_platform.deps import CurrentCaller, Cursor, Limit, SessionDep
-from ishc_platform.errors import invalid
+from ishc_platform.errors import Problem, field_error, invalid
 from ishc_platform.pagination import Page
-from ishc_registry import schemas, service
+from ishc_registry import imports, schemas, service
 from ishc_registry.domain.board import is_complete
 from ishc_registry.domain.people import DEFAULT_OLDER_AGE
+from ishc_registry.domain.spreadsheet import MAX_BYTES, SheetKind, template
 from ishc_registry.models import Activity, BoardSeat, Club, Meeting, Member
 
 router = APIRouter(prefix="/v1")
 ProvinceCode = Annotated[str | None, Query(pattern=r"^[0-9]{2}$")]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IfMatch = Annotated[str | None, Header(description='the ETag you read, e.g. "3"')]
 
 
@@ -329,4 +331,50 @@ async def list_activities(
     return Page(
         items=[schemas.ActivityOut.model_validate(r, from_attributes=True) for r in rows],
         next_cursor=next_cursor,
+    )
+
+
+# -- imports --------------------------------------------------------------------
+
+
+@router.post("/imports", tags=["imports"])
+async def import_spreadsheet(
+    caller: CurrentCaller,
+    session: SessionDep,
+    file: Annotated[UploadFile, File(description="CSV or XLSX, Vietnamese or English headers")],
+    kind: Annotated[SheetKind, Form(description="clubs or members")],
+    club_id: Annotated[str | None, Form(description="the club of every member row")] = None,
+    dry_run: Annotated[bool, Form(description="check only; report every bad row")] = False,
+) -> schemas.ImportReport:
+    """Import clubs or members: all or nothing, re-runnable by `external_id`."""
+    content = await file.read(MAX_BYTES + 1)
+    if len(content) > MAX_BYTES:
+        raise Problem(
+            413,
+            f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB",
+            kind="file-too-large",
+            errors=[field_error("file", "too large")],
+        )
+    return await imports.import_sheet(
+        session,
+        caller,
+        content=content,
+        filename=file.filename,
+        kind=kind,
+        club_id=club_id,
+        dry_run=dry_run,
+    )
+
+
+@router.get("/imports/templates/{kind}.xlsx", tags=["imports"])
+async def import_template(
+    kind: SheetKind, caller: CurrentCaller, language: Literal["vi", "en"] = "vi"
+) -> Response:
+    """A spreadsheet to fill in, with the headers the import reads."""
+    return Response(
+        template(kind, language),
+        media_type=XLSX,
+        headers={
+            "Content-Disposition": f'attachment; filename="ishc-{kind.value}-{language}.xlsx"'
+        },
     )

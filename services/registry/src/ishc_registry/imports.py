@@ -1,0 +1,327 @@
+"""Spreadsheet imports of clubs or members: all or nothing, re-runnable by
+`external_id` (a row whose record exists is updated, or left alone when it
+says the same), every bad row reported by its row number and field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ishc_contracts import registry_events as ev
+from ishc_platform.admin_units import search_key
+from ishc_platform.auth import Caller
+from ishc_platform.clock import today, utcnow
+from ishc_platform.errors import Problem, invalid
+from ishc_platform.outbox import record_event
+from ishc_registry import schemas
+from ishc_registry.domain.places import PlacementError, place
+from ishc_registry.domain.spreadsheet import SheetKind, SheetRow, SpreadsheetError, read_sheet
+from ishc_registry.models import Club, Member
+from ishc_registry.service import (
+    load_club,
+    member_payload,
+    member_problems,
+    new_id,
+    new_member,
+    require_province_token,
+)
+
+CLUB_FIELDS = ("name", "hamlet", "founded_on")
+MEMBER_FIELDS = (
+    "full_name",
+    "sex",
+    "birth_year",
+    "birth_date",
+    "poverty_status",
+    "ethnic_minority",
+    "is_volunteer",
+    "joined_on",
+)
+
+
+@dataclass
+class Outcome:
+    rows: int = 0
+    created: list[Any] = field(default_factory=list)
+    updated: list[Any] = field(default_factory=list)
+    unchanged: int = 0
+    errors: list[schemas.RowProblem] = field(default_factory=list)
+
+    def problem(self, row: int, field_name: str, message: str) -> None:
+        self.errors.append(schemas.RowProblem(row=row, field=field_name, message=message))
+
+
+def _validation_problems(outcome: Outcome, row: int, exc: ValidationError) -> None:
+    for error in exc.errors():
+        outcome.problem(row, ".".join(str(p) for p in error["loc"]) or "row", error["msg"])
+
+
+async def import_sheet(
+    session: AsyncSession,
+    caller: Caller,
+    *,
+    content: bytes,
+    filename: str | None,
+    kind: SheetKind,
+    club_id: str | None,
+    dry_run: bool,
+) -> schemas.ImportReport:
+    require_province_token(caller, "importing")
+    try:
+        sheet = read_sheet(content, filename=filename, kind=kind)
+    except SpreadsheetError as exc:
+        raise invalid(exc.field, exc.message, details=exc.details) from None
+    outcome = Outcome(rows=len(sheet.rows))
+    for cell in sheet.errors:
+        outcome.problem(cell.row, cell.field, cell.message)
+    if kind is SheetKind.CLUBS:
+        await _import_clubs(session, caller, sheet.rows, outcome)
+    else:
+        fixed_club = await load_club(session, caller, club_id) if club_id else None
+        await _import_members(session, caller, sheet.rows, fixed_club, outcome)
+    report = schemas.ImportReport(
+        kind=kind.value,
+        dry_run=dry_run,
+        rows=outcome.rows,
+        created=len(outcome.created),
+        updated=len(outcome.updated),
+        unchanged=outcome.unchanged,
+        errors=sorted(outcome.errors, key=lambda e: (e.row, e.field)),
+    )
+    if dry_run or outcome.errors:
+        await session.rollback()
+        if outcome.errors and not dry_run:
+            raise Problem(
+                422,
+                f"{len(outcome.errors)} problem(s) in the file; nothing was imported",
+                kind="import-rejected",
+                title="Invalid spreadsheet",
+                errors=[e.model_dump() for e in report.errors],
+            )
+        return report
+    await session.commit()
+    return report
+
+
+async def _import_clubs(
+    session: AsyncSession, caller: Caller, rows: list[SheetRow], outcome: Outcome
+) -> None:
+    ids = {str(r.values["external_id"]) for r in rows if r.values.get("external_id")}
+    existing = {
+        c.external_id: c
+        for c in (
+            await session.exec(
+                select(Club).where(
+                    col(Club.province).in_(sorted(caller.provinces)),
+                    col(Club.external_id).in_(sorted(ids)),
+                )
+            )
+        ).all()
+    }
+    seen: set[str] = set()
+    for row in rows:
+        try:
+            data = schemas.ClubIn.model_validate(row.values)
+        except ValidationError as exc:
+            _validation_problems(outcome, row.row, exc)
+            continue
+        try:
+            placement = place(data.commune_code, data.legacy_commune_code)
+        except PlacementError as exc:
+            outcome.problem(row.row, exc.field, exc.message)
+            continue
+        if placement.province not in caller.provinces:
+            outcome.problem(
+                row.row, "commune_code", f"the token does not cover province {placement.province}"
+            )
+            continue
+        if data.founded_on > today():
+            outcome.problem(row.row, "founded_on", "founded_on is in the future")
+            continue
+        if data.external_id is not None:
+            if data.external_id in seen:
+                outcome.problem(row.row, "external_id", "appears twice in the file")
+                continue
+            seen.add(data.external_id)
+        club = existing.get(data.external_id) if data.external_id else None
+        if club is not None:
+            if club.commune_code != placement.commune_code:
+                outcome.problem(
+                    row.row,
+                    "commune_code",
+                    "differs from the registered club's; relocate it instead",
+                )
+                continue
+            if all(getattr(club, f) == getattr(data, f) for f in CLUB_FIELDS):
+                outcome.unchanged += 1
+                continue
+            for f in CLUB_FIELDS:
+                setattr(club, f, getattr(data, f))
+            club.name_key = search_key(club.name)
+            club.version += 1
+            club.updated_at = utcnow()
+            session.add(club)
+            outcome.updated.append(club)
+            await record_event(
+                session,
+                event_type="ishc.registry.club.updated.v1",
+                subject=club.id,
+                province=club.province,
+                data=ev.ClubUpdated(
+                    club_id=club.id,
+                    commune_code=club.commune_code,
+                    legacy_commune_code=club.legacy_commune_code,
+                    founded_on=club.founded_on,
+                ),
+            )
+            continue
+        now = utcnow()
+        club = Club(
+            id=new_id(),
+            province=placement.province,
+            commune_code=placement.commune_code,
+            legacy_commune_code=placement.legacy_commune_code,
+            hamlet=data.hamlet,
+            name=data.name,
+            name_key=search_key(data.name),
+            founded_on=data.founded_on,
+            external_id=data.external_id,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(club)
+        outcome.created.append(club)
+        await record_event(
+            session,
+            event_type="ishc.registry.club.registered.v1",
+            subject=club.id,
+            province=club.province,
+            new_aggregate=True,
+            data=ev.ClubRegistered(
+                club_id=club.id,
+                commune_code=club.commune_code,
+                legacy_commune_code=club.legacy_commune_code,
+                founded_on=club.founded_on,
+            ),
+        )
+
+
+async def _clubs_by_reference(
+    session: AsyncSession, caller: Caller, references: set[str]
+) -> dict[str, Club]:
+    if not references:
+        return {}
+    rows = (
+        await session.exec(
+            select(Club).where(
+                col(Club.province).in_(sorted(caller.provinces)),
+                col(Club.external_id).in_(sorted(references))
+                | col(Club.id).in_(sorted(references)),
+            )
+        )
+    ).all()
+    found: dict[str, Club] = {}
+    for club in rows:
+        found[club.id] = club
+        if club.external_id:
+            found[club.external_id] = club
+    return found
+
+
+async def _import_members(
+    session: AsyncSession,
+    caller: Caller,
+    rows: list[SheetRow],
+    fixed_club: Club | None,
+    outcome: Outcome,
+) -> None:
+    if fixed_club is not None:
+        require_province_token(caller, "importing")
+    references = {str(r.values["club"]) for r in rows if r.values.get("club")}
+    clubs = await _clubs_by_reference(session, caller, references)
+    ids = {str(r.values["external_id"]) for r in rows if r.values.get("external_id")}
+    active = {
+        (m.province, m.external_id): m
+        for m in (
+            await session.exec(
+                select(Member).where(
+                    col(Member.province).in_(sorted(caller.provinces)),
+                    col(Member.external_id).in_(sorted(ids)),
+                    col(Member.left_on).is_(None),
+                )
+            )
+        ).all()
+    }
+    on = today()
+    seen: set[tuple[str, str]] = set()
+    for row in rows:
+        values = dict(row.values)
+        reference = values.pop("club", None)
+        club = fixed_club
+        if reference is not None:
+            club = clubs.get(str(reference))
+            if club is None:
+                outcome.problem(row.row, "club", f"no club {reference!r} in the token's provinces")
+                continue
+        if club is None:
+            outcome.problem(row.row, "club", "name the club in a club column or with club_id")
+            continue
+        try:
+            data = schemas.MemberIn.model_validate(values)
+        except ValidationError as exc:
+            _validation_problems(outcome, row.row, exc)
+            continue
+        problems = member_problems(data, club, on)
+        for field_name, message in problems:
+            outcome.problem(row.row, field_name, message)
+        if problems:
+            continue
+        if data.external_id is not None:
+            key = (club.province, data.external_id)
+            if key in seen:
+                outcome.problem(row.row, "external_id", "appears twice in the file")
+                continue
+            seen.add(key)
+            current = active.get(key)
+            if current is not None:
+                if current.club_id != club.id:
+                    outcome.problem(
+                        row.row,
+                        "external_id",
+                        "this person is already an active member of another club",
+                    )
+                    continue
+                candidate = new_member(data, club)
+                if all(getattr(current, f) == getattr(candidate, f) for f in MEMBER_FIELDS):
+                    outcome.unchanged += 1
+                    continue
+                for f in (*MEMBER_FIELDS, "full_name"):
+                    setattr(current, f, getattr(candidate, f))
+                current.name_key = candidate.name_key
+                current.version += 1
+                current.updated_at = utcnow()
+                session.add(current)
+                outcome.updated.append(current)
+                await record_event(
+                    session,
+                    event_type="ishc.registry.member.updated.v1",
+                    subject=current.id,
+                    province=current.province,
+                    data=ev.MemberUpdated(**member_payload(current)),
+                )
+                continue
+        member = new_member(data, club)
+        session.add(member)
+        outcome.created.append(member)
+        await record_event(
+            session,
+            event_type="ishc.registry.member.joined.v1",
+            subject=member.id,
+            province=member.province,
+            new_aggregate=True,
+            data=ev.MemberJoined(**member_payload(member)),
+        )
