@@ -194,7 +194,7 @@ def test_bad_files_are_refused_with_the_field(
 
 def test_other_provinces_cannot_import_into_a_club(registry: Registry) -> None:
     club = registry.club()
-    content = xlsx([MEMBER_HEADERS[1:4] + ["Ngày tham gia"], ["A B", "Nữ", 1950, "01/01/2020"]])
+    content = xlsx([[*MEMBER_HEADERS[1:4], "Ngày tham gia"], ["A B", "Nữ", 1950, "01/01/2020"]])
     assert upload(registry, content, "members", headers=DN, club_id=club["id"]).status_code == 404
 
 
