@@ -5,6 +5,7 @@ Sessions are async (SQLModel's AsyncSession). Only a service layer commits.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -92,6 +93,8 @@ class Database:
         self.url = url
         self.engine = make_async_engine(url, **engine_kwargs)
         self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        # One outbox relay at a time in this process (see OutboxRelay).
+        self.relay_lock = asyncio.Lock()
 
     @property
     def is_sqlite(self) -> bool:

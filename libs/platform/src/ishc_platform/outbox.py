@@ -107,8 +107,10 @@ class OutboxRelay:
     """Publishes unsent outbox rows to the service's stream, in order.
 
     One relay publishes at a time: on PostgreSQL a transaction-scoped advisory
-    lock elects it (replicas that miss the lock wait for the next round), on
-    SQLite `BEGIN IMMEDIATE` serialises writers. A crash between publishing and
+    lock elects it for each batch (replicas that miss it try the next round;
+    it blocks no writer); in one process an asyncio lock serialises relays of
+    the same database, and on SQLite (one process) no write lock is held while
+    publishing, so writers never wait on Redis. A crash between publishing and
     marking re-sends the batch; consumers absorb the duplicates by event id.
     """
 
@@ -133,6 +135,7 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._lock_key = zlib.crc32(f"ishc-relay:{service}".encode())
         self._last_trim = 0.0
+        self._last_gauges = 0.0
 
     def wake(self) -> None:
         self._wake.set()
@@ -144,8 +147,7 @@ class OutboxRelay:
             try:
                 while await self.publish_batch() == self.batch_size:
                     pass
-                await self._maybe_trim()
-                await self.update_backlog_metrics()
+                await self._housekeeping()
                 backoff = 0.1
             except asyncio.CancelledError:
                 raise
@@ -160,46 +162,66 @@ class OutboxRelay:
 
     async def publish_batch(self) -> int:
         """Publish one batch of unsent events; return how many were published."""
+        async with self.db.relay_lock:
+            if self.db.is_sqlite:
+                published = await self._publish_sqlite()
+            else:
+                published = await self._publish_postgres()
+        metrics.EVENTS_PUBLISHED.labels(self.service, self.publisher.stream).inc(published)
+        return published
+
+    async def _publish_postgres(self) -> int:
+        # The advisory lock blocks only other relays, never the service's writers.
         async with self.db.sessions() as session, session.begin():
-            if not await self._take_lock(session):
+            lock = text("SELECT pg_try_advisory_xact_lock(:k)")
+            if not await session.scalar(lock, {"k": self._lock_key}):
                 return 0
             rows = await self._unpublished(session)
-            if not rows:
-                return 0
-            stream_ids = await self.publisher.publish_many([row.envelope for row in rows])
-            await self._mark_published(session, rows, stream_ids)
-        metrics.EVENTS_PUBLISHED.labels(self.service, self.publisher.stream).inc(len(rows))
+            if rows:
+                stream_ids = await self.publisher.publish_many([envelope for _, envelope in rows])
+                await self._mark_published(session, [row_id for row_id, _ in rows], stream_ids)
         return len(rows)
 
-    async def _take_lock(self, session: AsyncSession) -> bool:
-        if self.db.is_sqlite:
-            return True
-        got = await session.scalar(
-            text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": self._lock_key}
-        )
-        return bool(got)
+    async def _publish_sqlite(self) -> int:
+        # A write transaction would hold SQLite's only write lock across the
+        # round trip to Redis, so read, publish and mark are separate steps.
+        async with self.db.sessions() as session:
+            rows = await self._unpublished(session)
+        if not rows:
+            return 0
+        stream_ids = await self.publisher.publish_many([envelope for _, envelope in rows])
+        async with self.db.sessions() as session, session.begin():
+            await self._mark_published(session, [row_id for row_id, _ in rows], stream_ids)
+        return len(rows)
 
-    async def _unpublished(self, session: AsyncSession) -> Sequence[OutboxEvent]:
+    async def _unpublished(self, session: AsyncSession) -> Sequence[tuple[int, str]]:
         result = await session.exec(
-            select(OutboxEvent)
+            select(OutboxEvent.id, OutboxEvent.envelope)
             .where(OutboxEvent.position.is_(None))  # type: ignore[union-attr]
             .order_by(OutboxEvent.id)  # type: ignore[arg-type]
             .limit(self.batch_size)
         )
-        return result.all()
+        return [(int(row_id or 0), envelope) for row_id, envelope in result.all()]
 
     async def _mark_published(
-        self, session: AsyncSession, rows: Sequence[OutboxEvent], stream_ids: Sequence[str]
+        self, session: AsyncSession, row_ids: Sequence[int], stream_ids: Sequence[str]
     ) -> None:
         last = await session.scalar(select(func.max(OutboxEvent.position))) or 0
         now = utcnow()
         await session.exec(
             update(OutboxEvent),
             params=[
-                {"id": row.id, "position": last + i, "published_at": now, "stream_id": sid}
-                for i, (row, sid) in enumerate(zip(rows, stream_ids, strict=True), start=1)
+                {"id": row_id, "position": last + i, "published_at": now, "stream_id": sid}
+                for i, (row_id, sid) in enumerate(zip(row_ids, stream_ids, strict=True), start=1)
             ],
         )
+
+    async def _housekeeping(self) -> None:
+        """Gauges every few seconds and trimming every interval, not on every commit."""
+        if time.monotonic() - self._last_gauges >= 5:
+            self._last_gauges = time.monotonic()
+            await self.update_backlog_metrics()
+        await self._maybe_trim()
 
     async def update_backlog_metrics(self) -> None:
         async with self.db.sessions() as session:
