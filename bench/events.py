@@ -151,6 +151,7 @@ async def bench_latency(
     committed: dict[str, float] = {}
     applied: dict[str, float] = {}
     relay, broker = await make_relay(db, REDIS, stream)
+    install_commit_hook(db, relay.wake)  # as a service wires it: each commit wakes the relay
     consumer = InboxConsumer(
         projection,
         redis,
