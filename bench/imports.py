@@ -136,13 +136,16 @@ def raw_floor(url: str, content: bytes) -> float:
         for m in members
     ]
     engine = make_sync_engine(url)
-    with engine.begin() as conn:
+    with engine.connect() as conn:
+        # Skip the foreign key to a club the floor does not create. SQLite
+        # ignores the pragma inside a transaction, so it goes to the driver first.
         if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-        else:
-            conn.exec_driver_sql("SET session_replication_role = replica")  # skip the FK to club
-        conn.execute(insert(Member), members)
-        conn.execute(insert(OutboxEvent), outbox)
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        with conn.begin():
+            if conn.dialect.name != "sqlite":
+                conn.exec_driver_sql("SET session_replication_role = replica")
+            conn.execute(insert(Member), members)
+            conn.execute(insert(OutboxEvent), outbox)
     engine.dispose()
     return time.perf_counter() - started
 

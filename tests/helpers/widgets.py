@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from faststream.redis import RedisBroker
 from pydantic import BaseModel
 from redis.asyncio import Redis
-from sqlalchemy import MetaData, func
+from sqlalchemy import MetaData, func, insert
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -68,9 +68,12 @@ class Poison:
 
 
 async def apply_widgets(session: AsyncSession, events: Sequence[Event[BaseModel]]) -> None:
+    """One row per event, in one statement, as a projection writes its facts."""
+    rows = []
     for event in events:
         assert isinstance(event.payload, WidgetCreated)
-        session.add(WidgetEffect(widget_id=event.payload.widget_id, n=event.payload.n))
+        rows.append({"widget_id": event.payload.widget_id, "n": event.payload.n})
+    await session.exec(insert(WidgetEffect), params=rows)
 
 
 async def write_widgets(db: Database, numbers: range | list[int], prefix: str = "w") -> None:

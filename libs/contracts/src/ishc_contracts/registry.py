@@ -6,7 +6,6 @@ A payload is a contract: changes are additive only; a breaking change is a new
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -76,14 +75,18 @@ def _short_errors(exc: ValidationError, prefix: str) -> list[dict[str, Any]]:
 def parse_event(raw: bytes | str | dict[str, Any]) -> Event[BaseModel]:
     """Check an envelope and its payload; raise a ContractError, never half-parse."""
     try:
-        obj = json.loads(raw) if isinstance(raw, bytes | str) else raw
-    except ValueError as exc:
-        raise MalformedEvent(f"event is not JSON: {exc}") from None
-    if not isinstance(obj, dict):
-        raise MalformedEvent("event is not a JSON object")
-    try:
-        envelope = Envelope.model_validate(obj)
+        # pydantic-core parses JSON text itself, well over twice as fast as
+        # json.loads followed by validation: this runs once per consumed event.
+        if isinstance(raw, bytes | str):
+            envelope = Envelope.model_validate_json(raw)
+        else:
+            envelope = Envelope.model_validate(raw)
     except ValidationError as exc:
+        first = exc.errors()[0]["type"] if exc.error_count() else ""
+        if first == "json_invalid":
+            raise MalformedEvent(f"event is not JSON: {exc.errors()[0]['msg']}") from None
+        if first == "model_type":
+            raise MalformedEvent("event is not a JSON object") from None
         raise MalformedEvent("bad envelope", _short_errors(exc, "")) from None
     model = payload_model(envelope.type)
     try:

@@ -14,6 +14,7 @@ once delivered more than `max_deliveries` times, moves to `<stream>.dlq`.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import time
@@ -27,10 +28,9 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from sqlalchemy import insert, text
+from sqlalchemy import DateTime, bindparam, text
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLATimeoutError
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ishc_contracts import ContractError, Event, parse_event
@@ -38,7 +38,6 @@ from ishc_platform import metrics
 from ishc_platform.broker import decode_entry
 from ishc_platform.clock import utcnow
 from ishc_platform.db import Database
-from ishc_platform.models import InboxEntry
 from ishc_platform.streams import dlq_name, ensure_group
 
 log = structlog.get_logger(__name__)
@@ -326,25 +325,18 @@ class InboxConsumer:
         unique: dict[str, Event[BaseModel]] = {}
         for event in events:
             unique.setdefault(str(event.envelope.id), event)
-        seen = set(
-            await session.exec(
-                select(InboxEntry.event_id).where(
-                    InboxEntry.consumer == self.inbox_key,
-                    InboxEntry.event_id.in_(list(unique)),  # type: ignore[attr-defined]
-                )
-            )
-        )
-        new = [e for i, e in unique.items() if i not in seen]
-        if new:
-            now = utcnow()
-            await session.exec(
-                insert(InboxEntry),
-                params=[
-                    {"consumer": self.inbox_key, "event_id": str(e.envelope.id), "applied_at": now}
-                    for e in new
-                ],
-            )
-        return new
+        # One statement records the batch and says which ids were new: cheaper
+        # than a look-up plus an insert, and a concurrent consumer inserting the
+        # same id makes this one wait and skip it rather than fail the batch.
+        ids: list[str] | str = list(unique)
+        if self.db.is_sqlite:
+            statement, ids = _RECORD_NEW_SQLITE, json.dumps(ids)
+        else:
+            statement = _RECORD_NEW_POSTGRES
+        params = {"consumer": self.inbox_key, "ids": ids, "now": utcnow()}
+        result = await session.exec(statement, params=params)  # type: ignore[call-overload]
+        new_ids = set(result.scalars())
+        return [e for i, e in unique.items() if i in new_ids]
 
     async def apply_log(self, envelopes: Iterable[dict[str, Any]]) -> int:
         """Feed envelopes read from an event log (a replay); returns how many were new."""
@@ -451,6 +443,18 @@ class InboxConsumer:
                 if lag is not None:
                     metrics.CONSUMER_LAG.labels(self.group, self.stream).set(lag)
         metrics.DEAD_LETTERS.labels(self.stream).set(await self.redis.xlen(dlq_name(self.stream)))
+
+
+_RECORD_NEW_POSTGRES = text(
+    "INSERT INTO inbox (consumer, event_id, applied_at)"
+    " SELECT :consumer, id, :now FROM unnest(CAST(:ids AS varchar[])) AS batch(id)"
+    " ON CONFLICT DO NOTHING RETURNING event_id"
+).bindparams(bindparam("now", type_=DateTime(timezone=True)))
+_RECORD_NEW_SQLITE = text(
+    "INSERT INTO inbox (consumer, event_id, applied_at)"
+    " SELECT :consumer, value, :now FROM json_each(:ids) WHERE true"  # WHERE: SQLite's upsert rule
+    " ON CONFLICT DO NOTHING RETURNING event_id"
+).bindparams(bindparam("now", type_=DateTime(timezone=True)))
 
 
 def describe_error(exc: BaseException) -> str:
