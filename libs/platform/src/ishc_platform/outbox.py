@@ -9,17 +9,18 @@ import json
 import time
 import zlib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import structlog
 from pydantic import BaseModel
-from sqlalchemy import DateTime, bindparam, event, func, text
+from sqlalchemy import DateTime, bindparam, event, func, insert, text
 from sqlalchemy.orm import Session
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ishc_contracts import Envelope, new_event_id, parse_event
+from ishc_contracts import Envelope, new_event_id, parse_event, payload_model
 from ishc_platform import metrics
 from ishc_platform.broker import EventPublisher
 from ishc_platform.clock import utcnow
@@ -32,6 +33,57 @@ log = structlog.get_logger(__name__)
 _OUTBOX_DIRTY = "ishc_outbox_dirty"
 
 
+@dataclass(frozen=True)
+class NewEvent:
+    """An event to record, for `record_events` (many at once)."""
+
+    event_type: str
+    subject: str
+    province: str
+    data: BaseModel | dict[str, Any]
+    sequence: int = 1
+
+
+def _envelope(
+    event_type: str,
+    subject: str,
+    province: str,
+    data: BaseModel | dict[str, Any],
+    sequence: int,
+    traceparent: str | None = None,
+) -> Envelope:
+    """Build an envelope and check its payload against the contract, so a bad
+    event fails the write that would have caused it instead of poisoning
+    consumers later. A payload that is already an instance of its contract's
+    model was checked when it was built."""
+    envelope = Envelope(
+        id=new_event_id(),
+        type=event_type,
+        source=f"/ishc/{event_type.split('.')[1]}",
+        time=utcnow(),
+        subject=subject,
+        sequence=sequence,
+        province=province,
+        traceparent=traceparent,
+        data=data.model_dump(mode="json") if isinstance(data, BaseModel) else data,
+    )
+    if type(data) is not payload_model(event_type):
+        parse_event(envelope.model_dump(mode="json"))
+    return envelope
+
+
+def _outbox_row(envelope: Envelope) -> dict[str, Any]:
+    return {
+        "event_id": str(envelope.id),
+        "type": envelope.type,
+        "subject": envelope.subject,
+        "sequence": envelope.sequence,
+        "province": envelope.province,
+        "envelope": envelope.model_dump_json(),
+        "created_at": envelope.time,
+    }
+
+
 async def record_event(
     session: AsyncSession,
     *,
@@ -42,12 +94,8 @@ async def record_event(
     traceparent: str | None = None,
     new_aggregate: bool = False,
 ) -> Envelope:
-    """Add an event to the session's transaction; it is published after commit.
-
-    The payload is checked against its contract here, so a bad event fails the
-    write that would have caused it instead of poisoning consumers later.
-    """
-    # A new aggregate's first event needs no look-up (bulk imports write thousands).
+    """Add an event to the session's transaction; it is published after commit."""
+    # A new aggregate's first event needs no look-up of its last sequence.
     last = (
         None
         if new_aggregate
@@ -55,32 +103,22 @@ async def record_event(
             select(func.max(OutboxEvent.sequence)).where(OutboxEvent.subject == subject)
         )
     )
-    service = event_type.split(".")[1]
-    envelope = Envelope(
-        id=new_event_id(),
-        type=event_type,
-        source=f"/ishc/{service}",
-        time=utcnow(),
-        subject=subject,
-        sequence=(last or 0) + 1,
-        province=province,
-        traceparent=traceparent,
-        data=data.model_dump(mode="json") if isinstance(data, BaseModel) else data,
-    )
-    parse_event(envelope.model_dump(mode="json"))
-    session.add(
-        OutboxEvent(
-            event_id=str(envelope.id),
-            type=envelope.type,
-            subject=subject,
-            sequence=envelope.sequence,
-            province=province,
-            envelope=envelope.model_dump_json(),
-            created_at=envelope.time,
-        )
-    )
+    envelope = _envelope(event_type, subject, province, data, (last or 0) + 1, traceparent)
+    session.add(OutboxEvent(**_outbox_row(envelope)))
     session.info[_OUTBOX_DIRTY] = True
     return envelope
+
+
+async def record_events(session: AsyncSession, events: Sequence[NewEvent]) -> list[Envelope]:
+    """Record many events in one statement (bulk imports); each names its own
+    sequence, so this suits new aggregates, whose first event is 1."""
+    envelopes = [
+        _envelope(e.event_type, e.subject, e.province, e.data, e.sequence) for e in events
+    ]
+    if envelopes:
+        await session.exec(insert(OutboxEvent), params=[_outbox_row(e) for e in envelopes])
+        session.info[_OUTBOX_DIRTY] = True
+    return envelopes
 
 
 def _after_commit(session: Session) -> None:

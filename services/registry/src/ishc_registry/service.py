@@ -3,7 +3,7 @@ together. The only place that commits."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -312,18 +312,24 @@ async def list_clubs(
 # -- members ------------------------------------------------------------------
 
 
-def member_payload(member: Member) -> dict[str, Any]:
-    return {
-        "member_id": member.id,
-        "club_id": member.club_id,
-        "sex": member.sex,
-        "birth_year": member.birth_year,
-        "birth_date": member.birth_date,
-        "poverty_status": member.poverty_status,
-        "ethnic_minority": member.ethnic_minority,
-        "is_volunteer": member.is_volunteer,
-        "joined_on": member.joined_on,
-    }
+MEMBER_PAYLOAD_FIELDS = (
+    "club_id",
+    "sex",
+    "birth_year",
+    "birth_date",
+    "poverty_status",
+    "ethnic_minority",
+    "is_volunteer",
+    "joined_on",
+)
+"""What a member event says of the person: what the indicators need, no name."""
+
+
+def member_payload(member: Member | Mapping[str, Any]) -> dict[str, Any]:
+    if not isinstance(member, Mapping):
+        member = {f: getattr(member, f) for f in ("id", *MEMBER_PAYLOAD_FIELDS)}
+    values = member
+    return {"member_id": values["id"], **{f: values[f] for f in MEMBER_PAYLOAD_FIELDS}}
 
 
 def member_problems(data: schemas.MemberIn, club: Club, on: date) -> list[tuple[str, str]]:
@@ -339,27 +345,35 @@ def member_problems(data: schemas.MemberIn, club: Club, on: date) -> list[tuple[
     return problems
 
 
-def new_member(data: schemas.MemberIn, club: Club) -> Member:
+def new_member_row(data: schemas.MemberIn, club: Club) -> dict[str, Any]:
+    """A new membership's column values (imports insert thousands without ORM objects)."""
     now = utcnow()
     birth_year = data.birth_date.year if data.birth_date else data.birth_year
     assert birth_year is not None  # member_problems has checked it
-    return Member(
-        id=new_id(),
-        club_id=club.id,
-        province=club.province,
-        full_name=data.full_name,
-        name_key=search_key(data.full_name),
-        sex=data.sex,
-        birth_year=birth_year,
-        birth_date=data.birth_date,
-        poverty_status=data.poverty_status,
-        ethnic_minority=data.ethnic_minority,
-        is_volunteer=data.is_volunteer,
-        joined_on=data.joined_on,
-        external_id=data.external_id,
-        created_at=now,
-        updated_at=now,
-    )
+    return {
+        "id": new_id(),
+        "club_id": club.id,
+        "province": club.province,
+        "full_name": data.full_name,
+        "name_key": search_key(data.full_name),
+        "sex": data.sex,
+        "birth_year": birth_year,
+        "birth_date": data.birth_date,
+        "poverty_status": data.poverty_status,
+        "ethnic_minority": data.ethnic_minority,
+        "is_volunteer": data.is_volunteer,
+        "joined_on": data.joined_on,
+        "left_on": None,
+        "external_id": data.external_id,
+        "erased_at": None,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def new_member(data: schemas.MemberIn, club: Club) -> Member:
+    return Member(**new_member_row(data, club))
 
 
 async def active_membership(
