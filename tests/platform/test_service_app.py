@@ -126,6 +126,7 @@ def test_a_write_is_published_at_commit_and_served_by_the_log_in_order(
     while r.xlen(f"{prefix}ishc.registry") < 5 and time.monotonic() < deadline:
         time.sleep(0.02)
     assert r.xlen(f"{prefix}ishc.registry") == 5
+    wait_until_published(client)  # added to the stream, then marked in the log
 
     ops = token(Role.OPS)
     first = client.get("/v1/events", params={"limit": 3}, headers=ops).json()
@@ -153,6 +154,16 @@ def test_invalid_input_is_a_problem_naming_each_field(client: TestClient) -> Non
     assert limit.status_code == 422 and limit.json()["errors"][0]["field"] == "limit"
 
 
+def wait_until_published(client: TestClient, seconds: float = 3.0) -> None:
+    """The log serves published events only; the relay publishes just after commit."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if client.get("/v1/outbox/status", headers=token(Role.OPS)).json()["unpublished"] == 0:
+            return
+        time.sleep(0.02)
+    raise AssertionError("the relay did not publish in time")
+
+
 def test_idempotency_key_replays_and_refuses_a_different_body(client: TestClient) -> None:
     headers = {**token(Role.PROVINCE, "86"), "Idempotency-Key": "k-1"}
     first = client.post("/v1/widgets", json={"widget_id": "w1", "n": 1}, headers=headers)
@@ -172,6 +183,7 @@ def test_idempotency_key_replays_and_refuses_a_different_body(client: TestClient
         == 201
     )
 
+    wait_until_published(client)
     log = client.get("/v1/events", headers=token(Role.OPS)).json()["items"]
     assert [e["subject"] for e in log] == ["w1", "w2"]  # one event per accepted write
 
