@@ -37,6 +37,7 @@ class _Payload(BaseModel):
 
 class ClubPlacement(_Payload):
     club_id: str
+    name: str | None = None  # a club's name is public (added in v1, so optional)
     commune_code: CommuneCode
     legacy_commune_code: CommuneCode | None = None
 

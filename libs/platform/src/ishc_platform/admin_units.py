@@ -184,6 +184,11 @@ def legacy_province(code: str) -> ProvinceUnit | None:
     return _provinces(Boundary.LEGACY).get(code)
 
 
+def legacy_provinces() -> list[ProvinceUnit]:
+    """The 63 provinces before 1 July 2025, sorted by code."""
+    return list(_provinces(Boundary.LEGACY).values())
+
+
 # --- between the maps -------------------------------------------------------------
 
 

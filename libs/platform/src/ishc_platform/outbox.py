@@ -112,9 +112,7 @@ async def record_event(
 async def record_events(session: AsyncSession, events: Sequence[NewEvent]) -> list[Envelope]:
     """Record many events in one statement (bulk imports); each names its own
     sequence, so this suits new aggregates, whose first event is 1."""
-    envelopes = [
-        _envelope(e.event_type, e.subject, e.province, e.data, e.sequence) for e in events
-    ]
+    envelopes = [_envelope(e.event_type, e.subject, e.province, e.data, e.sequence) for e in events]
     if envelopes:
         await session.exec(insert(OutboxEvent), params=[_outbox_row(e) for e in envelopes])
         session.info[_OUTBOX_DIRTY] = True

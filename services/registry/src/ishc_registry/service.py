@@ -81,6 +81,7 @@ def _placement(commune_code: str | None, legacy_commune_code: str | None) -> Pla
 def _club_facts(club: Club) -> dict[str, Any]:
     return {
         "club_id": club.id,
+        "name": club.name,
         "commune_code": club.commune_code,
         "legacy_commune_code": club.legacy_commune_code,
     }

@@ -5,12 +5,13 @@ from fastapi import FastAPI
 from ishc_platform.service_app import ServiceSpec, create_service_app
 from ishc_platform.settings import Settings
 from ishc_reporting.api import router
+from ishc_reporting.consumers import SUBSCRIPTIONS
 
 SPEC = ServiceSpec(
     name="reporting",
     description="Coverage and quality indicators, plans, reports and the dashboard.",
     routers=[router],
-    subscriptions=(),
+    subscriptions=SUBSCRIPTIONS,
 )
 
 

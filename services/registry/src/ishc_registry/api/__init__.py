@@ -7,13 +7,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Header, Query, Response, UploadFile
 
+from ishc_contracts.people import DEFAULT_OLDER_AGE
 from ishc_platform.clock import today
 from ishc_platform.deps import CurrentCaller, Cursor, Limit, SessionDep
 from ishc_platform.errors import Problem, field_error, invalid
 from ishc_platform.pagination import Page
 from ishc_registry import imports, schemas, service
 from ishc_registry.domain.board import is_complete
-from ishc_registry.domain.people import DEFAULT_OLDER_AGE
 from ishc_registry.domain.spreadsheet import MAX_BYTES, SheetKind, template
 from ishc_registry.models import Activity, BoardSeat, Club, Meeting, Member
 

@@ -10,10 +10,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from ishc_contracts.people import DEFAULT_OLDER_AGE, age_on
 from ishc_contracts.registry_events import PovertyStatus, Sex
 
 MAX_AGE = 120
-DEFAULT_OLDER_AGE = 60  # Law on the Elderly; a plan may count from 55
 
 
 @dataclass(frozen=True)
@@ -28,13 +28,6 @@ class Person:
     ethnic_minority: bool
     joined_on: date
     left_on: date | None = None
-
-
-def age_on(birth_year: int, birth_date: date | None, on: date) -> int:
-    if birth_date is None:
-        return on.year - birth_year
-    had_birthday = (on.month, on.day) >= (birth_date.month, birth_date.day)
-    return on.year - birth_date.year - (0 if had_birthday else 1)
 
 
 def birth_problems(

@@ -1,5 +1,161 @@
 """HTTP routes of the reporting service: they only translate HTTP to the service layer."""
 
-from fastapi import APIRouter
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Query, Response
+from fastapi.encoders import jsonable_encoder
+
+from ishc_platform.admin_units import Boundary
+from ishc_platform.deps import CurrentCaller, SessionDep
+from ishc_platform.errors import invalid
+from ishc_reporting import service
+from ishc_reporting.domain.plans import PlanDoc
 
 router = APIRouter(prefix="/v1")
+
+AsOf = Annotated[
+    date | None, Query(description="the date to count as of (default: today in Vietnam)")
+]
+BoundaryParam = Annotated[
+    Boundary,
+    Query(description="current: the 34 provinces since 1 July 2025; legacy: the 63 before"),
+]
+PeriodStart = Annotated[
+    date | None,
+    Query(
+        description="start of the period for new clubs/members, meetings and activities "
+        "(default: the twelve months up to as_of)"
+    ),
+]
+OlderAge = Annotated[
+    int | None,
+    Query(
+        ge=40, le=80, description="count older members from this age (default: the plan's, else 60)"
+    ),
+]
+
+
+def _query(
+    as_of: date | None, boundary: Boundary, period_start: date | None, older_age: int | None
+) -> service.Query:
+    return service.make_query(as_of, boundary, period_start, older_age)
+
+
+def _json(content: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = jsonable_encoder(content)
+    return result
+
+
+@router.get("/indicators/national", tags=["indicators"])
+async def national_indicators(
+    session: SessionDep,
+    caller: CurrentCaller,
+    as_of: AsOf = None,
+    boundary: BoundaryParam = Boundary.CURRENT,
+    period_start: PeriodStart = None,
+    older_age: OlderAge = None,
+) -> dict[str, Any]:
+    """The nation's indicators with the national plan's targets and gaps."""
+    q = _query(as_of, boundary, period_start, older_age)
+    return _json(await service.national(session, caller, q))
+
+
+@router.get("/indicators/provinces", tags=["indicators"])
+async def province_indicators(
+    session: SessionDep,
+    caller: CurrentCaller,
+    as_of: AsOf = None,
+    boundary: BoundaryParam = Boundary.CURRENT,
+    period_start: PeriodStart = None,
+    older_age: OlderAge = None,
+) -> dict[str, Any]:
+    """One row per province the caller may see (a province token: its own and,
+    on the legacy map, the old provinces merged into it)."""
+    q = _query(as_of, boundary, period_start, older_age)
+    return _json(await service.province_table(session, caller, q))
+
+
+@router.get("/indicators/provinces/{code}", tags=["indicators"])
+async def province_indicator_detail(
+    session: SessionDep,
+    caller: CurrentCaller,
+    code: Annotated[str, Path(pattern=r"^[0-9]{2}$")],
+    as_of: AsOf = None,
+    boundary: BoundaryParam = Boundary.CURRENT,
+    period_start: PeriodStart = None,
+    older_age: OlderAge = None,
+) -> dict[str, Any]:
+    q = _query(as_of, boundary, period_start, older_age)
+    return _json(await service.province_detail(session, caller, code, q))
+
+
+@router.get("/indicators/communes/{code}", tags=["indicators"])
+async def commune_indicators(
+    session: SessionDep,
+    caller: CurrentCaller,
+    code: Annotated[str, Path(pattern=r"^[0-9]{5}$")],
+    as_of: AsOf = None,
+    boundary: BoundaryParam = Boundary.CURRENT,
+    period_start: PeriodStart = None,
+    older_age: OlderAge = None,
+) -> dict[str, Any]:
+    q = _query(as_of, boundary, period_start, older_age)
+    return _json(await service.commune_detail(session, caller, code, q))
+
+
+@router.get("/indicators/clubs/{club_id}", tags=["indicators"])
+async def club_indicators(
+    session: SessionDep,
+    caller: CurrentCaller,
+    club_id: Annotated[str, Path(max_length=36)],
+    as_of: AsOf = None,
+    boundary: BoundaryParam = Boundary.CURRENT,
+    period_start: PeriodStart = None,
+    older_age: OlderAge = None,
+) -> dict[str, Any]:
+    q = _query(as_of, boundary, period_start, older_age)
+    return _json(await service.club_detail(session, caller, club_id, q))
+
+
+@router.get("/rollout", tags=["indicators"])
+async def rollout(session: SessionDep, caller: CurrentCaller) -> dict[str, Any]:
+    """Per province: plan loaded, clubs and members, when it last sent data, reporting rate."""
+    return _json(await service.rollout(session, caller))
+
+
+@router.get("/plans", tags=["plans"])
+async def list_plans(
+    session: SessionDep,
+    caller: CurrentCaller,
+    province: Annotated[str | None, Query(pattern=r"^[0-9]{2}$")] = None,
+) -> dict[str, Any]:
+    plans = await service.list_plans(session, caller, province)
+    return {
+        "items": [p.model_dump(mode="json", by_alias=True, exclude_none=True) for p in plans],
+        "next_cursor": None,
+    }
+
+
+@router.get("/plans/{plan_id}", tags=["plans"])
+async def get_plan(session: SessionDep, caller: CurrentCaller, plan_id: str) -> dict[str, Any]:
+    plan = await service.get_plan(session, caller, plan_id)
+    return plan.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+@router.put("/plans/{plan_id}", tags=["plans"])
+async def put_plan(
+    session: SessionDep,
+    caller: CurrentCaller,
+    plan_id: str,
+    plan: Annotated[PlanDoc, Body()],
+    response: Response,
+) -> dict[str, Any]:
+    """Create or replace a plan (national tokens: any; province tokens: their own)."""
+    if plan.id != plan_id:
+        raise invalid("id", "the plan's id must match the path")
+    doc, created = await service.put_plan(session, caller, plan)
+    response.status_code = 201 if created else 200
+    return doc.model_dump(mode="json", by_alias=True, exclude_none=True)

@@ -1,0 +1,220 @@
+"""The indicator formulas of DOMAIN.md, as plain functions over plain data.
+
+A club's facts as of a date come in (`ClubFacts`); each club is judged against
+its plan's bands (`judge`), and judged clubs roll up per commune, province and
+nation (`roll_up`). Conventions (DOMAIN.md): a club counts from its founding to
+its dissolution; shares of clubs are over clubs active at the as-of date;
+"met every month" asks for a meeting in each complete calendar month of the
+period in which the club was active.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_DOWN, Decimal
+
+from ishc_contracts.people import DEFAULT_OLDER_AGE
+
+ACTIVITY_AREAS = 8
+
+
+@dataclass(frozen=True)
+class Bands:
+    """A club's composition targets (inclusive), as a plan sets them.
+
+    Defaults are DOMAIN.md's national ones: 50–70 members; women, older and
+    poor-or-disadvantaged people 60–70% each; younger people 30–40%.
+    """
+
+    size: tuple[int, int] = (50, 70)
+    women_percent: tuple[Decimal, Decimal] = (Decimal(60), Decimal(70))
+    older_percent: tuple[Decimal, Decimal] = (Decimal(60), Decimal(70))
+    young_percent: tuple[Decimal, Decimal] = (Decimal(30), Decimal(40))
+    poor_percent: tuple[Decimal, Decimal] = (Decimal(60), Decimal(70))
+    volunteers_min: int = 5
+    board_size: int = 5
+    older_age: int = DEFAULT_OLDER_AGE
+
+
+DEFAULT_BANDS = Bands()
+
+
+@dataclass(frozen=True)
+class ClubFacts:
+    """What the projection knows of one active club as of a date."""
+
+    club_id: str
+    members: int = 0
+    women: int = 0
+    older: int = 0
+    poor: int = 0  # poor, near-poor or otherwise disadvantaged
+    volunteers: int = 0
+    new_members: int = 0  # joined in the period and still members at the date
+    new_older_members: int = 0
+    founded_in_period: bool = False
+    board_complete: bool = False
+    months_required: frozenset[tuple[int, int]] = frozenset()
+    months_met: frozenset[tuple[int, int]] = frozenset()
+    activity_areas: frozenset[str] = frozenset()
+    hardship_cases_supported: int = 0
+
+    @property
+    def young(self) -> int:
+        return self.members - self.older
+
+
+@dataclass(frozen=True)
+class ClubQuality:
+    size_ok: bool
+    women_ok: bool
+    older_ok: bool
+    young_ok: bool
+    poor_ok: bool
+    board_ok: bool
+    volunteers_ok: bool
+    meetings_ok: bool
+
+
+QUALITY_FLAGS = tuple(ClubQuality.__dataclass_fields__)
+
+
+def percent(part: int, whole: int) -> Decimal | None:
+    """part ÷ whole in percent, truncated to two decimals as the provinces
+    print it (21 of 109 communes reads 19.26); None when whole is 0."""
+    if whole == 0:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+
+
+def _in_band(part: int, whole: int, band: tuple[Decimal, Decimal]) -> bool:
+    # Compared exactly (part * 100 against bounds * whole), never on a rounded share.
+    return whole > 0 and band[0] * whole <= part * 100 <= band[1] * whole
+
+
+def judge(club: ClubFacts, bands: Bands = DEFAULT_BANDS) -> ClubQuality:
+    n = club.members
+    return ClubQuality(
+        size_ok=bands.size[0] <= n <= bands.size[1],
+        women_ok=_in_band(club.women, n, bands.women_percent),
+        older_ok=_in_band(club.older, n, bands.older_percent),
+        young_ok=_in_band(club.young, n, bands.young_percent),
+        poor_ok=_in_band(club.poor, n, bands.poor_percent),
+        board_ok=club.board_complete,
+        volunteers_ok=club.volunteers >= bands.volunteers_min,
+        meetings_ok=club.months_required <= club.months_met,
+    )
+
+
+def months_required(
+    founded_on: date, dissolved_on: date | None, period_start: date, as_of: date
+) -> frozenset[tuple[int, int]]:
+    """The calendar months a club had to meet in: complete by `as_of`, inside
+    the period, and in which the club was active (a club dissolved on a day is
+    no longer active that day)."""
+    start = max(founded_on, period_start)
+    end = as_of if dissolved_on is None else min(as_of, dissolved_on - timedelta(days=1))
+    months: set[tuple[int, int]] = set()
+    year, month = start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        last_day = _last_day(year, month)
+        if last_day <= as_of:  # the month is over
+            months.add((year, month))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return frozenset(months)
+
+
+def _last_day(year: int, month: int) -> date:
+    following = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+    return following - timedelta(days=1)
+
+
+def default_period_start(as_of: date) -> date:
+    """The twelve months up to `as_of`: the first day of the month eleven months before."""
+    months = as_of.year * 12 + as_of.month - 1 - 11
+    return date(months // 12, months % 12 + 1, 1)
+
+
+@dataclass
+class Rollup:
+    """Indicators of a set of clubs (a commune, a province, the nation)."""
+
+    communes: int | None = None  # denominator of coverage, on the stated boundary
+    communes_with_club: int = 0
+    clubs: int = 0
+    new_clubs: int = 0
+    members: int = 0
+    new_members: int = 0
+    new_older_members: int = 0
+    older_members: int = 0
+    women: int = 0
+    young: int = 0
+    poor: int = 0
+    volunteers: int = 0
+    hardship_cases_supported: int = 0
+    activity_areas: set[str] = field(default_factory=set)
+    quality: dict[str, int] = field(default_factory=lambda: dict.fromkeys(QUALITY_FLAGS, 0))
+    unplaced: int = 0
+
+    def add(self, club: ClubFacts, quality: ClubQuality) -> None:
+        self.clubs += 1
+        self.new_clubs += club.founded_in_period
+        self.members += club.members
+        self.new_members += club.new_members
+        self.new_older_members += club.new_older_members
+        self.older_members += club.older
+        self.women += club.women
+        self.young += club.young
+        self.poor += club.poor
+        self.volunteers += club.volunteers
+        self.hardship_cases_supported += club.hardship_cases_supported
+        self.activity_areas |= club.activity_areas
+        for flag in QUALITY_FLAGS:
+            self.quality[flag] += getattr(quality, flag)
+
+    @property
+    def coverage(self) -> Decimal | None:
+        return None if self.communes is None else percent(self.communes_with_club, self.communes)
+
+    def shares(self) -> dict[str, Decimal | None]:
+        """Each quality flag as a share of active clubs, in percent."""
+        return {flag: percent(count, self.clubs) for flag, count in self.quality.items()}
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "coverage": self.coverage,
+            "communes": self.communes,
+            "communes_with_club": self.communes_with_club,
+            "clubs": self.clubs,
+            "new_clubs": self.new_clubs,
+            "members": self.members,
+            "new_members": self.new_members,
+            "new_older_members": self.new_older_members,
+            "older_members": self.older_members,
+            "women": self.women,
+            "young": self.young,
+            "poor": self.poor,
+            "volunteers": self.volunteers,
+            "hardship_cases_supported": self.hardship_cases_supported,
+            "activity_areas_covered": len(self.activity_areas),
+            "clubs_meeting": dict(self.quality),
+            "shares": self.shares(),
+            "unplaced": self.unplaced,
+        }
+
+
+def roll_up(
+    clubs: Iterable[tuple[ClubFacts, str | None]],
+    bands: Bands = DEFAULT_BANDS,
+    communes: int | None = None,
+) -> Rollup:
+    """Clubs with the commune each is placed in (None: counted, but in no commune)."""
+    rollup = Rollup(communes=communes)
+    with_club: set[str] = set()
+    for club, commune in clubs:
+        rollup.add(club, judge(club, bands))
+        if commune is not None:
+            with_club.add(commune)
+    rollup.communes_with_club = len(with_club)
+    return rollup

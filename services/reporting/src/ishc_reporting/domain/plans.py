@@ -1,0 +1,173 @@
+"""Plans (kế hoạch) of a province or of the nation: period, targets, bands.
+
+A plan reads as it was written: its baseline keeps the plan's own figures (a
+coverage of "19.26" stays that string), and a plan written before the 2025
+reorganisation keeps its own commune count and old province.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ishc_contracts.people import DEFAULT_OLDER_AGE
+from ishc_reporting.domain.indicators import Bands
+
+ProvinceCode = Annotated[str, Field(pattern=r"^[0-9]{2}$")]
+Percent = Annotated[Decimal, Field(ge=0, le=100)]
+
+
+class TargetIndicator(StrEnum):
+    COVERAGE = "coverage"
+    CLUBS = "clubs"
+    NEW_CLUBS = "new_clubs"
+    MEMBERS = "members"
+    NEW_MEMBERS = "new_members"
+    NEW_OLDER_MEMBERS = "new_older_members"
+    SIZE_OK = "size_ok"
+    WOMEN_OK = "women_ok"
+    OLDER_OK = "older_ok"
+    YOUNG_OK = "young_ok"
+    POOR_OK = "poor_ok"
+    BOARD_OK = "board_ok"
+    VOLUNTEERS_OK = "volunteers_ok"
+    FUNDS_OK = "funds_ok"
+    MEETINGS_OK = "meetings_ok"
+    BORROWERS = "borrowers"
+    HEALTH_CHECKS_OK = "health_checks_ok"
+    EXERCISE_OK = "exercise_ok"
+    FULL_ACTIVITY = "full_activity"
+    PROVINCES_WITH_CLUBS = "provinces_with_clubs"
+
+
+SHARE_INDICATORS = {
+    TargetIndicator.COVERAGE,
+    TargetIndicator.SIZE_OK,
+    TargetIndicator.WOMEN_OK,
+    TargetIndicator.OLDER_OK,
+    TargetIndicator.YOUNG_OK,
+    TargetIndicator.POOR_OK,
+    TargetIndicator.BOARD_OK,
+    TargetIndicator.VOLUNTEERS_OK,
+    TargetIndicator.FUNDS_OK,
+    TargetIndicator.MEETINGS_OK,
+    TargetIndicator.BORROWERS,
+    TargetIndicator.HEALTH_CHECKS_OK,
+    TargetIndicator.EXERCISE_OK,
+    TargetIndicator.FULL_ACTIVITY,
+    TargetIndicator.PROVINCES_WITH_CLUBS,
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Baseline(_Strict):
+    as_of: date | None = None
+    clubs: int | None = Field(default=None, ge=0)
+    communes: int | None = Field(default=None, ge=1)
+    coverage_percent: Annotated[str, Field(pattern=r"^[0-9]{1,3}(\.[0-9]{1,2})?$")] | None = None
+
+
+class PlanBands(_Strict):
+    size: tuple[int, int] = (50, 70)
+    women_percent: tuple[Percent, Percent] = (Decimal(60), Decimal(70))
+    older_percent: tuple[Percent, Percent] = (Decimal(60), Decimal(70))
+    young_percent: tuple[Percent, Percent] = (Decimal(30), Decimal(40))
+    poor_percent: tuple[Percent, Percent] = (Decimal(60), Decimal(70))
+    volunteers_min: int = Field(default=5, ge=0)
+    board_size: int = Field(default=5, ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        for name in ("size", "women_percent", "older_percent", "young_percent", "poor_percent"):
+            low, high = getattr(self, name)
+            if low > high:
+                raise ValueError(f"{name}: the lower bound is above the upper one")
+        return self
+
+
+class Target(_Strict):
+    indicator: TargetIndicator
+    value: Annotated[Decimal, Field(ge=0)]
+    by: date
+    from_: date | None = Field(default=None, alias="from")
+    commune_category: str | None = Field(default=None, max_length=40)
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class PlanDoc(_Strict):
+    """A plan as written in its file (`services/reporting/plans/*.toml`) or sent to the API."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,78}$")]
+    scope: Literal["province", "nation"]
+    province: ProvinceCode | None = None
+    legacy_province: ProvinceCode | None = None
+    title: Annotated[str, Field(min_length=1, max_length=500)]
+    title_en: Annotated[str, Field(max_length=500)] | None = None
+    source: Annotated[str, Field(max_length=1000)] | None = None
+    period_start: date
+    period_end: date
+    older_age: int = Field(default=DEFAULT_OLDER_AGE, ge=40, le=80)
+    commune_count: int | None = Field(default=None, ge=1)
+    baseline: Baseline | None = None
+    bands: PlanBands = PlanBands()
+    targets: list[Target] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.period_end < self.period_start:
+            raise ValueError("period_end is before period_start")
+        if self.scope == "province" and self.province is None:
+            raise ValueError("a province plan names its province")
+        if self.scope == "nation" and (self.province or self.legacy_province):
+            raise ValueError("a national plan names no province")
+        return self
+
+    @property
+    def bands_for_indicators(self) -> Bands:
+        b = self.bands
+        return Bands(
+            size=b.size,
+            women_percent=b.women_percent,
+            older_percent=b.older_percent,
+            young_percent=b.young_percent,
+            poor_percent=b.poor_percent,
+            volunteers_min=b.volunteers_min,
+            board_size=b.board_size,
+            older_age=self.older_age,
+        )
+
+
+def target_for(plan: PlanDoc, indicator: str, as_of: date) -> Target | None:
+    """The plan's target for an indicator that applies on `as_of`: the first
+    deadline on or after it, else the last one (a plan past its end still says
+    where it meant to be). Targets per commune category are not this one."""
+    candidates = sorted(
+        (t for t in plan.targets if t.indicator == indicator and t.commune_category is None),
+        key=lambda t: t.by,
+    )
+    if not candidates:
+        return None
+    return next((t for t in candidates if t.by >= as_of), candidates[-1])
+
+
+def gap(value: Decimal | int | None, target: Target | None) -> Decimal | None:
+    """How far the value is from the target (positive: still to go)."""
+    if value is None or target is None:
+        return None
+    return max(target.value - Decimal(value), Decimal(0))
+
+
+def choose_plan(plans: list[PlanDoc], as_of: date) -> PlanDoc | None:
+    """The plan in force on `as_of`, else the latest that started before it."""
+    current = [p for p in plans if p.period_start <= as_of <= p.period_end]
+    if current:
+        return max(current, key=lambda p: p.period_start)
+    started = [p for p in plans if p.period_start <= as_of]
+    return max(started, key=lambda p: p.period_end) if started else None

@@ -1,0 +1,276 @@
+"""Reading the projection: every active club's facts as of a date, set-wise
+(a handful of grouped queries, whatever the number of clubs)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Integer, Select, and_, case, func, or_
+from sqlalchemy import select as select_columns
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ishc_contracts.people import older_cutoff
+from ishc_platform import admin_units
+from ishc_reporting.domain.indicators import ClubFacts, months_required
+from ishc_reporting.models import (
+    ActivityFact,
+    BoardState,
+    ClubFact,
+    ClubLocation,
+    MeetingFact,
+    MemberFact,
+)
+
+_DISADVANTAGED = ("poor", "near_poor", "disadvantaged")
+
+
+@dataclass(frozen=True)
+class ClubRecord:
+    """An active club as of a date: where it was then, and its facts."""
+
+    club_id: str
+    name: str | None
+    province: str  # current map, from where the club was on the date
+    commune_code: str
+    legacy_commune_code: str | None
+    founded_on: date
+    dissolved_on: date | None
+    facts: ClubFacts
+
+
+def _count(condition: Any) -> ColumnElement[int]:
+    return func.sum(case((condition, 1), else_=0), type_=Integer)
+
+
+async def _rows(session: AsyncSession, statement: Select[Any, *tuple[Any, ...]]) -> Sequence[Any]:
+    # SQLModel's `select` is typed for four columns at most; these read more.
+    result = await session.exec(statement)  # type: ignore[call-overload]
+    rows: Sequence[Any] = result.all()
+    return rows
+
+
+async def active_clubs(
+    session: AsyncSession,
+    *,
+    as_of: date,
+    period_start: date,
+    older_age: int,
+    provinces: Collection[str] | None = None,
+    club_ids: Collection[str] | None = None,
+) -> list[ClubRecord]:
+    """Clubs active on `as_of` (founded on or before it, not dissolved by it),
+    in `provinces` (current codes, where the club is now) when given."""
+    club_query = select(ClubFact).where(
+        col(ClubFact.founded_on) <= as_of,
+        col(ClubFact.commune_code).is_not(None),
+        or_(col(ClubFact.dissolved_on).is_(None), col(ClubFact.dissolved_on) > as_of),
+    )
+    if provinces is not None:
+        club_query = club_query.where(col(ClubFact.province).in_(sorted(provinces)))
+    if club_ids is not None:
+        club_query = club_query.where(col(ClubFact.club_id).in_(sorted(club_ids)))
+    clubs = {c.club_id: c for c in (await session.exec(club_query)).all()}
+    if not clubs:
+        return []
+    scope = _scope(provinces, club_ids)
+
+    places = await _places_on(session, as_of, scope)
+    tallies = await _member_tallies(session, as_of, period_start, older_age, scope)
+    boards = await _boards_on(session, as_of, scope)
+    met, supported = await _meetings(session, period_start, as_of, scope)
+    areas = await _activity_areas(session, period_start, as_of, scope)
+
+    records = []
+    for club_id, club in clubs.items():
+        assert club.founded_on is not None and club.commune_code is not None
+        commune, legacy = places.get(club_id, (club.commune_code, club.legacy_commune_code))
+        tally = tallies.get(club_id, (0, 0, 0, 0, 0, 0, 0))
+        facts = ClubFacts(
+            club_id=club_id,
+            members=tally[0],
+            women=tally[1],
+            older=tally[2],
+            poor=tally[3],
+            volunteers=tally[4],
+            new_members=tally[5],
+            new_older_members=tally[6],
+            founded_in_period=club.founded_on >= period_start,
+            board_complete=boards.get(club_id, False),
+            months_required=months_required(
+                club.founded_on, club.dissolved_on, period_start, as_of
+            ),
+            months_met=met.get(club_id, frozenset()),
+            activity_areas=areas.get(club_id, frozenset()),
+            hardship_cases_supported=supported.get(club_id, 0),
+        )
+        records.append(
+            ClubRecord(
+                club_id=club_id,
+                name=club.name,
+                province=_province_of(commune, club.province),
+                commune_code=commune,
+                legacy_commune_code=legacy,
+                founded_on=club.founded_on,
+                dissolved_on=club.dissolved_on,
+                facts=facts,
+            )
+        )
+    return records
+
+
+@dataclass(frozen=True)
+class _Scope:
+    provinces: Collection[str] | None
+    club_ids: Collection[str] | None
+
+    def members(self) -> list[Any]:
+        conditions: list[Any] = []
+        if self.provinces is not None:
+            conditions.append(col(MemberFact.province).in_(sorted(self.provinces)))
+        if self.club_ids is not None:
+            conditions.append(col(MemberFact.club_id).in_(sorted(self.club_ids)))
+        return conditions
+
+    def club_column(self, column: Any) -> list[Any]:
+        """For tables without a province: restrict by club through club_fact."""
+        conditions: list[Any] = []
+        if self.club_ids is not None:
+            conditions.append(col(column).in_(sorted(self.club_ids)))
+        if self.provinces is not None:
+            in_provinces = select(ClubFact.club_id).where(
+                col(ClubFact.province).in_(sorted(self.provinces))
+            )
+            conditions.append(col(column).in_(in_provinces))
+        return conditions
+
+
+def _scope(provinces: Collection[str] | None, club_ids: Collection[str] | None) -> _Scope:
+    return _Scope(provinces, club_ids)
+
+
+def _province_of(commune: str, fallback: str | None) -> str:
+    unit = admin_units.current_commune(commune)
+    return unit.province_code if unit else (fallback or "")
+
+
+async def _places_on(
+    session: AsyncSession, as_of: date, scope: _Scope
+) -> dict[str, tuple[str, str | None]]:
+    """Where clubs that have moved were on the date (the others are where they are now)."""
+    moved = select(ClubLocation.club_id).where(col(ClubLocation.relocation))
+    rows = await _rows(
+        session,
+        select_columns(
+            col(ClubLocation.club_id),
+            col(ClubLocation.valid_from),
+            col(ClubLocation.sequence),
+            col(ClubLocation.commune_code),
+            col(ClubLocation.legacy_commune_code),
+        )
+        .where(col(ClubLocation.club_id).in_(moved), col(ClubLocation.valid_from) <= as_of)
+        .where(*scope.club_column(ClubLocation.club_id)),
+    )
+    latest: dict[str, tuple[date, int, str, str | None]] = {}
+    for club_id, valid_from, sequence, commune, legacy in rows:
+        if club_id not in latest or (valid_from, sequence) > latest[club_id][:2]:
+            latest[club_id] = (valid_from, sequence, commune, legacy)
+    return {club_id: (v[2], v[3]) for club_id, v in latest.items()}
+
+
+async def _member_tallies(
+    session: AsyncSession, as_of: date, period_start: date, older_age: int, scope: _Scope
+) -> dict[str, tuple[int, ...]]:
+    latest_birth_date, latest_birth_year = older_cutoff(as_of, older_age)
+    older = or_(
+        and_(
+            col(MemberFact.birth_date).is_not(None),
+            col(MemberFact.birth_date) <= latest_birth_date,
+        ),
+        and_(
+            col(MemberFact.birth_date).is_(None),
+            col(MemberFact.birth_year) <= latest_birth_year,
+        ),
+    )
+    joined_in_period = col(MemberFact.joined_on) >= period_start
+    rows = await _rows(
+        session,
+        select_columns(
+            col(MemberFact.club_id),
+            func.count(),
+            _count(col(MemberFact.sex) == "female"),
+            _count(older),
+            _count(col(MemberFact.poverty_status).in_(_DISADVANTAGED)),
+            _count(col(MemberFact.is_volunteer)),
+            _count(joined_in_period),
+            _count(and_(joined_in_period, older)),
+        )
+        .where(
+            col(MemberFact.joined_on) <= as_of,
+            or_(col(MemberFact.left_on).is_(None), col(MemberFact.left_on) > as_of),
+            *scope.members(),
+        )
+        .group_by(col(MemberFact.club_id)),
+    )
+    return {row[0]: tuple(int(v or 0) for v in row[1:]) for row in rows}
+
+
+async def _boards_on(session: AsyncSession, as_of: date, scope: _Scope) -> dict[str, bool]:
+    rows = await _rows(
+        session,
+        select_columns(
+            col(BoardState.club_id),
+            col(BoardState.effective_on),
+            col(BoardState.sequence),
+            col(BoardState.complete),
+        )
+        .where(col(BoardState.effective_on) <= as_of)
+        .where(*scope.club_column(BoardState.club_id)),
+    )
+    latest: dict[str, tuple[date, int, bool]] = {}
+    for club_id, effective_on, sequence, complete in rows:
+        if club_id not in latest or (effective_on, sequence) > latest[club_id][:2]:
+            latest[club_id] = (effective_on, sequence, complete)
+    return {club_id: v[2] for club_id, v in latest.items()}
+
+
+async def _meetings(
+    session: AsyncSession, start: date, as_of: date, scope: _Scope
+) -> tuple[dict[str, frozenset[tuple[int, int]]], dict[str, int]]:
+    rows = await _rows(
+        session,
+        select_columns(
+            col(MeetingFact.club_id),
+            col(MeetingFact.held_on),
+            col(MeetingFact.hardship_cases_supported),
+        )
+        .where(col(MeetingFact.held_on) >= start, col(MeetingFact.held_on) <= as_of)
+        .where(*scope.club_column(MeetingFact.club_id)),
+    )
+    months: dict[str, set[tuple[int, int]]] = defaultdict(set)
+    supported: dict[str, int] = defaultdict(int)
+    for club_id, held_on, helped in rows:
+        months[club_id].add((held_on.year, held_on.month))
+        supported[club_id] += helped
+    return {k: frozenset(v) for k, v in months.items()}, dict(supported)
+
+
+async def _activity_areas(
+    session: AsyncSession, start: date, as_of: date, scope: _Scope
+) -> dict[str, frozenset[str]]:
+    rows = await _rows(
+        session,
+        select_columns(col(ActivityFact.club_id), col(ActivityFact.area))
+        .where(col(ActivityFact.held_on) >= start, col(ActivityFact.held_on) <= as_of)
+        .where(*scope.club_column(ActivityFact.club_id))
+        .distinct(),
+    )
+    areas: dict[str, set[str]] = defaultdict(set)
+    for club_id, area in rows:
+        areas[club_id].add(area)
+    return {k: frozenset(v) for k, v in areas.items()}

@@ -1,0 +1,193 @@
+"""Registry events made by hand, and a reporting database to apply them to."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+from redis.asyncio import Redis
+
+from ishc_contracts import Envelope, new_event_id
+from ishc_contracts import registry_events as re
+from ishc_platform import admin_units
+from ishc_platform.auth import Caller, Role
+from ishc_platform.consumer import InboxConsumer
+from ishc_platform.db import Database
+from ishc_platform.migrate import upgrade
+from ishc_reporting.consumers import apply_registry_events
+
+NATIONAL = Caller(sub="vae", role=Role.NATIONAL, provinces=frozenset())
+VINH_LONG = Caller(sub="vl", role=Role.PROVINCE, provinces=frozenset({"86"}))
+DONG_NAI = Caller(sub="dn", role=Role.PROVINCE, provinces=frozenset({"75"}))
+
+
+class Registry:
+    """Writes registry events as the registry would, with per-aggregate sequences."""
+
+    def __init__(self) -> None:
+        self.sequences: dict[str, int] = defaultdict(int)
+        self.log: list[dict[str, Any]] = []
+
+    def emit(self, event_type: str, subject: str, province: str, data: BaseModel) -> None:
+        self.sequences[subject] += 1
+        envelope = Envelope(
+            id=new_event_id(),
+            type=f"ishc.registry.{event_type}.v1",
+            source="/ishc/registry",
+            time=datetime.now(UTC),
+            subject=subject,
+            sequence=self.sequences[subject],
+            province=province,
+            data=data.model_dump(mode="json"),
+        )
+        self.log.append(envelope.model_dump(mode="json"))
+
+    def club(
+        self,
+        commune: str,
+        founded_on: date,
+        *,
+        legacy: str | None = None,
+        name: str = "CLB",
+    ) -> str:
+        club_id = str(uuid.uuid4())
+        province = admin_units.province_of_commune(commune)
+        self.emit(
+            "club.registered",
+            club_id,
+            province,
+            re.ClubRegistered(
+                club_id=club_id,
+                name=name,
+                commune_code=commune,
+                legacy_commune_code=legacy,
+                founded_on=founded_on,
+            ),
+        )
+        return club_id
+
+    def members(
+        self,
+        club_id: str,
+        province: str,
+        count: int,
+        *,
+        joined_on: date,
+        sex: str = "female",
+        birth_year: int = 1950,
+        birth_date: date | None = None,
+        poverty: str = "poor",
+        volunteer: bool = False,
+    ) -> list[str]:
+        ids = []
+        for _ in range(count):
+            member_id = str(uuid.uuid4())
+            self.emit(
+                "member.joined",
+                member_id,
+                province,
+                re.MemberJoined(
+                    member_id=member_id,
+                    club_id=club_id,
+                    sex=re.Sex(sex),
+                    birth_year=birth_date.year if birth_date else birth_year,
+                    birth_date=birth_date,
+                    poverty_status=re.PovertyStatus(poverty),
+                    is_volunteer=volunteer,
+                    joined_on=joined_on,
+                ),
+            )
+            ids.append(member_id)
+        return ids
+
+    def leave(self, member_id: str, club_id: str, province: str, on: date) -> None:
+        self.emit(
+            "member.left",
+            member_id,
+            province,
+            re.MemberLeft(member_id=member_id, club_id=club_id, left_on=on),
+        )
+
+    def dissolve(self, club_id: str, province: str, on: date) -> None:
+        self.emit(
+            "club.dissolved", club_id, province, re.ClubDissolved(club_id=club_id, dissolved_on=on)
+        )
+
+    def meeting(self, club_id: str, province: str, on: date, supported: int = 1) -> None:
+        meeting_id = str(uuid.uuid4())
+        self.emit(
+            "meeting.held",
+            meeting_id,
+            province,
+            re.MeetingHeld(
+                meeting_id=meeting_id,
+                club_id=club_id,
+                held_on=on,
+                attendance=40,
+                hardship_cases_chosen=supported,
+                hardship_cases_supported=supported,
+                plan_recorded=True,
+                report_recorded=True,
+            ),
+        )
+
+    def activity(self, club_id: str, province: str, area: str, on: date) -> None:
+        activity_id = str(uuid.uuid4())
+        self.emit(
+            "activity.held",
+            activity_id,
+            province,
+            re.ActivityHeld(
+                activity_id=activity_id,
+                club_id=club_id,
+                area=re.ActivityArea(area),
+                held_on=on,
+                participants=30,
+            ),
+        )
+
+    def board(self, club_id: str, province: str, on: date, members: list[str]) -> None:
+        positions = ["chair", "vice_chair", "member", "member", "member"]
+        seats = [
+            re.BoardSeatFacts(position=re.BoardPosition(p), member_id=m)
+            for p, m in zip(positions, members, strict=False)
+        ]
+        self.emit(
+            "board.changed",
+            club_id,
+            province,
+            re.BoardChanged(
+                club_id=club_id, effective_on=on, seats=seats, complete=len(seats) == 5
+            ),
+        )
+
+
+@pytest.fixture
+def registry() -> Registry:
+    return Registry()
+
+
+@pytest.fixture
+async def reporting_db(database_url: str) -> AsyncIterator[Database]:
+    upgrade("reporting", database_url)
+    db = Database(database_url)
+    try:
+        yield db
+    finally:
+        await db.dispose()
+
+
+def feeder(db: Database, redis: Redis | None = None) -> InboxConsumer:
+    """The reporting consumer, fed from a log here (no stream needed)."""
+    return InboxConsumer(
+        db,
+        redis or Redis(),  # never used when fed from a log
+        stream="ishc.registry",
+        group="reporting",
+        handler=apply_registry_events,
+    )
