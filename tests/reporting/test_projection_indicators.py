@@ -67,7 +67,7 @@ def row(table: dict[str, Any], code: str) -> dict[str, Any]:
 async def test_indicators_match_the_hand_worked_values(
     reporting_db: Database, registry: Registry
 ) -> None:
-    clubs = build_vinh_long(registry)
+    build_vinh_long(registry)
     await apply(reporting_db, registry)
     q = service.make_query(JUNE_30, Boundary.CURRENT, None, None)
     async with reporting_db.sessions() as session:

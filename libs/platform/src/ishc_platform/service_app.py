@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
 from fastapi import APIRouter, FastAPI
@@ -37,12 +38,17 @@ class Subscription:
     handler: Handler
 
 
+BackgroundTask = Callable[[FastAPI], Coroutine[Any, Any, None]]
+"""Runs for the life of the app (started after the database and Redis, cancelled at stop)."""
+
+
 @dataclass(frozen=True)
 class ServiceSpec:
     name: str
     description: str
     routers: Sequence[APIRouter] = ()
     subscriptions: Sequence[Subscription] = field(default_factory=tuple)
+    background: Sequence[BackgroundTask] = field(default_factory=tuple)
 
 
 class MissingSecret(RuntimeError):
@@ -99,6 +105,10 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> F
         app.state.relay, app.state.consumers = relay, consumers
         tasks = [asyncio.create_task(relay.run(), name=f"{spec.name}-relay")]
         tasks += [asyncio.create_task(c.run(), name=f"{spec.name}-{c.stream}") for c in consumers]
+        tasks += [
+            asyncio.create_task(job(app), name=f"{spec.name}-{job.__name__}")
+            for job in spec.background
+        ]
         log.info("service.started", service=spec.name)
         try:
             yield

@@ -4,14 +4,16 @@ from fastapi import FastAPI
 
 from ishc_platform.service_app import ServiceSpec, create_service_app
 from ishc_platform.settings import Settings
-from ishc_reporting.api import router
+from ishc_reporting.api import dashboard, live, reports, router
 from ishc_reporting.consumers import SUBSCRIPTIONS
+from ishc_reporting.metrics import keep_gauges_fresh
 
 SPEC = ServiceSpec(
     name="reporting",
     description="Coverage and quality indicators, plans, reports and the dashboard.",
-    routers=[router],
+    routers=[router, reports.router, live.router, dashboard.router],
     subscriptions=SUBSCRIPTIONS,
+    background=[keep_gauges_fresh],
 )
 
 

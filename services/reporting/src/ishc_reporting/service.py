@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from fastapi.encoders import jsonable_encoder
 from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -548,6 +549,16 @@ async def rollout(session: AsyncSession, caller: Caller) -> dict[str, Any]:
 
 async def projection_state(session: AsyncSession) -> ProjectionState | None:
     return await session.get(ProjectionState, 1)
+
+
+def jsonable(value: Any) -> Any:
+    """For JSON answers: decimals stay exact strings ("0.80", not 0.8)."""
+    return jsonable_encoder(value, custom_encoder={Decimal: str})
+
+
+def aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; they were written in UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def dump(value: Any) -> str:

@@ -6,7 +6,6 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Response
-from fastapi.encoders import jsonable_encoder
 
 from ishc_platform.admin_units import Boundary
 from ishc_platform.deps import CurrentCaller, SessionDep
@@ -45,7 +44,7 @@ def _query(
 
 
 def _json(content: dict[str, Any]) -> dict[str, Any]:
-    result: dict[str, Any] = jsonable_encoder(content)
+    result: dict[str, Any] = service.jsonable(content)
     return result
 
 

@@ -1,0 +1,90 @@
+"""`/v1/live`: indicator changes as server-sent events, and who may watch them.
+
+The dashboard and the live feed show aggregates only. They are open to read
+unless `ISHC_DASHBOARD_PUBLIC=false`; then they need a national or province
+token, as a bearer header or as the session cookie the dashboard's sign-in sets
+(a browser's EventSource cannot send headers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import StreamingResponse
+
+from ishc_platform.auth import Caller, Role, bearer_token, verify_token
+from ishc_platform.errors import Problem
+from ishc_reporting.live import LiveFeed
+
+router = APIRouter(tags=["live"])
+SESSION_COOKIE = "ishc_session"
+KEEP_ALIVE_SECONDS = 15.0
+
+
+def dashboard_viewer(request: Request) -> Caller | None:
+    """The signed-in caller, or None for a public viewer (who sees every province)."""
+    token = bearer_token(request) or request.cookies.get(SESSION_COOKIE)
+    settings = request.app.state.settings
+    if token is None:
+        if settings.dashboard_public:
+            return None
+        raise Problem(401, "sign in with a national or province token", kind="unauthorized")
+    caller = verify_token(token, settings.jwt_secret_list)
+    if caller.role not in (Role.NATIONAL, Role.PROVINCE):
+        raise Problem(403, "the dashboard is for national and province tokens", kind="forbidden")
+    return caller
+
+
+Viewer = Annotated[Caller | None, Depends(dashboard_viewer)]
+
+
+def sees(viewer: Caller | None, province: str) -> bool:
+    return viewer is None or viewer.role is Role.NATIONAL or province in viewer.provinces
+
+
+def live_feed(request: Request) -> LiveFeed:
+    feed: LiveFeed | None = getattr(request.app.state, "live", None)
+    if feed is None:
+        feed = request.app.state.live = LiveFeed(request.app.state.db)
+    return feed
+
+
+def _event(name: str, data: dict[str, Any]) -> str:
+    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+@router.get("/v1/live")
+async def live(request: Request, viewer: Viewer) -> StreamingResponse:
+    """`snapshot` first (today's row of every visible province), then `indicators`
+    with the provinces whose figures changed, within a second of the change."""
+    feed = live_feed(request)
+    queue = feed.subscribe()
+
+    async def stream() -> AsyncIterator[str]:
+        try:
+            for _ in range(40):  # the first snapshot, once the watcher has read
+                if feed.revision >= 0:
+                    break
+                await asyncio.sleep(0.05)
+            yield _event("snapshot", feed.snapshot(lambda code: sees(viewer, code)))
+            while not await request.is_disconnected():
+                try:
+                    message = await asyncio.wait_for(queue.get(), KEEP_ALIVE_SECONDS)
+                except TimeoutError:
+                    yield ": keep-alive\n\n"
+                    continue
+                rows = [r for r in message["provinces"] if sees(viewer, r["code"])]
+                if rows:
+                    yield _event("indicators", {**message, "provinces": rows})
+        finally:
+            feed.unsubscribe(queue)
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

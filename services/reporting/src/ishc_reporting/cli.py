@@ -1,0 +1,212 @@
+"""`ishc-reporting`: load plan files, and rebuild the projection from the event logs.
+
+    ishc-reporting plans load services/reporting/plans/*.toml
+    ishc-reporting rebuild --into sqlite:///var/reporting-rebuilt.db \\
+        --log registry=http://127.0.0.1:8001 --compare-with sqlite:///var/reporting.db
+
+Both read ISHC_* settings (the database, Redis, the stream prefix, the JWT secrets).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import tomllib
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+from pydantic import ValidationError
+from redis.asyncio import Redis
+from rich.console import Console
+from rich.progress import Progress
+from sqlmodel import select
+
+from ishc_contracts.registry_events import STREAM as REGISTRY_STREAM
+from ishc_platform.admin_units import Boundary
+from ishc_platform.auth import Caller, Role, issue_token
+from ishc_platform.broker import decode_entry
+from ishc_platform.consumer import InboxConsumer
+from ishc_platform.db import Database
+from ishc_platform.migrate import upgrade
+from ishc_platform.settings import Settings
+from ishc_reporting import service
+from ishc_reporting.consumers import apply_registry_events
+from ishc_reporting.domain.plans import PlanDoc
+from ishc_reporting.live import NATION
+from ishc_reporting.models import IssuedReport, Plan
+
+app = typer.Typer(no_args_is_help=True, help="ISHC reporting commands.")
+plans_app = typer.Typer(no_args_is_help=True, help="Plans and targets.")
+app.add_typer(plans_app, name="plans")
+console = Console(stderr=True)
+PLAN_LOADER = Caller(sub="plan-files", role=Role.NATIONAL, provinces=frozenset())
+PAGE = 500
+
+
+def read_plan(path: Path) -> PlanDoc:
+    """A plan file (TOML), checked against the plan schema."""
+    try:
+        with path.open("rb") as handle:
+            return PlanDoc.model_validate(tomllib.load(handle))
+    except (tomllib.TOMLDecodeError, ValidationError) as exc:
+        raise typer.BadParameter(f"{path}: {exc}") from None
+
+
+@plans_app.command("load")
+def load_plans(
+    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="plan files")],
+    database_url: Annotated[str | None, typer.Option(help="default: ISHC_DATABASE_URL")] = None,
+) -> None:
+    """Create or replace each plan (re-running changes nothing else)."""
+    plans = [read_plan(path) for path in files]  # every file is checked before any is written
+    url = database_url or Settings(service_name="reporting").resolved_database_url()
+    upgrade("reporting", url)
+
+    async def load() -> None:
+        db = Database(url)
+        try:
+            for plan in plans:
+                async with db.sessions() as session:
+                    _doc, created = await service.put_plan(session, PLAN_LOADER, plan)
+                console.print(f"{'created' if created else 'replaced'} {plan.id}")
+        finally:
+            await db.dispose()
+
+    asyncio.run(load())
+
+
+async def _log_pages(base_url: str, token: str) -> AsyncIterator[list[dict[str, Any]]]:
+    after: str | None = None
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        while True:
+            params: dict[str, Any] = {"limit": PAGE}
+            if after:
+                params["after"] = after
+            reply = await client.get(
+                "/v1/events", params=params, headers={"Authorization": f"Bearer {token}"}
+            )
+            reply.raise_for_status()
+            page = reply.json()
+            if page["items"]:
+                yield page["items"]
+            after = page["next_cursor"]
+            if not after:
+                return
+
+
+async def rebuild(
+    *,
+    into: str,
+    logs: dict[str, str],
+    settings: Settings,
+    copy_from: str | None = None,
+) -> int:
+    """Apply every event of the services' logs, then of their streams, to a fresh
+    database; the inbox skips what the log already gave. Plans and issued reports
+    (which are not events) are copied from `copy_from`. Returns events applied."""
+    upgrade("reporting", into)
+    db = Database(into)
+    redis = Redis.from_url(settings.redis_url)
+    stream = settings.stream_prefix + REGISTRY_STREAM
+    consumer = InboxConsumer(
+        db, redis, stream=stream, group="reporting", handler=apply_registry_events
+    )
+    token = issue_token(
+        settings.jwt_secret_list[0],
+        sub="reporting-rebuild",
+        role=Role.OPS,
+        provinces=[],
+        lifetime=timedelta(hours=1),
+    )
+    applied = 0
+    try:
+        with Progress(console=console) as progress:
+            for name, base_url in logs.items():
+                task = progress.add_task(f"{name} log", total=None)
+                async for page in _log_pages(base_url, token):
+                    applied += await consumer.apply_log(page)
+                    progress.advance(task, len(page))
+            task = progress.add_task("stream", total=None)
+            start = "-"
+            while True:
+                entries: list[tuple[bytes, dict[bytes, bytes]]] = await redis.xrange(  # type: ignore[assignment]
+                    stream, min=start, count=PAGE
+                )
+                if not entries:
+                    break
+                applied += await consumer.apply_log(
+                    json.loads(decode_entry(fields)) for _, fields in entries
+                )
+                progress.advance(task, len(entries))
+                start = f"({entries[-1][0].decode()}"
+        if copy_from:
+            await _copy_non_events(copy_from, db)
+    finally:
+        await redis.aclose()
+        await db.dispose()
+    return applied
+
+
+async def _copy_non_events(source_url: str, target: Database) -> None:
+    source = Database(source_url)
+    try:
+        async with source.sessions() as read, target.sessions() as write:
+            for model in (Plan, IssuedReport):
+                for row in (await read.exec(select(model))).all():
+                    await write.merge(model.model_validate(row.model_dump()))
+            await write.commit()
+    finally:
+        await source.dispose()
+
+
+async def indicators_of(url: str) -> dict[str, Any]:
+    """The figures a rebuild must reproduce: every province and the nation, today, both maps."""
+    db = Database(url)
+    try:
+        async with db.sessions() as session:
+            figures = {}
+            for boundary in Boundary:
+                q = service.make_query(None, boundary, None, None)
+                figures[boundary.value] = {
+                    "provinces": await service.province_table(session, NATION, q),
+                    "nation": await service.national(session, NATION, q),
+                }
+            return json.loads(service.dump(figures))
+    finally:
+        await db.dispose()
+
+
+@app.command("rebuild")
+def rebuild_command(
+    into: Annotated[str, typer.Option(help="database URL of the fresh projection")],
+    log: Annotated[
+        list[str], typer.Option(help="service=base URL of its event log; repeat per service")
+    ],
+    compare_with: Annotated[
+        str | None, typer.Option(help="the live database: copy plans from it, then compare")
+    ] = None,
+) -> None:
+    """Rebuild the projection from the services' logs and streams; with
+    --compare-with, exit 1 unless the indicators equal the live ones."""
+    logs = dict(item.split("=", 1) for item in log)
+    settings = Settings(service_name="reporting")
+    applied = asyncio.run(rebuild(into=into, logs=logs, settings=settings, copy_from=compare_with))
+    console.print(f"applied {applied} events into {into}")
+    if compare_with:
+        live, rebuilt = asyncio.run(indicators_of(compare_with)), asyncio.run(indicators_of(into))
+        if live != rebuilt:
+            console.print("[red]the rebuilt indicators differ from the live ones[/red]")
+            raise typer.Exit(1)
+        console.print("the rebuilt indicators equal the live ones")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""Live indicator changes for `/v1/live` (server-sent events) and the dashboard.
+
+One watcher per process polls the projection's revision (a single-row read)
+every quarter second; when a batch of events has moved it, the watcher
+recomputes today's province table once and hands it to every subscriber, who
+receives only the provinces it may see and only those that changed. Polling the
+database, rather than listening to this process's consumer, means every replica
+sees every change, whichever replica applied it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+
+from ishc_platform.admin_units import Boundary
+from ishc_platform.auth import Caller, Role
+from ishc_platform.db import Database
+from ishc_reporting import service
+
+log = structlog.get_logger(__name__)
+NATION = Caller(sub="live-feed", role=Role.NATIONAL, provinces=frozenset())
+
+
+def summary(row: dict[str, Any]) -> dict[str, Any]:
+    """What the dashboard's province table shows of one province."""
+    ind = row["indicators"]
+    target = row["targets"].get("coverage")
+    return {
+        "code": row["code"],
+        "name": row["name"],
+        "coverage": ind["coverage"],
+        "coverage_target": target["target"] if target else None,
+        "coverage_gap": target["gap"] if target else None,
+        "clubs": ind["clubs"],
+        "members": ind["members"],
+        "shares": ind["shares"],
+    }
+
+
+class LiveFeed:
+    def __init__(self, db: Database, interval: float = 0.25) -> None:
+        self.db = db
+        self.interval = interval
+        self.revision = -1
+        self.rows: dict[str, dict[str, Any]] = {}
+        self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._changed = asyncio.Event()
+
+    def subscribe(self) -> asyncio.Queue[dict[str, Any]]:
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=100)
+        self._subscribers.add(queue)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._watch(), name="reporting-live")
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
+        self._subscribers.discard(queue)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _watch(self) -> None:
+        while self._subscribers:
+            try:
+                await self._poll()
+            except Exception as exc:  # a database hiccup must not end the feed
+                log.warning("live.poll_failed", error=repr(exc)[:200])
+            await asyncio.sleep(self.interval)
+        self._task = None
+
+    async def _poll(self) -> None:
+        async with self.db.sessions() as session:
+            state = await service.projection_state(session)
+            revision = state.revision if state else 0
+            if revision == self.revision:
+                return
+            q = service.make_query(None, Boundary.CURRENT, None, None)
+            table = await service.province_table(session, NATION, q)
+        rows = {r["code"]: service.jsonable(summary(r)) for r in table["provinces"]}
+        changed = [row for code, row in rows.items() if self.rows.get(code) != row]
+        self.rows, self.revision = rows, revision
+        message = {"revision": revision, "as_of": str(q.as_of), "provinces": changed}
+        for queue in list(self._subscribers):
+            with contextlib.suppress(asyncio.QueueFull):  # a stalled reader misses a beat
+                queue.put_nowait(message)
+
+    def snapshot(self, visible: Callable[[str], bool]) -> dict[str, Any]:
+        return {
+            "revision": self.revision,
+            "provinces": [row for code, row in self.rows.items() if visible(code)],
+        }

@@ -1,0 +1,75 @@
+"""The reporting service's own gauges: how fresh the projection is, and a few
+national indicators per province, refreshed in the background."""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+from fastapi import FastAPI
+from prometheus_client import Gauge
+
+from ishc_contracts.registry_events import STREAM as REGISTRY_STREAM
+from ishc_platform.admin_units import Boundary
+from ishc_platform.clock import utcnow
+from ishc_platform.db import Database
+from ishc_reporting import service
+from ishc_reporting.live import NATION
+
+log = structlog.get_logger(__name__)
+
+REFRESH_SECONDS = 15.0
+
+PROJECTION_REVISION = Gauge(
+    "ishc_reporting_projection_revision", "Batches applied to the projection"
+)
+PROJECTION_STALENESS = Gauge(
+    "ishc_reporting_projection_staleness_seconds",
+    "How long the projection has been behind its streams (0 when caught up)",
+)
+COVERAGE = Gauge(
+    "ishc_reporting_coverage_percent", "Communes with an active club, today", ["province"]
+)
+CLUBS = Gauge("ishc_reporting_active_clubs", "Active clubs, today", ["province"])
+MEMBERS = Gauge("ishc_reporting_members", "Members of active clubs, today", ["province"])
+
+
+async def refresh(db: Database, lag: int) -> None:
+    async with db.sessions() as session:
+        state = await service.projection_state(session)
+        table = await service.province_table(
+            session, NATION, service.make_query(None, Boundary.CURRENT, None, None)
+        )
+    if state is not None:
+        PROJECTION_REVISION.set(state.revision)
+        age = 0.0
+        if lag > 0 and state.applied_at is not None:
+            age = (utcnow() - service.aware(state.applied_at)).total_seconds()
+        PROJECTION_STALENESS.set(max(age, 0.0))
+    for row in table["provinces"]:
+        indicators = row["indicators"]
+        COVERAGE.labels(row["code"]).set(float(indicators["coverage"] or 0))
+        CLUBS.labels(row["code"]).set(indicators["clubs"])
+        MEMBERS.labels(row["code"]).set(indicators["members"])
+
+
+async def _lag(app: FastAPI) -> int:
+    stream = app.state.settings.stream_prefix + REGISTRY_STREAM
+    try:
+        groups = await app.state.redis.xinfo_groups(stream)
+    except Exception:  # no stream yet, or Redis away: nothing known to be behind
+        return 0
+    for group in groups:
+        name = group["name"].decode() if isinstance(group["name"], bytes) else group["name"]
+        if name == "reporting":
+            return int(group.get("lag") or 0) + int(group.get("pending") or 0)
+    return 0
+
+
+async def keep_gauges_fresh(app: FastAPI) -> None:
+    while True:
+        try:
+            await refresh(app.state.db, await _lag(app))
+        except Exception as exc:
+            log.warning("reporting.gauges_failed", error=repr(exc)[:200])
+        await asyncio.sleep(REFRESH_SECONDS)
