@@ -207,3 +207,46 @@ async def test_another_province_is_not_found_and_duplicates_count_once(
         assert hidden.value.status == 404
         detail = await service.province_detail(session, VINH_LONG, "86", q)
     assert detail["indicators"]["members"] == 70
+
+
+async def test_todays_warm_figures_follow_each_batch_and_equal_a_cold_read(
+    reporting_db: Database, registry: Registry
+) -> None:
+    """Today's figures come from a per-process cache patched per batch; after
+    joins, a departure, a dissolution and a new club it must still equal a
+    computation from scratch."""
+    from ishc_platform.clock import today
+    from ishc_reporting import today as warm
+
+    on = today()
+    a = registry.club("29623", date(2020, 1, 1))
+    members = registry.members(a, "86", 55, joined_on=date(2021, 1, 1))
+    b = registry.club("29410", date(2021, 1, 1))
+    registry.members(b, "86", 3, joined_on=date(2021, 1, 1))
+    consumer = feeder(reporting_db)
+    await consumer.apply_log(registry.log)
+    q = service.make_query(None, Boundary.CURRENT, None, None)
+    legacy = service.make_query(None, Boundary.LEGACY, None, None)
+
+    async def figures() -> tuple[Any, Any, Any]:
+        async with reporting_db.sessions() as session:
+            table = await service.province_table(session, NATIONAL, q)
+            old_map = await service.province_table(session, NATIONAL, legacy)
+            nation = await service.national(session, NATIONAL, q)
+        return row(table, "86")["indicators"], old_map, nation["indicators"]
+
+    first, _, _ = await figures()
+    assert first["members"] == 58 and first["clubs"] == 2
+
+    registry.log.clear()
+    registry.leave(members[0], a, "86", on)
+    registry.dissolve(b, "86", on)
+    registry.club("28756", date(2022, 1, 1))
+    registry.members(a, "86", 2, joined_on=on)
+    await consumer.apply_log(registry.log)
+
+    patched = await figures()
+    assert patched[0]["members"] == 56  # 55 - 1 + 2; B dissolved today
+    assert patched[0]["clubs"] == 2  # A and the new club; B is gone
+    warm._CACHES.clear()
+    assert await figures() == patched

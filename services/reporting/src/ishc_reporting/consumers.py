@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import insert, update
+from sqlalchemy import insert, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -27,10 +28,12 @@ from ishc_reporting.models import (
     BoardState,
     ClubFact,
     ClubLocation,
+    ClubTouch,
     MeetingFact,
     MemberFact,
     ProjectionState,
     ProvinceFeed,
+    ReportingTable,
 )
 
 type MemberEvent = re.MemberJoined | re.MemberUpdated | re.MemberLeft
@@ -91,7 +94,7 @@ async def apply_registry_events(session: AsyncSession, events: Sequence[Event[Ba
             )
     if members:
         await _apply_members(session, members)
-    await _note_feed(session, events)
+    await _note_batch(session, events)
 
 
 async def _insert_once(session: AsyncSession, row: MeetingFact | ActivityFact) -> None:
@@ -212,8 +215,9 @@ async def _apply_members(
         await session.exec(update(MemberFact), params=changed)
 
 
-async def _note_feed(session: AsyncSession, events: Sequence[Event[BaseModel]]) -> None:
-    """When each province last sent data, and one bump of the projection's revision."""
+async def _note_batch(session: AsyncSession, events: Sequence[Event[BaseModel]]) -> None:
+    """When each province last sent data; one more revision of the projection,
+    and the clubs this batch touched, so caches recompute only those."""
     latest: dict[str, datetime] = {}
     counts: dict[str, int] = {}
     for event in events:
@@ -227,15 +231,44 @@ async def _note_feed(session: AsyncSession, events: Sequence[Event[BaseModel]]) 
         feed.events += counts[province]
         feed.last_event_at = max(_aware(feed.last_event_at), at)
         session.add(feed)
-    state = await session.get(ProjectionState, 1) or ProjectionState(id=1, revision=0)
-    state.revision += 1
-    state.applied_at = utcnow()
+    await session.flush()
+    # An atomic increment: two replicas' batches get two revisions, in commit order.
+    revision = (
+        await session.exec(
+            update(ProjectionState)
+            .where(col(ProjectionState.id) == 1)
+            .values(revision=col(ProjectionState.revision) + 1, applied_at=utcnow())
+            .returning(col(ProjectionState.revision))
+        )
+    ).scalar_one()
     newest = max(latest.values()) if latest else None
     if newest is not None:
-        state.last_event_at = (
-            max(_aware(state.last_event_at), newest) if state.last_event_at else newest
+        await session.exec(
+            update(ProjectionState)
+            .where(col(ProjectionState.id) == 1)
+            .where(
+                or_(
+                    col(ProjectionState.last_event_at).is_(None),
+                    col(ProjectionState.last_event_at) < newest,
+                )
+            )
+            .values(last_event_at=newest)
         )
-    session.add(state)
+    touched = sorted({c for e in events if (c := getattr(e.payload, "club_id", None))})
+    if touched:
+        await session.exec(
+            upsert(session, ClubTouch).on_conflict_do_update(
+                index_elements=["club_id"], set_={"revision": revision}
+            ),
+            params=[{"club_id": club_id, "revision": revision} for club_id in touched],
+        )
+
+
+def upsert(session: AsyncSession, model: type[ReportingTable]) -> Any:
+    """An INSERT that can say ON CONFLICT, in the session's dialect."""
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(model)
 
 
 def _aware(value: datetime) -> datetime:

@@ -133,6 +133,15 @@ class ProjectionState(ReportingTable, table=True):
     last_event_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
 
 
+class ClubTouch(ReportingTable, table=True):
+    """The revision at which a batch last changed something of a club."""
+
+    __tablename__ = "club_touch"
+
+    club_id: str = Field(primary_key=True, max_length=36)
+    revision: int = Field(index=True)
+
+
 class Plan(ReportingTable, table=True):
     """A plan of a province or of the nation: its period, targets and bands."""
 

@@ -66,7 +66,16 @@ async def active_clubs(
 ) -> list[ClubRecord]:
     """Clubs active on `as_of` (founded on or before it, not dissolved by it),
     in `provinces` (current codes, where the club is now) when given."""
-    club_query = select(ClubFact).where(
+    # Columns, not ORM objects: at national scale building 20,000 objects costs more than the query.
+    club_query = select_columns(
+        col(ClubFact.club_id),
+        col(ClubFact.name),
+        col(ClubFact.province),
+        col(ClubFact.commune_code),
+        col(ClubFact.legacy_commune_code),
+        col(ClubFact.founded_on),
+        col(ClubFact.dissolved_on),
+    ).where(
         col(ClubFact.founded_on) <= as_of,
         col(ClubFact.commune_code).is_not(None),
         or_(col(ClubFact.dissolved_on).is_(None), col(ClubFact.dissolved_on) > as_of),
@@ -75,7 +84,7 @@ async def active_clubs(
         club_query = club_query.where(col(ClubFact.province).in_(sorted(provinces)))
     if club_ids is not None:
         club_query = club_query.where(col(ClubFact.club_id).in_(sorted(club_ids)))
-    clubs = {c.club_id: c for c in (await session.exec(club_query)).all()}
+    clubs = {row.club_id: row for row in await _rows(session, club_query)}
     if not clubs:
         return []
     scope = _scope(provinces, club_ids)

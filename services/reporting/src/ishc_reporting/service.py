@@ -3,8 +3,10 @@ Only this module commits."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -15,7 +17,6 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ishc_contracts.people import DEFAULT_OLDER_AGE
 from ishc_platform import admin_units
 from ishc_platform.admin_units import Boundary
 from ishc_platform.auth import Caller, Role, ensure_collection_allowed
@@ -33,6 +34,8 @@ from ishc_reporting.domain.indicators import (
 from ishc_reporting.domain.plans import PlanDoc, choose_plan, gap, target_for
 from ishc_reporting.models import ClubFact, MemberFact, Plan, ProjectionState, ProvinceFeed
 from ishc_reporting.projections import ClubRecord, active_clubs
+from ishc_reporting.today import NATION as NATION_GROUP
+from ishc_reporting.today import Grouping, TodayCache, cache_for, roll_up_groups
 
 
 @dataclass(frozen=True)
@@ -239,48 +242,69 @@ def _current_provinces_for(boundary: Boundary, codes: set[str]) -> set[str]:
     return found
 
 
+def _fingerprint(plans: list[PlanDoc], older_age: int | None) -> str:
+    body = "|".join(sorted(p.model_dump_json() for p in plans))
+    return hashlib.sha256(f"{body}|{older_age}".encode()).hexdigest()
+
+
+async def _rollups(
+    session: AsyncSession,
+    q: Query,
+    grouping: Grouping,
+    groups: set[str],
+    communes: Callable[[str], int | None],
+    scope: set[str] | None,
+) -> tuple[dict[str, Rollup], int]:
+    """Roll-ups per group: from the warm cache for today, else from the database
+    (`scope`: the current provinces whose clubs can count, None for all)."""
+    if TodayCache.applies(q.as_of, q.period_start):
+        return await cache_for(session).rollups(
+            session, q.as_of, q.period_start, grouping, groups, communes
+        )
+    ages = {grouping.bands(g).older_age for g in groups}
+    by_age = await _clubs_with_ages(session, q, ages, scope)
+    records = {age: {r.club_id: r for r in rows} for age, rows in by_age.items()}
+    return roll_up_groups(records, grouping, groups, communes)
+
+
 async def province_table(session: AsyncSession, caller: Caller, q: Query) -> dict[str, Any]:
     """Every province the caller may see, one row each, with its plan's targets."""
     require_reader(caller)
-    units = placement.provinces(q.boundary)
+    every = placement.provinces(q.boundary)
+    units = every
     if caller.role is Role.PROVINCE:
         visible = placement.visible_provinces(caller.provinces, q.boundary)
-        units = [u for u in units if u.code in visible]
-    codes = {u.code for u in units}
-    chosen, national = plans_by_province(await load_plans(session), q.as_of)
-    plans = {code: plan_for(chosen, code, q.boundary) for code in codes}
-    bands = {code: _bands(plans[code], q.older_age) for code in codes}
-    scope = None if caller.role is Role.NATIONAL else _current_provinces_for(q.boundary, codes)
-    by_age = await _clubs_with_ages(
-        session, q, {b.older_age for b in bands.values()} or {DEFAULT_OLDER_AGE}, scope
+        units = [u for u in every if u.code in visible]
+    all_plans = await load_plans(session)
+    chosen, national = plans_by_province(all_plans, q.as_of)
+    plans = {u.code: plan_for(chosen, u.code, q.boundary) for u in every}
+    bands = {code: _bands(plan, q.older_age) for code, plan in plans.items()}
+    grouping = Grouping(
+        boundary=q.boundary,
+        per_province=True,
+        bands=lambda code: bands.get(code, DEFAULT_BANDS),
+        fingerprint=_fingerprint(all_plans, q.older_age),
     )
-    rollups = {code: Rollup(communes=placement.commune_count(code, q.boundary)) for code in codes}
-    communes_with_club: dict[str, set[str]] = defaultdict(set)
-    unplaced = 0
-    for age, records in by_age.items():
-        for record in records:
-            place = placement.place(record.commune_code, record.legacy_commune_code, q.boundary)
-            if place.province is None:
-                unplaced += age == min(by_age)
-                continue
-            if place.province not in rollups or bands[place.province].older_age != age:
-                continue
-            rollups[place.province].add(record.facts, judge(record.facts, bands[place.province]))
-            if place.commune:
-                communes_with_club[place.province].add(place.commune)
-    rows = []
-    for unit in units:
-        rollup = rollups[unit.code]
-        rollup.communes_with_club = len(communes_with_club[unit.code])
-        rows.append(
-            {
-                "code": unit.code,
-                "name": unit.name,
-                "plan": _plan_summary(plans[unit.code]),
-                "indicators": rollup.as_dict(),
-                "targets": _targets(plans[unit.code], rollup, q.as_of, q.boundary),
-            }
-        )
+    codes = {u.code for u in units}
+    scope = None if caller.role is Role.NATIONAL else _current_provinces_for(q.boundary, codes)
+    rollups, unplaced = await _rollups(
+        session,
+        q,
+        grouping,
+        codes,
+        lambda code: placement.commune_count(code, q.boundary),
+        scope,
+    )
+    rows = [
+        {
+            "code": unit.code,
+            "name": unit.name,
+            "plan": _plan_summary(plans[unit.code]),
+            "indicators": rollups[unit.code].as_dict(),
+            "targets": _targets(plans[unit.code], rollups[unit.code], q.as_of, q.boundary),
+        }
+        for unit in units
+    ]
     return {
         **_query_fields(q),
         "provinces": rows,
@@ -297,32 +321,30 @@ async def national(session: AsyncSession, caller: Caller, q: Query) -> dict[str,
     require_reader(caller)
     if caller.role is not Role.NATIONAL:
         raise Problem(403, "the national figures are read with a national token")
-    _chosen, plan = plans_by_province(await load_plans(session), q.as_of)
+    all_plans = await load_plans(session)
+    _chosen, plan = plans_by_province(all_plans, q.as_of)
     bands = _bands(plan, q.older_age)
-    records = (await _clubs_with_ages(session, q, {bands.older_age}))[bands.older_age]
-    rollup = Rollup(
-        communes=sum(
-            placement.commune_count(u.code, q.boundary) for u in placement.provinces(q.boundary)
-        )
+    grouping = Grouping(
+        boundary=q.boundary,
+        per_province=False,
+        bands=lambda _group: bands,
+        fingerprint=_fingerprint(all_plans, q.older_age),
     )
-    with_club: set[str] = set()
-    provinces_with_club: set[str] = set()
-    for record in records:
-        place = placement.place(record.commune_code, record.legacy_commune_code, q.boundary)
-        if place.unplaced:
-            rollup.unplaced += 1
-        else:
-            provinces_with_club.add(place.province or "")
-        if place.commune:
-            with_club.add(place.commune)
-        rollup.add(record.facts, judge(record.facts, bands))
-    rollup.communes_with_club = len(with_club)
+    total_communes = sum(
+        placement.commune_count(u.code, q.boundary) for u in placement.provinces(q.boundary)
+    )
+    rollups, _unplaced = await _rollups(
+        session, q, grouping, {NATION_GROUP}, lambda _group: total_communes, None
+    )
+    rollup = rollups[NATION_GROUP]
+    table = await province_table(session, caller, q)
+    provinces_with_club = sum(1 for row in table["provinces"] if row["indicators"]["clubs"])
     result = rollup.as_dict()
-    total = len(placement.provinces(q.boundary))
+    total = len(table["provinces"])
     result["provinces"] = total
-    result["provinces_with_clubs"] = len(provinces_with_club)
+    result["provinces_with_clubs"] = provinces_with_club
     targets = _targets(plan, rollup, q.as_of, q.boundary)
-    share = percent(len(provinces_with_club), total)
+    share = percent(provinces_with_club, total)
     target = target_for(plan, "provinces_with_clubs", q.as_of) if plan else None
     if target is not None:
         targets["provinces_with_clubs"] = {

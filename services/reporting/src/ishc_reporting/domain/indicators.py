@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
 
@@ -107,6 +108,7 @@ def judge(club: ClubFacts, bands: Bands = DEFAULT_BANDS) -> ClubQuality:
     )
 
 
+@lru_cache(maxsize=4096)
 def months_required(
     founded_on: date, dissolved_on: date | None, period_start: date, as_of: date
 ) -> frozenset[tuple[int, int]]:
@@ -115,19 +117,14 @@ def months_required(
     no longer active that day)."""
     start = max(founded_on, period_start)
     end = as_of if dissolved_on is None else min(as_of, dissolved_on - timedelta(days=1))
-    months: set[tuple[int, int]] = set()
-    year, month = start.year, start.month
-    while (year, month) <= (end.year, end.month):
-        last_day = _last_day(year, month)
-        if last_day <= as_of:  # the month is over
-            months.add((year, month))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return frozenset(months)
-
-
-def _last_day(year: int, month: int) -> date:
-    following = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
-    return following - timedelta(days=1)
+    # The last complete month: as_of's own if as_of is its last day, else the one before.
+    if (as_of + timedelta(days=1)).month != as_of.month:
+        last = as_of.year * 12 + as_of.month - 1
+    else:
+        last = as_of.year * 12 + as_of.month - 2
+    first = start.year * 12 + start.month - 1
+    last = min(last, end.year * 12 + end.month - 1)
+    return frozenset((m // 12, m % 12 + 1) for m in range(first, last + 1))
 
 
 def default_period_start(as_of: date) -> date:

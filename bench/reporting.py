@@ -1,0 +1,411 @@
+"""Reporting benchmarks, each against a raw baseline in the same run.
+
+- projection: the reporting consumer applying N registry events (member joins
+  over a few clubs, batches of 100) against raw XREADGROUP(100) + XACK +
+  json.loads over the same entries. Target: ratio >= 0.3.
+- table: the province table (`GET /v1/indicators/provinces`) at national scale
+  (20,000 clubs, 1.2 million members, a year of meetings and activities) on
+  PostgreSQL: today on the current map (target p95 < 100 ms), a past date, and
+  the legacy map; the baseline is one raw `GROUP BY club_id` over the members.
+- latency: registry and reporting as processes; a member joins over HTTP and
+  the time until the province's member count shows it, p50 and p99.
+
+    uv run python -m bench.reporting --only projection --count 20000
+    uv run python -m bench.reporting --only table --clubs 20000 --members-per-club 60
+    uv run python -m bench.reporting --only latency --writes 200
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import psycopg
+import typer
+from fastapi.testclient import TestClient
+from redis.asyncio import Redis
+from rich.progress import Progress
+from sqlalchemy import insert, text
+
+from ishc_contracts import Envelope, new_event_id
+from ishc_contracts import registry_events as re
+from ishc_platform import admin_units
+from ishc_platform.admin_units import Boundary
+from ishc_platform.auth import Role, issue_token
+from ishc_platform.broker import EventPublisher, decode_entry
+from ishc_platform.clock import today
+from ishc_platform.consumer import InboxConsumer
+from ishc_platform.db import Database, make_sync_engine
+from ishc_platform.migrate import upgrade
+from ishc_platform.settings import Settings
+from ishc_reporting.app import create_app
+from ishc_reporting.consumers import apply_registry_events
+from ishc_reporting.models import (
+    ActivityFact,
+    BoardState,
+    ClubFact,
+    ClubLocation,
+    MeetingFact,
+    MemberFact,
+)
+
+app = typer.Typer(add_completion=False)
+REDIS = "redis://127.0.0.1:6379/0"
+ADMIN_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
+SECRET = "b" * 48
+AREAS = [a.value for a in re.ActivityArea]
+
+
+def new_postgres() -> tuple[str, str]:
+    name = f"ishc_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(ADMIN_PG, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"postgresql://postgres@127.0.0.1:5432/{name}", name
+
+
+def drop(name: str | None) -> None:
+    if name:
+        with psycopg.connect(ADMIN_PG, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def quantile(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
+
+
+# -- projection throughput -----------------------------------------------------------
+
+
+def member_envelopes(count: int, clubs: int) -> list[str]:
+    club_ids = [str(uuid.uuid4()) for _ in range(clubs)]
+    bodies = []
+    for n in range(count):
+        member_id = str(uuid.uuid4())
+        payload = re.MemberJoined(
+            member_id=member_id,
+            club_id=club_ids[n % clubs],
+            sex=re.Sex.FEMALE if n % 3 else re.Sex.MALE,
+            birth_year=1940 + n % 50,
+            poverty_status=re.PovertyStatus.POOR,
+            joined_on=date(2024, 1, 1),
+        )
+        envelope = Envelope(
+            id=new_event_id(),
+            type="ishc.registry.member.joined.v1",
+            source="/ishc/registry",
+            time=datetime.now(UTC),
+            subject=member_id,
+            sequence=1,
+            province="86",
+            data=payload.model_dump(mode="json"),
+        )
+        bodies.append(envelope.model_dump_json())
+    return bodies
+
+
+async def bench_projection(url: str, count: int) -> dict[str, float]:
+    upgrade("reporting", url)
+    db = Database(url)
+    redis = Redis.from_url(REDIS)
+    stream = f"bench.{uuid.uuid4().hex[:10]}"
+    from faststream.redis import RedisBroker
+
+    broker = RedisBroker(REDIS)
+    publisher = EventPublisher(broker, redis, stream, "registry")
+    try:
+        bodies = member_envelopes(count, clubs=max(1, count // 60))
+        for i in range(0, count, 500):
+            await publisher.publish_many(bodies[i : i + 500])
+        await redis.xgroup_create(stream, "raw", id="0")
+        started = time.perf_counter()
+        seen = 0
+        while seen < count:
+            reply = await redis.xreadgroup("raw", "raw-1", {stream: ">"}, count=100)
+            for _, batch in reply:
+                for _, fields in batch:
+                    json.loads(decode_entry(fields))
+                await redis.xack(stream, "raw", *[i for i, _ in batch])
+                seen += len(batch)
+        raw = count / (time.perf_counter() - started)
+        consumer = InboxConsumer(
+            db,
+            redis,
+            stream=stream,
+            group="reporting",
+            handler=apply_registry_events,
+            batch_size=100,
+            claim_idle_ms=600_000,
+        )
+        started = time.perf_counter()
+        handled = 0
+        while handled < count:
+            handled += await consumer.poll_once(block_ms=10)
+        projection = count / (time.perf_counter() - started)
+        return {"projection_per_s": projection, "raw_read_per_s": raw, "ratio": projection / raw}
+    finally:
+        await redis.delete(stream)
+        await redis.aclose()
+        await db.dispose()
+
+
+# -- the province table at national scale ----------------------------------------------
+
+
+def populate(url: str, clubs: int, members_per_club: int, seed: int = 7) -> None:
+    """Facts for `clubs` clubs spread over every current commune, written set-wise."""
+    rng = random.Random(seed)
+    upgrade("reporting", url)
+    communes = [
+        c
+        for p in admin_units.current_provinces()
+        for c in admin_units.communes_of_province(p.code, Boundary.CURRENT)
+    ]
+    on = today()
+    engine = make_sync_engine(url)
+    with Progress() as progress, engine.begin() as conn:
+        task = progress.add_task("clubs", total=clubs)
+        for start in range(0, clubs, 500):
+            club_rows, locations, members, boards, meetings, activities = [], [], [], [], [], []
+            for n in range(start, min(clubs, start + 500)):
+                commune = communes[(n * 7919) % len(communes)]
+                club_id = str(uuid.uuid4())
+                founded = date(2016, 1, 1) + timedelta(days=rng.randrange(3000))
+                club_rows.append(
+                    {
+                        "club_id": club_id,
+                        "province": commune.province_code,
+                        "name": f"CLB {n}",
+                        "commune_code": commune.code,
+                        "legacy_commune_code": None,
+                        "founded_on": founded,
+                        "placement_sequence": 1,
+                        "dissolved_on": None if n % 50 else founded + timedelta(days=900),
+                        "status_sequence": 1,
+                    }
+                )
+                locations.append(
+                    {
+                        "club_id": club_id,
+                        "valid_from": founded,
+                        "commune_code": commune.code,
+                        "legacy_commune_code": None,
+                        "relocation": False,
+                        "sequence": 1,
+                    }
+                )
+                boards.append(
+                    {"club_id": club_id, "effective_on": founded, "complete": n % 4 != 0,
+                     "sequence": 1}
+                )  # fmt: skip
+                for m in range(members_per_club + rng.randrange(-10, 11)):
+                    members.append(
+                        {
+                            "member_id": str(uuid.uuid4()),
+                            "club_id": club_id,
+                            "province": commune.province_code,
+                            "sex": "female" if rng.random() < 0.65 else "male",
+                            "birth_year": rng.randrange(1935, 2000),
+                            "birth_date": None,
+                            "poverty_status": rng.choice(["poor", "near_poor", "none"]),
+                            "ethnic_minority": False,
+                            "is_volunteer": m < 6,
+                            "joined_on": founded + timedelta(days=rng.randrange(400)),
+                            "facts_sequence": 1,
+                            "left_on": None if rng.random() > 0.05 else on - timedelta(days=30),
+                            "status_sequence": 1,
+                        }
+                    )
+                for months_back in range(12):
+                    if rng.random() < 0.9:
+                        held = (on.replace(day=1) - timedelta(days=31 * months_back)).replace(
+                            day=10
+                        )
+                        meetings.append(
+                            {"meeting_id": str(uuid.uuid4()), "club_id": club_id,
+                             "held_on": held, "attendance": 40, "hardship_cases_chosen": 1,
+                             "hardship_cases_supported": 1}
+                        )  # fmt: skip
+                for area in rng.sample(AREAS, 4):
+                    activities.append(
+                        {"activity_id": str(uuid.uuid4()), "club_id": club_id, "area": area,
+                         "held_on": on - timedelta(days=rng.randrange(300)), "participants": 30}
+                    )  # fmt: skip
+            conn.execute(insert(ClubFact), club_rows)
+            conn.execute(insert(ClubLocation), locations)
+            conn.execute(insert(BoardState), boards)
+            conn.execute(insert(MemberFact), members)
+            conn.execute(insert(MeetingFact), meetings)
+            conn.execute(insert(ActivityFact), activities)
+            progress.advance(task, len(club_rows))
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
+    engine.dispose()
+
+
+def time_table(url: str, repeat: int) -> list[dict[str, Any]]:
+    settings = Settings(
+        database_url=url,
+        jwt_secrets=SECRET,
+        stream_prefix=f"bench.{uuid.uuid4().hex[:8]}.",
+        log_level="WARNING",
+        migrate_on_start=False,
+    )
+    national = {
+        "Authorization": f"Bearer {issue_token(SECRET, sub='bench', role=Role.NATIONAL)}"
+    }
+    cases = {
+        "today, current map": {},
+        "a year ago, current map": {"as_of": (today() - timedelta(days=365)).isoformat()},
+        "today, legacy map": {"boundary": "legacy"},
+    }
+    rows = []
+    with TestClient(create_app(settings)) as client:
+        engine = make_sync_engine(url)
+        with engine.connect() as conn:
+            raw = []
+            for _ in range(repeat):
+                started = time.perf_counter()
+                conn.execute(
+                    text("SELECT club_id, count(*) FROM member_fact GROUP BY club_id")
+                ).all()
+                raw.append((time.perf_counter() - started) * 1000)
+        engine.dispose()
+        for label, params in cases.items():
+            client.get("/v1/indicators/provinces", params=params, headers=national)  # warm
+            times = []
+            for _ in range(repeat):
+                started = time.perf_counter()
+                reply = client.get("/v1/indicators/provinces", params=params, headers=national)
+                times.append((time.perf_counter() - started) * 1000)
+                assert reply.status_code == 200, reply.text[:300]
+            rows.append(
+                {
+                    "case": label,
+                    "p50_ms": statistics.median(times),
+                    "p95_ms": quantile(times, 95),
+                    "raw_group_by_p50_ms": statistics.median(raw),
+                    "ratio_p50_to_raw": statistics.median(times) / statistics.median(raw),
+                }
+            )
+    return rows
+
+
+# -- write-to-indicator latency ---------------------------------------------------------
+
+
+def bench_latency(writes: int, scratch: Path) -> dict[str, float]:
+    from tests.helpers.services import ServiceProcess
+
+    env = {
+        "ISHC_JWT_SECRETS": SECRET,
+        "ISHC_REDIS_URL": REDIS,
+        "ISHC_STREAM_PREFIX": f"bench.{uuid.uuid4().hex[:8]}.",
+        "ISHC_CONSUMER_BLOCK_MS": "1000",
+        "ISHC_LOG_LEVEL": "WARNING",
+    }
+    services = {
+        name: ServiceProcess(
+            name,
+            {**env, "ISHC_DATABASE_URL": f"sqlite:///{scratch}/{name}.db"},
+            scratch / f"{name}.log",
+        )
+        for name in ("registry", "reporting")
+    }
+    token = issue_token(SECRET, sub="bench", role=Role.PROVINCE, provinces=["86"])
+    headers = {"Authorization": f"Bearer {token}"}
+    latencies = []
+    try:
+        for service in services.values():
+            service.start()
+        registry = httpx.Client(base_url=services["registry"].url, headers=headers, timeout=10)
+        reporting = httpx.Client(base_url=services["reporting"].url, headers=headers, timeout=10)
+        club = registry.post(
+            "/v1/clubs",
+            json={"name": "CLB", "commune_code": "29623", "founded_on": "2020-01-01"},
+        ).json()["id"]
+
+        def members() -> int:
+            reply = reporting.get(f"/v1/indicators/clubs/{club}")
+            indicators = reply.json().get("indicators") if reply.status_code == 200 else None
+            return int(indicators["members"]) if indicators else 0
+
+        for n in range(writes):
+            reply = registry.post(
+                f"/v1/clubs/{club}/members",
+                json={"full_name": f"Bench {n}", "sex": "female", "birth_year": 1950,
+                      "poverty_status": "poor", "joined_on": "2021-01-01"},
+            )  # fmt: skip
+            accepted = time.perf_counter()
+            assert reply.status_code == 201, reply.text
+            deadline = accepted + 10
+            while members() < n + 1 and time.perf_counter() < deadline:
+                time.sleep(0.005)
+            latencies.append((time.perf_counter() - accepted) * 1000)
+    finally:
+        for service in services.values():
+            service.stop()
+    return {
+        "writes": writes,
+        "p50_ms": statistics.median(latencies),
+        "p99_ms": quantile(latencies, 99),
+        "max_ms": max(latencies),
+    }
+
+
+@app.command()
+def main(
+    only: Annotated[str, typer.Option(help="projection, table or latency")] = "projection",
+    count: Annotated[int, typer.Option(help="events for the projection figure")] = 20_000,
+    clubs: Annotated[int, typer.Option(help="clubs for the table figure")] = 20_000,
+    members_per_club: Annotated[int, typer.Option(help="average members per club")] = 60,
+    repeat: Annotated[int, typer.Option(help="requests per table case")] = 20,
+    writes: Annotated[int, typer.Option(help="writes for the latency figure")] = 200,
+    database: Annotated[str, typer.Option(help="projection figure: sqlite or postgresql")] = (
+        "postgresql"
+    ),
+) -> None:
+    results: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as scratch:
+        if only == "projection":
+            url, name = (
+                (f"sqlite:///{scratch}/reporting.db", None)
+                if database == "sqlite"
+                else new_postgres()
+            )
+            try:
+                row = asyncio.run(bench_projection(url, count))
+            finally:
+                drop(name)
+            results.append({"figure": "projection", "database": database, **row})
+        elif only == "table":
+            url, name = new_postgres()
+            try:
+                started = time.perf_counter()
+                populate(url, clubs, members_per_club)
+                print(f"populated in {time.perf_counter() - started:.0f} s")
+                for row in time_table(url, repeat):
+                    results.append({"figure": "province table", "clubs": clubs, **row})
+            finally:
+                drop(name)
+        elif only == "latency":
+            results.append({"figure": "write to indicator", **bench_latency(writes, Path(scratch))})
+        else:
+            raise typer.BadParameter("projection, table or latency", param_hint="--only")
+    for row in results:
+        print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}))
+    out = Path("bench/out")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"reporting-{only}-{int(time.time())}.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    app()

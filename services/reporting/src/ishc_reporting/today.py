@@ -1,0 +1,204 @@
+"""Today's figures, kept warm: what the dashboard, the live feed and most API
+calls ask for, at national scale, many times a second.
+
+Per process, the cache holds every active club's facts for today's default
+period, and the province roll-ups built from them. When the projection's
+revision moves, it reads which clubs the new batches touched (`club_touch`),
+recomputes only those clubs, and rebuilds only the provinces they were or are
+now in. Any other date or period goes to the database directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ishc_platform.admin_units import Boundary
+from ishc_platform.clock import today
+from ishc_reporting.domain import placement
+from ishc_reporting.domain.indicators import Bands, Rollup, default_period_start, judge
+from ishc_reporting.models import ClubTouch, ProjectionState
+from ishc_reporting.projections import ClubRecord, active_clubs
+
+FULL_RELOAD_ABOVE = 5_000  # touched clubs past which one reload beats patching
+NATION = "nation"
+
+
+@dataclass
+class Grouping:
+    """A way to roll clubs up: per province on a map, or the whole nation."""
+
+    boundary: Boundary
+    per_province: bool
+    bands: Callable[[str], Bands]  # by group (province code, or NATION)
+    fingerprint: str  # changes when the plans (hence the bands) change
+
+    def group(self, record: ClubRecord) -> tuple[str | None, str | None]:
+        """(group, commune) of a club; group None when it cannot be placed."""
+        place = placement.place(record.commune_code, record.legacy_commune_code, self.boundary)
+        if not self.per_province:
+            return (NATION if not place.unplaced else None), place.commune
+        return place.province, place.commune
+
+
+@dataclass
+class View:
+    rollups: dict[str, Rollup]
+    unplaced: int
+    dirty: set[str] = field(default_factory=set)
+    stale: bool = False  # the unplaced count needs a rescan
+
+
+@dataclass
+class TodayCache:
+    day: date | None = None
+    revision: int = -1
+    records: dict[int, dict[str, ClubRecord]] = field(default_factory=dict)  # by older age
+    views: dict[tuple[object, ...], View] = field(default_factory=dict)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @staticmethod
+    def applies(as_of: date, period_start: date) -> bool:
+        return as_of == today() and period_start == default_period_start(as_of)
+
+    async def rollups(
+        self,
+        session: AsyncSession,
+        as_of: date,
+        period_start: date,
+        grouping: Grouping,
+        groups: Iterable[str],
+        communes: Callable[[str], int | None],
+    ) -> tuple[dict[str, Rollup], int]:
+        """The roll-up of each group asked for, and how many clubs are unplaced."""
+        wanted = set(groups)
+        ages = {grouping.bands(g).older_age for g in wanted}
+        async with self.lock:
+            await self._refresh(session, as_of, period_start, ages)
+            key = (grouping.boundary, grouping.per_province, grouping.fingerprint, frozenset(ages))
+            view = self.views.get(key)
+            if view is None:
+                view = self.views[key] = View(rollups={}, unplaced=0, stale=True)
+                view.dirty = set(wanted)
+            missing = wanted - view.rollups.keys()
+            if view.dirty or missing or view.stale:
+                self._rebuild(view, grouping, view.dirty | missing, communes)
+            return {g: view.rollups[g] for g in wanted}, view.unplaced
+
+    async def _refresh(
+        self, session: AsyncSession, as_of: date, period_start: date, ages: set[int]
+    ) -> None:
+        revision = (
+            await session.scalar(
+                select(ProjectionState.revision).where(col(ProjectionState.id) == 1)
+            )
+            or 0
+        )
+        if self.day != as_of:
+            self.day, self.revision, self.records, self.views = as_of, revision, {}, {}
+        touched: list[str] = []
+        if revision > self.revision:
+            touched = list(
+                (
+                    await session.exec(
+                        select(ClubTouch.club_id).where(col(ClubTouch.revision) > self.revision)
+                    )
+                ).all()
+            )
+        if len(touched) > FULL_RELOAD_ABOVE:
+            self.records, self.views, touched = {}, {}, []
+        for age, records in self.records.items():
+            if not touched:
+                break
+            fresh = await active_clubs(
+                session,
+                as_of=as_of,
+                period_start=period_start,
+                older_age=age,
+                club_ids=touched,
+            )
+            for club_id in touched:
+                self._mark(records.pop(club_id, None))
+            for record in fresh:
+                records[record.club_id] = record
+                self._mark(record)
+        for age in ages - self.records.keys():
+            loaded = await active_clubs(
+                session, as_of=as_of, period_start=period_start, older_age=age
+            )
+            self.records[age] = {r.club_id: r for r in loaded}
+            for view in self.views.values():
+                view.stale = True
+        self.revision = revision
+
+    def _mark(self, record: ClubRecord | None) -> None:
+        """The club's groups on every view need rebuilding."""
+        if record is None:
+            return
+        for (boundary, per_province, _fp, _ages), view in self.views.items():
+            place = placement.place(record.commune_code, record.legacy_commune_code, boundary)
+            if not per_province:
+                view.dirty.add(NATION)
+            elif place.province is not None:
+                view.dirty.add(place.province)
+            if place.unplaced:
+                view.stale = True
+
+    def _rebuild(
+        self,
+        view: View,
+        grouping: Grouping,
+        groups: set[str],
+        communes: Callable[[str], int | None],
+    ) -> None:
+        fresh, unplaced = roll_up_groups(self.records, grouping, groups, communes)
+        view.rollups.update(fresh)
+        view.unplaced = unplaced
+        view.dirty.clear()
+        view.stale = False
+
+
+def roll_up_groups(
+    records: dict[int, dict[str, ClubRecord]],
+    grouping: Grouping,
+    groups: set[str],
+    communes: Callable[[str], int | None],
+) -> tuple[dict[str, Rollup], int]:
+    """Each group's roll-up from club records counted with each older age (a
+    group takes the records of its bands' age), and the clubs that cannot be placed."""
+    fresh = {g: Rollup(communes=communes(g)) for g in groups}
+    with_club: dict[str, set[str]] = {g: set() for g in groups}
+    unplaced = 0
+    first_age = min(records, default=0)
+    for age, by_club in records.items():
+        for record in by_club.values():
+            group, commune = grouping.group(record)
+            if group is None:
+                unplaced += age == first_age  # each club once
+                continue
+            if group not in fresh:
+                continue
+            bands = grouping.bands(group)
+            if bands.older_age != age:
+                continue
+            fresh[group].add(record.facts, judge(record.facts, bands))
+            if commune is not None:
+                with_club[group].add(commune)
+    for group, rollup in fresh.items():
+        rollup.communes_with_club = len(with_club[group])
+        rollup.unplaced = unplaced if not grouping.per_province else 0
+    return fresh, unplaced
+
+
+_CACHES: dict[str, TodayCache] = {}
+
+
+def cache_for(session: AsyncSession) -> TodayCache:
+    """One cache per database this process reads."""
+    url = str(session.get_bind().engine.url)
+    return _CACHES.setdefault(url, TodayCache())
