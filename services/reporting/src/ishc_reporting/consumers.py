@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import insert, or_, update
+from sqlalchemy import case, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -172,47 +172,56 @@ async def _club_dissolved(session: AsyncSession, payload: re.ClubDissolved, sequ
 async def _apply_members(
     session: AsyncSession, events: list[tuple[Event[BaseModel], MemberEvent]]
 ) -> None:
-    ids = sorted({payload.member_id for _, payload in events})
-    existing = {
-        row.member_id: row
-        for row in (
-            await session.exec(select(MemberFact).where(col(MemberFact.member_id).in_(ids)))
-        ).all()
-    }
-    states: dict[str, dict[str, Any]] = {
-        member_id: row.model_dump() for member_id, row in existing.items()
-    }
+    """Upserts, no look-ups: the database keeps, per concern, whichever event has
+    the higher sequence (facts from joined/updated, status from left)."""
+    facts, departures = [], []
     for event, payload in events:
-        sequence = event.envelope.sequence
-        member_id = payload.member_id
-        state = states.setdefault(
-            member_id,
-            {
-                "member_id": member_id,
-                "club_id": payload.club_id,
-                "province": event.envelope.province,
-                "facts_sequence": 0,
-                "status_sequence": 0,
-                "left_on": None,
-                **dict.fromkeys(_MEMBER_FACTS[1:]),
-                "ethnic_minority": False,
-                "is_volunteer": False,
-            },
-        )
+        row: dict[str, Any] = {
+            "member_id": payload.member_id,
+            "club_id": payload.club_id,
+            "province": event.envelope.province,
+            "facts_sequence": 0,
+            "status_sequence": 0,
+            "left_on": None,
+            **dict.fromkeys(_MEMBER_FACTS[1:]),
+            "ethnic_minority": False,
+            "is_volunteer": False,
+        }
         if isinstance(payload, re.MemberLeft):
-            if sequence > state["status_sequence"]:
-                state.update(left_on=payload.left_on, status_sequence=sequence)
-        elif sequence > state["facts_sequence"]:  # joined or updated
-            facts = {f: getattr(payload, f) for f in _MEMBER_FACTS}
-            facts["sex"] = payload.sex.value
-            facts["poverty_status"] = payload.poverty_status.value
-            state.update(facts, facts_sequence=sequence, province=event.envelope.province)
-    new = [s for member_id, s in states.items() if member_id not in existing]
-    changed = [s for member_id, s in states.items() if member_id in existing]
-    if new:
-        await session.exec(insert(MemberFact), params=new)
-    if changed:
-        await session.exec(update(MemberFact), params=changed)
+            row.update(left_on=payload.left_on, status_sequence=event.envelope.sequence)
+            departures.append(row)
+        else:
+            row.update({f: getattr(payload, f) for f in _MEMBER_FACTS})
+            row.update(
+                sex=payload.sex.value,
+                poverty_status=payload.poverty_status.value,
+                facts_sequence=event.envelope.sequence,
+            )
+            facts.append(row)
+    # Core, not the ORM's bulk path: it costs more per row than the database does.
+    connection = await session.connection()
+    if facts:
+        statement = upsert(session, MemberFact)
+        newer = statement.excluded
+        await connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=["member_id"],
+                set_={f: newer[f] for f in (*_MEMBER_FACTS, "province", "facts_sequence")},
+                where=col(MemberFact.facts_sequence) < newer.facts_sequence,
+            ),
+            facts,
+        )
+    if departures:
+        statement = upsert(session, MemberFact)
+        newer = statement.excluded
+        await connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=["member_id"],
+                set_={"left_on": newer.left_on, "status_sequence": newer.status_sequence},
+                where=col(MemberFact.status_sequence) < newer.status_sequence,
+            ),
+            departures,
+        )
 
 
 async def _note_batch(session: AsyncSession, events: Sequence[Event[BaseModel]]) -> None:
@@ -224,44 +233,56 @@ async def _note_batch(session: AsyncSession, events: Sequence[Event[BaseModel]])
         province, at = event.envelope.province, event.envelope.time
         latest[province] = max(latest.get(province, at), at)
         counts[province] = counts.get(province, 0) + 1
-    for province, at in latest.items():
-        feed = await session.get(ProvinceFeed, province)
-        if feed is None:
-            feed = ProvinceFeed(province=province, events=0, last_event_at=at)
-        feed.events += counts[province]
-        feed.last_event_at = max(_aware(feed.last_event_at), at)
-        session.add(feed)
-    await session.flush()
+    if latest:
+        feed = upsert(session, ProvinceFeed)
+        await session.exec(
+            feed.on_conflict_do_update(
+                index_elements=["province"],
+                set_={
+                    "events": col(ProvinceFeed.events) + feed.excluded.events,
+                    "last_event_at": _later(
+                        col(ProvinceFeed.last_event_at), feed.excluded.last_event_at
+                    ),
+                },
+            ),
+            params=[
+                {"province": p, "events": counts[p], "last_event_at": at}
+                for p, at in latest.items()
+            ],
+        )
+    newest = max(latest.values()) if latest else None
     # An atomic increment: two replicas' batches get two revisions, in commit order.
     revision = (
         await session.exec(
             update(ProjectionState)
             .where(col(ProjectionState.id) == 1)
-            .values(revision=col(ProjectionState.revision) + 1, applied_at=utcnow())
+            .values(
+                revision=col(ProjectionState.revision) + 1,
+                applied_at=utcnow(),
+                last_event_at=_later(col(ProjectionState.last_event_at), newest),
+            )
             .returning(col(ProjectionState.revision))
         )
     ).scalar_one()
-    newest = max(latest.values()) if latest else None
-    if newest is not None:
-        await session.exec(
-            update(ProjectionState)
-            .where(col(ProjectionState.id) == 1)
-            .where(
-                or_(
-                    col(ProjectionState.last_event_at).is_(None),
-                    col(ProjectionState.last_event_at) < newest,
-                )
-            )
-            .values(last_event_at=newest)
-        )
     touched = sorted({c for e in events if (c := getattr(e.payload, "club_id", None))})
     if touched:
-        await session.exec(
+        connection = await session.connection()
+        await connection.execute(
             upsert(session, ClubTouch).on_conflict_do_update(
                 index_elements=["club_id"], set_={"revision": revision}
             ),
-            params=[{"club_id": club_id, "revision": revision} for club_id in touched],
+            [{"club_id": club_id, "revision": revision} for club_id in touched],
         )
+
+
+def _later(current: Any, candidate: Any) -> Any:
+    """The later of two instants in SQL (either may be NULL), on SQLite and PostgreSQL."""
+    if candidate is None:
+        return current
+    return case(
+        (or_(current.is_(None), current < candidate), candidate),
+        else_=current,
+    )
 
 
 def upsert(session: AsyncSession, model: type[ReportingTable]) -> Any:

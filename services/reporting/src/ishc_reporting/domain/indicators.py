@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
+from functools import lru_cache
 
 from ishc_contracts.people import DEFAULT_OLDER_AGE
 
