@@ -2,7 +2,7 @@
 PYTHON ?= python3
 UV := $(PYTHON) -m uv
 
-.PHONY: install run test test-fast lint typecheck bench clean
+.PHONY: install run test test-fast lint typecheck bench plans clean
 
 install:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -23,6 +23,9 @@ lint: install
 
 typecheck: install
 	$(UV) run mypy libs services
+
+plans: install  # the committed plans into the reporting database (ISHC_DATABASE_URL, else var/)
+	$(UV) run ishc-reporting plans load services/reporting/plans/*.toml
 
 bench: install
 	$(UV) run python -m bench.events

@@ -165,9 +165,8 @@ def gap(value: Decimal | int | None, target: Target | None) -> Decimal | None:
 
 
 def choose_plan(plans: list[PlanDoc], as_of: date) -> PlanDoc | None:
-    """The plan in force on `as_of`, else the latest that started before it."""
+    """The plan in force on `as_of` (the latest started, if several). A plan
+    past its end no longer sets bands or targets: a province without a plan
+    for today shows no target rather than an expired one."""
     current = [p for p in plans if p.period_start <= as_of <= p.period_end]
-    if current:
-        return max(current, key=lambda p: p.period_start)
-    started = [p for p in plans if p.period_start <= as_of]
-    return max(started, key=lambda p: p.period_end) if started else None
+    return max(current, key=lambda p: p.period_start) if current else None

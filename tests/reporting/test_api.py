@@ -1,0 +1,237 @@
+"""The reporting API over HTTP: who may read what, plans, and precise errors."""
+
+from __future__ import annotations
+
+import asyncio
+import tomllib
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.encoders import jsonable_encoder
+from fastapi.testclient import TestClient
+
+from ishc_platform.auth import Role, issue_token
+from ishc_platform.db import Database
+from ishc_platform.migrate import upgrade
+from ishc_platform.settings import Settings
+from ishc_reporting.app import create_app
+from tests.reporting.conftest import Registry, feeder
+
+SECRET = "p" * 48
+
+
+def bearer(role: Role, *provinces: str) -> dict[str, str]:
+    return {
+        "Authorization": f"Bearer {issue_token(SECRET, sub='t', role=role, provinces=provinces)}"
+    }
+
+
+VL, DN = bearer(Role.PROVINCE, "86"), bearer(Role.PROVINCE, "75")
+NATIONAL, OPS = bearer(Role.NATIONAL), bearer(Role.OPS)
+
+
+@pytest.fixture
+def client(database_url: str, redis_url: str) -> Iterator[TestClient]:
+    upgrade("reporting", database_url)
+    registry = Registry()
+    club = registry.club("29623", date(2020, 1, 1), name="CLB Nhơn Phú")
+    registry.members(club, "86", 3, joined_on=date(2021, 1, 1))
+
+    async def load() -> None:
+        db = Database(database_url)
+        await feeder(db).apply_log(registry.log)
+        await db.dispose()
+
+    asyncio.run(load())
+    settings = Settings(
+        database_url=database_url,
+        redis_url=redis_url,
+        jwt_secrets=SECRET,
+        stream_prefix=f"test.{uuid.uuid4().hex[:10]}.",
+    )
+    with TestClient(create_app(settings)) as test_client:
+        test_client.club_id = club  # type: ignore[attr-defined]
+        yield test_client
+
+
+def problem(reply: Any, status: int, field: str | None = None) -> dict[str, Any]:
+    assert reply.status_code == status, reply.text
+    assert reply.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = reply.json()
+    if field is not None:
+        assert field in {e["field"] for e in body.get("errors", [])}, body
+    return body
+
+
+def test_tokens_decide_what_is_seen(client: TestClient) -> None:
+    assert client.get("/v1/indicators/provinces").status_code == 401
+    problem(client.get("/v1/indicators/provinces", headers=OPS), 403)
+    mine = client.get("/v1/indicators/provinces", headers=VL).json()
+    assert [r["code"] for r in mine["provinces"]] == ["86"]
+    assert len(client.get("/v1/indicators/provinces", headers=NATIONAL).json()["provinces"]) == 34
+    problem(client.get("/v1/indicators/provinces/86", headers=DN), 404)
+    problem(client.get("/v1/indicators/communes/29623", headers=DN), 404)
+    club = client.club_id  # type: ignore[attr-defined]
+    problem(client.get(f"/v1/indicators/clubs/{club}", headers=DN), 404)
+    assert (
+        client.get(f"/v1/indicators/clubs/{club}", headers=VL).json()["indicators"]["members"] == 3
+    )
+    problem(client.get("/v1/indicators/national", headers=VL), 403)
+    nation = client.get("/v1/indicators/national", headers=NATIONAL).json()
+    assert nation["indicators"]["members"] == 3 and nation["indicators"]["provinces"] == 34
+    commune = client.get("/v1/indicators/communes/29623", headers=VL).json()
+    assert commune["name"] == "Xã Nhơn Phú" and commune["clubs"][0]["name"] == "CLB Nhơn Phú"
+
+
+def test_bad_queries_are_problems_naming_the_field(client: TestClient) -> None:
+    problem(
+        client.get("/v1/indicators/provinces", params={"as_of": "2026-13-01"}, headers=NATIONAL),
+        422,
+        "as_of",
+    )
+    problem(
+        client.get("/v1/indicators/provinces", params={"boundary": "old"}, headers=NATIONAL),
+        422,
+        "boundary",
+    )
+    problem(
+        client.get("/v1/indicators/provinces", params={"older_age": 20}, headers=NATIONAL),
+        422,
+        "older_age",
+    )
+    problem(
+        client.get(
+            "/v1/indicators/provinces",
+            params={"as_of": "2026-01-01", "period_start": "2026-02-01"},
+            headers=NATIONAL,
+        ),
+        422,
+        "period_start",
+    )
+    problem(client.get("/v1/indicators/provinces/8", headers=NATIONAL), 422, "code")
+    problem(client.get("/v1/indicators/provinces/99", headers=NATIONAL), 404)
+
+
+def plan(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": "vinh-long-2026",
+        "scope": "province",
+        "province": "86",
+        "title": "Kế hoạch 2026",
+        "period_start": "2026-01-01",
+        "period_end": "2026-12-31",
+        "targets": [{"indicator": "clubs", "value": "10", "by": "2026-12-31"}],
+    }
+    body.update(overrides)
+    return body
+
+
+def test_plans_are_written_by_their_province_or_the_nation(client: TestClient) -> None:
+    assert client.put("/v1/plans/vinh-long-2026", json=plan(), headers=VL).status_code == 201
+    assert client.put("/v1/plans/vinh-long-2026", json=plan(), headers=VL).status_code == 200
+    problem(client.put("/v1/plans/vinh-long-2026", json=plan(), headers=DN), 403)
+    problem(
+        client.put(
+            "/v1/plans/nation", json=plan(id="nation", scope="nation", province=None), headers=VL
+        ),
+        403,
+    )
+    assert (
+        client.put(
+            "/v1/plans/nation",
+            json=plan(id="nation", scope="nation", province=None),
+            headers=NATIONAL,
+        ).status_code
+        == 201
+    )
+    problem(client.get("/v1/plans/vinh-long-2026", headers=DN), 404)
+    assert (
+        client.get("/v1/plans/vinh-long-2026", headers=NATIONAL).json()["title"] == "Kế hoạch 2026"
+    )
+    listed = client.get("/v1/plans", headers=DN).json()["items"]
+    assert [p["id"] for p in listed] == ["nation"]
+    problem(client.get("/v1/plans", params={"province": "86"}, headers=DN), 403)
+    detail = client.get(
+        "/v1/indicators/provinces/86", params={"as_of": "2026-06-30"}, headers=VL
+    ).json()
+    assert detail["targets"]["clubs"] == {
+        "value": 1,
+        "target": "10",
+        "by": "2026-12-31",
+        "gap": "9",
+    }
+
+
+def test_a_bad_plan_changes_nothing(client: TestClient) -> None:
+    problem(
+        client.put("/v1/plans/x1", json=plan(id="x1", period_end="2025-01-01"), headers=NATIONAL),
+        422,
+    )
+    problem(
+        client.put("/v1/plans/x2", json=plan(id="x2", province="99"), headers=NATIONAL),
+        422,
+        "province",
+    )
+    problem(
+        client.put(
+            "/v1/plans/x3",
+            json=plan(
+                id="x3", targets=[{"indicator": "happiness", "value": "1", "by": "2026-01-01"}]
+            ),
+            headers=NATIONAL,
+        ),
+        422,
+        "targets[0].indicator",
+    )
+    problem(client.put("/v1/plans/other", json=plan(), headers=NATIONAL), 422, "id")
+    assert client.get("/v1/plans", headers=NATIONAL).json()["items"] == []
+
+
+def test_the_committed_plan_files_load_and_read_as_written(client: TestClient) -> None:
+    files = sorted((Path(__file__).parents[2] / "services/reporting/plans").glob("*.toml"))
+    assert len(files) >= 4
+    for path in files:
+        body = jsonable_encoder(tomllib.loads(path.read_text()))
+        reply = client.put(f"/v1/plans/{body['id']}", json=body, headers=NATIONAL)
+        assert reply.status_code in (200, 201), (path.name, reply.text)
+    vinh_long = client.get("/v1/plans/vinh-long-2016-2020", headers=NATIONAL).json()
+    assert vinh_long["baseline"]["clubs"] == 21
+    assert vinh_long["baseline"]["communes"] == 109
+    assert vinh_long["baseline"]["coverage_percent"] == "19.26"
+    assert vinh_long["commune_count"] == 109
+    # On the old map in 2020 the plan is in force: its coverage is over its own 109 communes.
+    old = client.get(
+        "/v1/indicators/provinces/86",
+        params={"as_of": "2020-12-31", "boundary": "legacy"},
+        headers=NATIONAL,
+    ).json()
+    assert old["plan"]["id"] == "vinh-long-2016-2020"
+    assert old["targets"]["coverage"]["target"] == "50"
+    assert old["targets"]["clubs"]["target"] == "55"
+    # Today no Vĩnh Long plan is in force: no target, rather than an expired one.
+    today = client.get("/v1/indicators/provinces/86", headers=NATIONAL).json()
+    assert today["plan"] is None and today["targets"] == {}
+
+
+def test_one_command_loads_the_plan_files_and_rerunning_changes_nothing(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from ishc_reporting.cli import app
+
+    files = sorted(
+        str(p) for p in (Path(__file__).parents[2] / "services/reporting/plans").glob("*.toml")
+    )
+    url = f"sqlite:///{tmp_path}/reporting.db"
+    runner = CliRunner()
+    first = runner.invoke(app, ["plans", "load", *files, "--database-url", url])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(app, ["plans", "load", *files, "--database-url", url])
+    assert again.exit_code == 0 and "replaced vinh-long-2016-2020" in again.output
+    bad = tmp_path / "bad.toml"
+    bad.write_text('id = "x"\nscope = "province"\n')
+    refused = runner.invoke(app, ["plans", "load", str(bad), "--database-url", url])
+    assert refused.exit_code != 0 and "bad.toml" in refused.output
