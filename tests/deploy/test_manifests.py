@@ -66,6 +66,11 @@ METRICS = {
     "ishc_consumer_pending": "gauge",
     "ishc_handler_duration_seconds": "histogram",
     "ishc_dead_letters": "gauge",
+    "ishc_reporting_projection_staleness_seconds": "gauge",
+    "ishc_reporting_projection_revision": "gauge",
+    "ishc_reporting_coverage_percent": "gauge",
+    "ishc_reporting_active_clubs": "gauge",
+    "ishc_reporting_members": "gauge",
 }
 KNOWN_SERIES = {"up"} | {
     name + suffix
@@ -512,6 +517,7 @@ def test_alerts_are_complete_and_tested() -> None:
         "ConsumerLagHigh",
         "DeadLetters",
         "SlowRequests",
+        "ProjectionStale",
     }
     rules = alert_rules()
     assert {r["alert"] for r in rules} == expected
