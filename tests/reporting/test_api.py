@@ -235,3 +235,34 @@ def test_one_command_loads_the_plan_files_and_rerunning_changes_nothing(tmp_path
     bad.write_text('id = "x"\nscope = "province"\n')
     refused = runner.invoke(app, ["plans", "load", str(bad), "--database-url", url])
     assert refused.exit_code != 0 and "bad.toml" in refused.output
+
+
+def test_rollout_shows_which_provinces_are_live(client: TestClient) -> None:
+    reply = client.get("/v1/rollout", headers=NATIONAL)
+    assert reply.status_code == 200
+    rows = {r["code"]: r for r in reply.json()["provinces"]}
+    assert len(rows) == 34
+    vinh_long, dong_nai = rows["86"], rows["75"]
+    assert vinh_long["clubs"] == 1 and vinh_long["members"] == 3
+    assert vinh_long["last_data_at"] is not None and vinh_long["live"] is True
+    assert vinh_long["reporting_rate"] == "0.00"  # no meeting recorded for last month
+    assert dong_nai["clubs"] == 0 and dong_nai["last_data_at"] is None and dong_nai["live"] is False
+    mine = client.get("/v1/rollout", headers=VL).json()["provinces"]
+    assert [r["code"] for r in mine] == ["86"]
+    problem(client.get("/v1/rollout", headers=OPS), 403)
+
+
+def test_metrics_carry_the_projection_and_national_indicators(client: TestClient) -> None:
+    import time
+
+    deadline = time.monotonic() + 5
+    text = ""
+    while time.monotonic() < deadline:
+        text = client.get("/metrics").text
+        if 'ishc_reporting_members{province="86"} 3.0' in text:
+            break
+        time.sleep(0.1)
+    assert 'ishc_reporting_members{province="86"} 3.0' in text
+    assert 'ishc_reporting_active_clubs{province="86"} 1.0' in text
+    assert 'ishc_reporting_coverage_percent{province="86"} 0.8' in text
+    assert "ishc_reporting_projection_staleness_seconds" in text
