@@ -24,11 +24,10 @@ import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
-import psycopg
 import typer
 from redis.asyncio import Redis
 
-from ishc_platform.broker import decode_entry
+from bench.common import REDIS, drop, new_database, raw_read_rate
 from ishc_platform.consumer import InboxConsumer
 from ishc_platform.db import Database
 from ishc_platform.outbox import install_commit_hook, record_event
@@ -42,23 +41,6 @@ from tests.helpers.widgets import (
 )
 
 app = typer.Typer(add_completion=False)
-REDIS = "redis://127.0.0.1:6379/0"
-ADMIN_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-def new_database(kind: str, scratch: Path) -> tuple[str, str | None]:
-    if kind == "sqlite":
-        return f"sqlite:///{scratch}/{uuid.uuid4().hex[:8]}.db", None
-    name = f"ishc_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(ADMIN_PG, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return f"postgresql://postgres@127.0.0.1:5432/{name}", name
-
-
-def drop(name: str | None) -> None:
-    if name:
-        with psycopg.connect(ADMIN_PG, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def write_events(db: Database, count: int, per_transaction: int = 500) -> None:
@@ -100,17 +82,7 @@ async def bench_relay_and_consumer(url: str, count: int) -> dict[str, float]:
                 await pipe.execute()
         xadd_rate = count / (time.perf_counter() - started)
 
-        await redis.xgroup_create(stream, "raw", id="0")
-        started = time.perf_counter()
-        seen = 0
-        while seen < count:
-            reply = await redis.xreadgroup("raw", "raw-1", {stream: ">"}, count=100)
-            for _, batch in reply:
-                for _, fields in batch:
-                    json.loads(decode_entry(fields))
-                await redis.xack(stream, "raw", *[i for i, _ in batch])
-                seen += len(batch)
-        raw_read_rate = count / (time.perf_counter() - started)
+        raw_rate = await raw_read_rate(redis, stream, count)
 
         consumer = InboxConsumer(
             db,
@@ -133,8 +105,8 @@ async def bench_relay_and_consumer(url: str, count: int) -> dict[str, float]:
             "raw_xadd_per_s": xadd_rate,
             "relay_ratio": relay_rate / xadd_rate,
             "consumer_per_s": consumer_rate,
-            "raw_read_per_s": raw_read_rate,
-            "consumer_ratio": consumer_rate / raw_read_rate,
+            "raw_read_per_s": raw_rate,
+            "consumer_ratio": consumer_rate / raw_rate,
         }
     finally:
         await redis.delete(stream, f"{stream}.raw")

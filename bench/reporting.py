@@ -29,19 +29,19 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
-import psycopg
 import typer
 from fastapi.testclient import TestClient
 from redis.asyncio import Redis
 from rich.progress import Progress
 from sqlalchemy import insert, text
 
+from bench.common import REDIS, drop, new_database, raw_read_rate
 from ishc_contracts import Envelope, new_event_id
 from ishc_contracts import registry_events as re
 from ishc_platform import admin_units
 from ishc_platform.admin_units import Boundary
 from ishc_platform.auth import Role, issue_token
-from ishc_platform.broker import EventPublisher, decode_entry
+from ishc_platform.broker import EventPublisher
 from ishc_platform.clock import today
 from ishc_platform.consumer import InboxConsumer
 from ishc_platform.db import Database, make_sync_engine
@@ -59,23 +59,14 @@ from ishc_reporting.models import (
 )
 
 app = typer.Typer(add_completion=False)
-REDIS = "redis://127.0.0.1:6379/0"
-ADMIN_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 SECRET = "b" * 48
 AREAS = [a.value for a in re.ActivityArea]
 
 
 def new_postgres() -> tuple[str, str]:
-    name = f"ishc_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(ADMIN_PG, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return f"postgresql://postgres@127.0.0.1:5432/{name}", name
-
-
-def drop(name: str | None) -> None:
-    if name:
-        with psycopg.connect(ADMIN_PG, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    url, name = new_database("postgresql", Path())
+    assert name is not None
+    return url, name
 
 
 def quantile(values: list[float], q: int) -> float:
@@ -125,17 +116,7 @@ async def bench_projection(url: str, count: int) -> dict[str, float]:
         bodies = member_envelopes(count, clubs=max(1, count // 60))
         for i in range(0, count, 500):
             await publisher.publish_many(bodies[i : i + 500])
-        await redis.xgroup_create(stream, "raw", id="0")
-        started = time.perf_counter()
-        seen = 0
-        while seen < count:
-            reply = await redis.xreadgroup("raw", "raw-1", {stream: ">"}, count=100)
-            for _, batch in reply:
-                for _, fields in batch:
-                    json.loads(decode_entry(fields))
-                await redis.xack(stream, "raw", *[i for i, _ in batch])
-                seen += len(batch)
-        raw = count / (time.perf_counter() - started)
+        raw = await raw_read_rate(redis, stream, count)
         consumer = InboxConsumer(
             db,
             redis,
@@ -259,9 +240,7 @@ def time_table(url: str, repeat: int) -> list[dict[str, Any]]:
         log_level="WARNING",
         migrate_on_start=False,
     )
-    national = {
-        "Authorization": f"Bearer {issue_token(SECRET, sub='bench', role=Role.NATIONAL)}"
-    }
+    national = {"Authorization": f"Bearer {issue_token(SECRET, sub='bench', role=Role.NATIONAL)}"}
     cases = {
         "today, current map": {},
         "a year ago, current map": {"as_of": (today() - timedelta(days=365)).isoformat()},

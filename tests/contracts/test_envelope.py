@@ -110,8 +110,9 @@ def test_payloads_accept_additive_fields_from_newer_publishers() -> None:
 PERSONAL = ("name", "phone", "address", "email", "identity", "note")
 # A club's name is public (it is on the club's sign and the dashboard's club
 # page); it is the one name an event may carry (docs/adr/0003-reporting.md).
-PUBLIC_NAMES = {("ishc.registry.club.registered.v1", "name"), ("ishc.registry.club.updated.v1", "name"),
-                ("ishc.registry.club.relocated.v1", "name")}  # fmt: skip
+PUBLIC_NAMES = {
+    (f"ishc.registry.club.{verb}.v1", "name") for verb in ("registered", "updated", "relocated")
+}
 
 
 @pytest.mark.parametrize("event_type", known_event_types())

@@ -313,17 +313,8 @@ async def list_clubs(
 # -- members ------------------------------------------------------------------
 
 
-MEMBER_PAYLOAD_FIELDS = (
-    "club_id",
-    "sex",
-    "birth_year",
-    "birth_date",
-    "poverty_status",
-    "ethnic_minority",
-    "is_volunteer",
-    "joined_on",
-)
-"""What a member event says of the person: what the indicators need, no name."""
+MEMBER_PAYLOAD_FIELDS = tuple(f for f in ev.MemberJoined.model_fields if f != "member_id")
+"""What a member event says of the person (the contract's fields): no name."""
 
 
 def member_payload(member: Member | Mapping[str, Any]) -> dict[str, Any]:

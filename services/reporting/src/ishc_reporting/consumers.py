@@ -37,16 +37,8 @@ from ishc_reporting.models import (
 
 type MemberEvent = re.MemberJoined | re.MemberUpdated | re.MemberLeft
 
-_MEMBER_FACTS = (
-    "club_id",
-    "sex",
-    "birth_year",
-    "birth_date",
-    "poverty_status",
-    "ethnic_minority",
-    "is_volunteer",
-    "joined_on",
-)
+# What a membership event says of the person, as the contract defines it.
+_MEMBER_FACTS = tuple(f for f in re.MemberJoined.model_fields if f != "member_id")
 
 
 async def apply_registry_events(session: AsyncSession, events: Sequence[Event[BaseModel]]) -> None:
