@@ -14,8 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import case, or_, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, case, or_, text, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -31,8 +30,6 @@ from ishc_reporting.models import (
     ClubLocation,
     MeetingFact,
     ProjectionState,
-    ProvinceFeed,
-    ReportingTable,
 )
 
 type MemberEvent = re.MemberJoined | re.MemberUpdated | re.MemberLeft
@@ -256,59 +253,68 @@ async def _upsert_rows(session: AsyncSession, concern: str, rows: list[dict[str,
 
 
 async def _note_batch(session: AsyncSession, events: Sequence[Event[BaseModel]]) -> None:
-    """When each province last sent data; one more revision of the projection,
-    and the clubs this batch touched, so caches recompute only those."""
-    latest: dict[str, datetime] = {}
-    counts: dict[str, int] = {}
+    """One more revision of the projection, and for each club the batch touched
+    that revision and when its province last sent data of it: caches recompute
+    only those clubs, and the rollout view sees who has gone quiet."""
+    touched: dict[str, tuple[str, datetime]] = {}
     for event in events:
-        province, at = event.envelope.province, event.envelope.time
-        latest[province] = max(latest.get(province, at), at)
-        counts[province] = counts.get(province, 0) + 1
+        club_id = getattr(event.payload, "club_id", None)
+        if club_id is None:
+            continue
+        at = event.envelope.time
+        if club_id not in touched or touched[club_id][1] < at:
+            touched[club_id] = (event.envelope.province, at)
     # Core statements on the session's connection: the ORM adds more than they cost.
     connection = await session.connection()
-    if latest:
-        feed = upsert(session, ProvinceFeed)
-        await connection.execute(
-            feed.on_conflict_do_update(
-                index_elements=["province"],
-                set_={
-                    "events": col(ProvinceFeed.events) + feed.excluded.events,
-                    "last_event_at": _later(
-                        col(ProvinceFeed.last_event_at), feed.excluded.last_event_at
-                    ),
-                },
-            ),
-            [{"province": p, "events": counts[p], "last_event_at": at} for p, at in latest.items()],
-        )
-    newest = max(latest.values()) if latest else None
+    newest = max((at for _, at in touched.values()), default=None)
     # An atomic increment: two replicas' batches get two revisions, in commit order.
-    revision = (
-        await connection.execute(
-            update(ProjectionState)
-            .where(col(ProjectionState.id) == 1)
-            .values(
-                revision=col(ProjectionState.revision) + 1,
-                applied_at=utcnow(),
-                last_event_at=_later(col(ProjectionState.last_event_at), newest),
-            )
-            .returning(col(ProjectionState.revision))
+    await connection.execute(
+        update(ProjectionState)
+        .where(col(ProjectionState.id) == 1)
+        .values(
+            revision=col(ProjectionState.revision) + 1,
+            applied_at=utcnow(),
+            last_event_at=_later(col(ProjectionState.last_event_at), newest),
         )
-    ).scalar_one()
-    touched = sorted({c for e in events if (c := getattr(e.payload, "club_id", None))})
+    )
     if touched:
-        source = (
-            "SELECT id, :revision FROM unnest(CAST(:ids AS varchar[])) AS t(id)"
-            if session.get_bind().dialect.name == "postgresql"
-            else "SELECT value, :revision FROM json_each(:ids) WHERE true"
-        )
-        ids: list[str] | str = touched if "unnest" in source else json.dumps(touched)
+        rows = [
+            {"club_id": c, "province": p, "at": at.isoformat()} for c, (p, at) in touched.items()
+        ]
+        dialect = session.get_bind().dialect.name
         await connection.execute(
-            text(
-                f"INSERT INTO club_touch (club_id, revision) {source}"
-                " ON CONFLICT (club_id) DO UPDATE SET revision = excluded.revision"
-            ),
-            {"ids": ids, "revision": revision},
+            text(_TOUCH_SQL[dialect]).bindparams(bindparam("rows")),
+            {"rows": json.dumps(rows)},
         )
+
+
+# The clubs a batch touched, in one statement; the revision is the one this
+# transaction has just set.
+_TOUCH_COMMON = (
+    " ON CONFLICT (club_id) DO UPDATE SET revision = excluded.revision,"
+    " province = excluded.province,"
+    " last_event_at = CASE WHEN club_touch.last_event_at IS NULL"
+    " OR club_touch.last_event_at < excluded.last_event_at"
+    " THEN excluded.last_event_at ELSE club_touch.last_event_at END"
+)
+_TOUCH_SQL = {
+    "postgresql": (
+        "INSERT INTO club_touch (club_id, revision, province, last_event_at)"
+        " SELECT r.club_id, s.revision, r.province, r.at"
+        " FROM jsonb_to_recordset(CAST(:rows AS jsonb))"
+        " AS r(club_id varchar, province varchar, at timestamptz)"
+        " CROSS JOIN (SELECT revision FROM projection_state WHERE id = 1) AS s" + _TOUCH_COMMON
+    ),
+    "sqlite": (
+        "INSERT INTO club_touch (club_id, revision, province, last_event_at)"
+        " SELECT json_extract(value, '$.club_id'),"
+        " (SELECT revision FROM projection_state WHERE id = 1),"
+        " json_extract(value, '$.province'),"
+        # as SQLAlchemy writes datetimes in SQLite: 'YYYY-MM-DD HH:MM:SS.ffffff'
+        " strftime('%Y-%m-%d %H:%M:%f000', json_extract(value, '$.at'))"
+        " FROM json_each(:rows) WHERE true" + _TOUCH_COMMON
+    ),
+}
 
 
 def _later(current: Any, candidate: Any) -> Any:
@@ -319,13 +325,6 @@ def _later(current: Any, candidate: Any) -> Any:
         (or_(current.is_(None), current < candidate), candidate),
         else_=current,
     )
-
-
-def upsert(session: AsyncSession, model: type[ReportingTable]) -> Any:
-    """An INSERT that can say ON CONFLICT, in the session's dialect."""
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(model)
 
 
 def _aware(value: datetime) -> datetime:

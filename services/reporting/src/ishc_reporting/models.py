@@ -111,16 +111,6 @@ class ActivityFact(ReportingTable, table=True):
     participants: int
 
 
-class ProvinceFeed(ReportingTable, table=True):
-    """When a province last sent data (the rollout view's "gone quiet")."""
-
-    __tablename__ = "province_feed"
-
-    province: str = Field(primary_key=True, max_length=2)
-    events: int = 0
-    last_event_at: datetime = Field(sa_column=_instant())
-
-
 class ProjectionState(ReportingTable, table=True):
     """One row: a revision bumped by every applied batch, so readers (the live
     feed, caches) see that something changed without scanning."""
@@ -134,12 +124,16 @@ class ProjectionState(ReportingTable, table=True):
 
 
 class ClubTouch(ReportingTable, table=True):
-    """The revision at which a batch last changed something of a club."""
+    """The revision at which a batch last changed something of a club (caches
+    recompute only those clubs), and when its province last sent data of it
+    (the rollout view's "gone quiet")."""
 
     __tablename__ = "club_touch"
 
     club_id: str = Field(primary_key=True, max_length=36)
     revision: int = Field(index=True)
+    province: str | None = Field(default=None, max_length=2, index=True)
+    last_event_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
 
 
 class Plan(ReportingTable, table=True):

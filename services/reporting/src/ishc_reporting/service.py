@@ -32,7 +32,7 @@ from ishc_reporting.domain.indicators import (
     percent,
 )
 from ishc_reporting.domain.plans import PlanDoc, choose_plan, gap, target_for
-from ishc_reporting.models import ClubFact, MemberFact, Plan, ProjectionState, ProvinceFeed
+from ishc_reporting.models import ClubFact, ClubTouch, MemberFact, Plan, ProjectionState
 from ishc_reporting.projections import ClubRecord, active_clubs
 from ishc_reporting.today import NATION as NATION_GROUP
 from ishc_reporting.today import Grouping, TodayCache, cache_for, roll_up_groups
@@ -541,7 +541,15 @@ async def rollout(session: AsyncSession, caller: Caller) -> dict[str, Any]:
             )
         ).all()
     )
-    feeds = {f.province: f for f in (await session.exec(select(ProvinceFeed))).all()}
+    last_data = dict(
+        (
+            await session.exec(
+                select(ClubTouch.province, func.max(ClubTouch.last_event_at)).group_by(
+                    col(ClubTouch.province)
+                )
+            )
+        ).all()
+    )
     clubs: dict[str, int] = defaultdict(int)
     reporting: dict[str, int] = defaultdict(int)
     for record in records:
@@ -552,7 +560,7 @@ async def rollout(session: AsyncSession, caller: Caller) -> dict[str, Any]:
     for unit in placement.provinces(Boundary.CURRENT):
         if not caller.can_see_province(unit.code):
             continue
-        feed = feeds.get(unit.code)
+        last = last_data.get(unit.code)
         rows.append(
             {
                 "code": unit.code,
@@ -560,10 +568,10 @@ async def rollout(session: AsyncSession, caller: Caller) -> dict[str, Any]:
                 "plans": sorted(p.id for p in plans if p.province == unit.code),
                 "clubs": clubs[unit.code],
                 "members": int(members.get(unit.code, 0)),
-                "last_data_at": feed.last_event_at if feed else None,
+                "last_data_at": aware(last) if last else None,
                 "reporting_month": f"{start:%Y-%m}",
                 "reporting_rate": percent(reporting[unit.code], clubs[unit.code]),
-                "live": bool(feed) and clubs[unit.code] > 0,
+                "live": last is not None and clubs[unit.code] > 0,
             }
         )
     return {"as_of": on, "provinces": rows}
