@@ -79,6 +79,16 @@ def test_province_commune_and_club_pages(public: TestClient) -> None:
     assert public.get("/dashboard/provinces/99").status_code == 404
 
 
+def test_the_rollout_page_shows_live_and_quiet_provinces(public: TestClient) -> None:
+    html = public.get("/dashboard/rollout").text
+    assert html.count('<tr data-code="') == 34
+    vinh_long = html.split('<tr data-code="86">')[1].split("</tr>")[0]
+    assert "Đang hoạt động" in vinh_long and ">12<" in vinh_long
+    dong_nai = html.split('<tr data-code="75">')[1].split("</tr>")[0]
+    assert "Chưa có dữ liệu" in dong_nai
+    assert "Live" in public.get("/dashboard/rollout", params={"lang": "en"}).text
+
+
 def test_no_persons_data_on_any_page(public: TestClient) -> None:
     pages = [
         public.get("/dashboard").text,

@@ -89,6 +89,16 @@ LABELS: dict[str, dict[str, str]] = {
         "dissolved_on": "Giải thể",
         "not_active": "Câu lạc bộ không hoạt động vào ngày này.",
         "shares_note": "Các cột chất lượng: % số CLB đang hoạt động đạt tiêu chí.",
+        "rollout": "Tiến độ triển khai theo tỉnh",
+        "plans": "Kế hoạch",
+        "last_data": "Dữ liệu gần nhất (UTC)",
+        "reporting_rate": "Tỷ lệ báo cáo tháng trước (%)",
+        "reporting_note": (
+            "Tỷ lệ báo cáo: % CLB đang hoạt động có buổi sinh hoạt được ghi nhận trong tháng trước."
+        ),
+        "status": "Tình trạng",
+        "live": "Đang hoạt động",
+        "quiet": "Chưa có dữ liệu",
         "not_found": "Không tìm thấy",
         "forbidden": "Không có quyền xem",
     },
@@ -145,6 +155,16 @@ LABELS: dict[str, dict[str, str]] = {
         "dissolved_on": "Dissolved",
         "not_active": "The club was not active on that date.",
         "shares_note": "Quality columns: % of active clubs meeting the criterion.",
+        "rollout": "Rollout by province",
+        "plans": "Plans",
+        "last_data": "Last data (UTC)",
+        "reporting_rate": "Reporting rate last month (%)",
+        "reporting_note": (
+            "Reporting rate: % of active clubs with a meeting recorded for last month."
+        ),
+        "status": "Status",
+        "live": "Live",
+        "quiet": "No data yet",
         "not_found": "Not found",
         "forbidden": "Not allowed",
     },
@@ -322,6 +342,16 @@ async def club_page(
     except Problem as problem:
         return _error(request, lang, viewer, problem)
     return _page(request, "club.html", lang, viewer, data["name"] or club_id, data=data)
+
+
+@router.get("/dashboard/rollout", response_class=HTMLResponse)
+async def rollout_page(request: Request, session: SessionDep, lang: Lang = "vi") -> Response:
+    """Which provinces are live and which have gone quiet."""
+    viewer = _viewer(request)
+    if isinstance(viewer, RedirectResponse):
+        return viewer
+    data = service.jsonable(await service.rollout(session, _reader(viewer)))
+    return _page(request, "rollout.html", lang, viewer, LABELS[lang]["rollout"], data=data)
 
 
 @router.get("/dashboard/sign-in", response_class=HTMLResponse)
