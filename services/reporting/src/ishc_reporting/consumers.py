@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import bindparam, case, or_, text, update
+from sqlalchemy import case, or_, text, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -267,6 +267,16 @@ async def _note_batch(session: AsyncSession, events: Sequence[Event[BaseModel]])
     # Core statements on the session's connection: the ORM adds more than they cost.
     connection = await session.connection()
     newest = max((at for _, at in touched.values()), default=None)
+    rows = json.dumps(
+        [{"club_id": c, "province": p, "at": at.isoformat()} for c, (p, at) in touched.items()]
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        # One round trip: the revision's increment and the touches in one statement.
+        await connection.execute(
+            text(_REVISION_AND_TOUCHES_POSTGRES),
+            {"rows": rows, "now": utcnow(), "newest": newest},
+        )
+        return
     # An atomic increment: two replicas' batches get two revisions, in commit order.
     await connection.execute(
         update(ProjectionState)
@@ -278,18 +288,10 @@ async def _note_batch(session: AsyncSession, events: Sequence[Event[BaseModel]])
         )
     )
     if touched:
-        rows = [
-            {"club_id": c, "province": p, "at": at.isoformat()} for c, (p, at) in touched.items()
-        ]
-        dialect = session.get_bind().dialect.name
-        await connection.execute(
-            text(_TOUCH_SQL[dialect]).bindparams(bindparam("rows")),
-            {"rows": json.dumps(rows)},
-        )
+        await connection.execute(text(_TOUCH_SQLITE), {"rows": rows})
 
 
-# The clubs a batch touched, in one statement; the revision is the one this
-# transaction has just set.
+# The clubs a batch touched, each with the revision this transaction sets.
 _TOUCH_COMMON = (
     " ON CONFLICT (club_id) DO UPDATE SET revision = excluded.revision,"
     " province = excluded.province,"
@@ -297,24 +299,28 @@ _TOUCH_COMMON = (
     " OR club_touch.last_event_at < excluded.last_event_at"
     " THEN excluded.last_event_at ELSE club_touch.last_event_at END"
 )
-_TOUCH_SQL = {
-    "postgresql": (
-        "INSERT INTO club_touch (club_id, revision, province, last_event_at)"
-        " SELECT r.club_id, s.revision, r.province, r.at"
-        " FROM jsonb_to_recordset(CAST(:rows AS jsonb))"
-        " AS r(club_id varchar, province varchar, at timestamptz)"
-        " CROSS JOIN (SELECT revision FROM projection_state WHERE id = 1) AS s" + _TOUCH_COMMON
-    ),
-    "sqlite": (
-        "INSERT INTO club_touch (club_id, revision, province, last_event_at)"
-        " SELECT json_extract(value, '$.club_id'),"
-        " (SELECT revision FROM projection_state WHERE id = 1),"
-        " json_extract(value, '$.province'),"
-        # as SQLAlchemy writes datetimes in SQLite: 'YYYY-MM-DD HH:MM:SS.ffffff'
-        " strftime('%Y-%m-%d %H:%M:%f000', json_extract(value, '$.at'))"
-        " FROM json_each(:rows) WHERE true" + _TOUCH_COMMON
-    ),
-}
+_REVISION_AND_TOUCHES_POSTGRES = (
+    "WITH state AS ("
+    " UPDATE projection_state SET revision = revision + 1, applied_at = CAST(:now AS timestamptz),"
+    " last_event_at = CASE WHEN last_event_at IS NULL"
+    " OR last_event_at < CAST(:newest AS timestamptz)"
+    " THEN CAST(:newest AS timestamptz) ELSE last_event_at END"
+    " WHERE id = 1 RETURNING revision)"  # a data-modifying CTE runs even with no touches
+    " INSERT INTO club_touch (club_id, revision, province, last_event_at)"
+    " SELECT r.club_id, state.revision, r.province, r.at"
+    " FROM jsonb_to_recordset(CAST(:rows AS jsonb))"
+    " AS r(club_id varchar, province varchar, at timestamptz)"
+    " CROSS JOIN state" + _TOUCH_COMMON
+)
+_TOUCH_SQLITE = (
+    "INSERT INTO club_touch (club_id, revision, province, last_event_at)"
+    " SELECT json_extract(value, '$.club_id'),"
+    " (SELECT revision FROM projection_state WHERE id = 1),"
+    " json_extract(value, '$.province'),"
+    # as SQLAlchemy writes datetimes in SQLite: 'YYYY-MM-DD HH:MM:SS.ffffff'
+    " strftime('%Y-%m-%d %H:%M:%f000', json_extract(value, '$.at'))"
+    " FROM json_each(:rows) WHERE true" + _TOUCH_COMMON
+)
 
 
 def _later(current: Any, candidate: Any) -> Any:
