@@ -22,7 +22,7 @@ lint: install
 	$(UV) run ruff format --check .
 
 typecheck: install
-	$(UV) run mypy libs services
+	$(UV) run mypy libs services bench
 
 plans: install  # the committed plans into the reporting database (ISHC_DATABASE_URL, else var/)
 	$(UV) run ishc-reporting plans load services/reporting/plans/*.toml

@@ -72,7 +72,7 @@ async def bench_relay_and_consumer(url: str, count: int) -> dict[str, float]:
             pass
         relay_rate = count / (time.perf_counter() - started)
 
-        entries = await redis.xrange(stream)
+        entries: Any = await redis.xrange(stream)
         bodies = [fields[b"__data__"] for _, fields in entries]
         started = time.perf_counter()
         for i in range(0, len(bodies), 500):
@@ -144,7 +144,7 @@ def consume_in_process(
                 applied.setdefault(str(event.envelope.id), now)
             return result
 
-        consumer.apply = timed_apply  # type: ignore[method-assign]
+        consumer.apply = timed_apply
         while len(applied) < total and time.monotonic() < deadline:
             await consumer.poll_once()
         await redis.aclose()

@@ -18,16 +18,17 @@ import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Annotated
 
-import psycopg
 import typer
 from fastapi.testclient import TestClient
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import insert
 
+from bench.common import drop, new_database
 from ishc_platform.auth import Role, issue_token
 from ishc_platform.db import make_sync_engine
 from ishc_platform.migrate import upgrade
@@ -38,7 +39,6 @@ from ishc_registry.models import Member
 
 app = typer.Typer(add_completion=False)
 SECRET = "b" * 48
-ADMIN_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 HEADERS = [
     "Họ và tên",
     "Giới tính",
@@ -52,19 +52,20 @@ HEADERS = [
 POVERTY = ["Hộ nghèo", "Cận nghèo", "Khó khăn", "Không"]
 
 
-def workbook(rows: list[list[object]]) -> bytes:
+def workbook(rows: Sequence[Sequence[object]]) -> bytes:
     book = Workbook()
     sheet = book.active
     assert sheet is not None
     for row in rows:
-        sheet.append(row)
+        sheet.append(list(row))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
 def member_rows(count: int, clubs: int) -> list[list[object]]:
-    return [HEADERS] + [
+    header: list[object] = list(HEADERS)
+    return [header] + [
         [
             f"Thành viên số {n}",
             "Nữ" if n % 3 else "Nam",
@@ -77,21 +78,6 @@ def member_rows(count: int, clubs: int) -> list[list[object]]:
         ]
         for n in range(count)
     ]
-
-
-def fresh_database(kind: str, directory: Path) -> tuple[str, str | None]:
-    if kind == "sqlite":
-        return f"sqlite:///{directory}/registry-{uuid.uuid4().hex[:6]}.db", None
-    name = f"ishc_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(ADMIN_PG, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return f"postgresql://postgres@127.0.0.1:5432/{name}", name
-
-
-def drop_database(name: str | None) -> None:
-    if name:
-        with psycopg.connect(ADMIN_PG, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def raw_floor(url: str, content: bytes) -> float:
@@ -140,7 +126,7 @@ def raw_floor(url: str, content: bytes) -> float:
         # Skip the foreign key to a club the floor does not create. SQLite
         # ignores the pragma inside a transaction, so it goes to the driver first.
         if conn.dialect.name == "sqlite":
-            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         with conn.begin():
             if conn.dialect.name != "sqlite":
                 conn.exec_driver_sql("SET session_replication_role = replica")
@@ -170,7 +156,7 @@ def main(
         for kind in kinds:
             imports, floors = [], []
             for _ in range(repeat):
-                url, pg_name = fresh_database(kind, Path(scratch))
+                url, pg_name = new_database(kind, Path(scratch))
                 try:
                     settings = Settings(
                         database_url=url,
@@ -196,12 +182,12 @@ def main(
                         imports.append(time.perf_counter() - started)
                         assert reply.status_code == 200, reply.text[:500]
                         assert reply.json()["created"] == members
-                    floor_url, floor_pg = fresh_database(kind, Path(scratch))
+                    floor_url, floor_pg = new_database(kind, Path(scratch))
                     upgrade("registry", floor_url)
                     floors.append(raw_floor(floor_url, member_file))
-                    drop_database(floor_pg)
+                    drop(floor_pg)
                 finally:
-                    drop_database(pg_name)
+                    drop(pg_name)
             imp, flo = statistics.median(imports), statistics.median(floors)
             results.append(
                 {
