@@ -144,7 +144,7 @@ def consume_in_process(
                 applied.setdefault(str(event.envelope.id), now)
             return result
 
-        consumer.apply = timed_apply
+        consumer.apply = timed_apply  # type: ignore[method-assign,unused-ignore]
         while len(applied) < total and time.monotonic() < deadline:
             await consumer.poll_once()
         await redis.aclose()

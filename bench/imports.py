@@ -126,7 +126,7 @@ def raw_floor(url: str, content: bytes) -> float:
         # Skip the foreign key to a club the floor does not create. SQLite
         # ignores the pragma inside a transaction, so it goes to the driver first.
         if conn.dialect.name == "sqlite":
-            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr,unused-ignore]
         with conn.begin():
             if conn.dialect.name != "sqlite":
                 conn.exec_driver_sql("SET session_replication_role = replica")

@@ -114,7 +114,7 @@ def make_consumer(db: Database, redis: Redis, stream: str, **kwargs: object) -> 
         "claim_idle_ms": 60_000,
     }
     options.update(kwargs)
-    return InboxConsumer(db, redis, stream=stream, **options)
+    return InboxConsumer(db, redis, stream=stream, **options)  # type: ignore[arg-type,unused-ignore]
 
 
 async def drain(consumer: InboxConsumer, rounds: int = 50) -> int:
