@@ -212,6 +212,9 @@ def test_the_committed_plan_files_load_and_read_as_written(client: TestClient) -
     assert old["plan"]["id"] == "vinh-long-2016-2020"
     assert old["targets"]["coverage"]["target"] == "50"
     assert old["targets"]["clubs"]["target"] == "55"
+    # The plan states no band for younger members: not assessed under it.
+    assert old["indicators"]["shares"]["young_ok"] is None
+    assert old["indicators"]["clubs_meeting"]["young_ok"] is None
     # Today no Vĩnh Long plan is in force: no target, rather than an expired one.
     today = client.get("/v1/indicators/provinces/86", headers=NATIONAL).json()
     assert today["plan"] is None and today["targets"] == {}

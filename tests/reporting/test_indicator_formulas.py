@@ -140,3 +140,15 @@ def test_placement_on_each_map() -> None:
     assert place("28756", None, Boundary.LEGACY) == Place("83", None)
     # No legacy source at all: unplaced, never guessed.
     assert place("11948", None, Boundary.LEGACY).unplaced
+
+
+def test_a_band_the_plan_does_not_state_is_not_assessed() -> None:
+    vinh_long = Bands(size=(50, 60), older_percent=(Decimal(70), Decimal(100)), young_percent=None)
+    quality = judge(club(members=60, older=45), vinh_long)
+    assert quality.young_ok is None and quality.older_ok is True
+    rollup = roll_up(
+        [(club(club_id="a", older=45), "29623"), (club(club_id="b"), "29623")], vinh_long
+    )
+    assert rollup.shares()["young_ok"] is None
+    assert rollup.as_dict()["clubs_meeting"]["young_ok"] is None  # type: ignore[index]
+    assert rollup.shares()["older_ok"] == Decimal("50.00")  # a at 75%, b at 65%

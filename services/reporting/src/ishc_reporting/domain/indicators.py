@@ -21,19 +21,25 @@ from ishc_contracts.people import DEFAULT_OLDER_AGE
 ACTIVITY_AREAS = 8
 
 
+Band = tuple[Decimal, Decimal] | None  # None: the plan sets no such band
+
+
 @dataclass(frozen=True)
 class Bands:
     """A club's composition targets (inclusive), as a plan sets them.
 
-    Defaults are DOMAIN.md's national ones: 50–70 members; women, older and
-    poor-or-disadvantaged people 60–70% each; younger people 30–40%.
+    Defaults are DOMAIN.md's national ones, used where no plan is in force: 50–70
+    members; women, older and poor-or-disadvantaged people 60–70% each; younger
+    people 30–40%. A plan's bands replace them, and a band the plan does not
+    state is not assessed under it (Vĩnh Long asks for 70%+ older members and
+    says nothing of younger ones, so holding it to 30–40% younger would be wrong).
     """
 
-    size: tuple[int, int] = (50, 70)
-    women_percent: tuple[Decimal, Decimal] = (Decimal(60), Decimal(70))
-    older_percent: tuple[Decimal, Decimal] = (Decimal(60), Decimal(70))
-    young_percent: tuple[Decimal, Decimal] = (Decimal(30), Decimal(40))
-    poor_percent: tuple[Decimal, Decimal] = (Decimal(60), Decimal(70))
+    size: tuple[int, int] | None = (50, 70)
+    women_percent: Band = (Decimal(60), Decimal(70))
+    older_percent: Band = (Decimal(60), Decimal(70))
+    young_percent: Band = (Decimal(30), Decimal(40))
+    poor_percent: Band = (Decimal(60), Decimal(70))
     volunteers_min: int = 5
     board_size: int = 5
     older_age: int = DEFAULT_OLDER_AGE
@@ -68,11 +74,13 @@ class ClubFacts:
 
 @dataclass(frozen=True)
 class ClubQuality:
-    size_ok: bool
-    women_ok: bool
-    older_ok: bool
-    young_ok: bool
-    poor_ok: bool
+    """Each check passed or failed; None when the plan sets no such band."""
+
+    size_ok: bool | None
+    women_ok: bool | None
+    older_ok: bool | None
+    young_ok: bool | None
+    poor_ok: bool | None
     board_ok: bool
     volunteers_ok: bool
     meetings_ok: bool
@@ -89,15 +97,17 @@ def percent(part: int, whole: int) -> Decimal | None:
     return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
 
 
-def _in_band(part: int, whole: int, band: tuple[Decimal, Decimal]) -> bool:
+def _in_band(part: int, whole: int, band: Band) -> bool | None:
     # Compared exactly (part * 100 against bounds * whole), never on a rounded share.
+    if band is None:
+        return None
     return whole > 0 and band[0] * whole <= part * 100 <= band[1] * whole
 
 
 def judge(club: ClubFacts, bands: Bands = DEFAULT_BANDS) -> ClubQuality:
     n = club.members
     return ClubQuality(
-        size_ok=bands.size[0] <= n <= bands.size[1],
+        size_ok=None if bands.size is None else bands.size[0] <= n <= bands.size[1],
         women_ok=_in_band(club.women, n, bands.women_percent),
         older_ok=_in_band(club.older, n, bands.older_percent),
         young_ok=_in_band(club.young, n, bands.young_percent),
@@ -152,6 +162,7 @@ class Rollup:
     hardship_cases_supported: int = 0
     activity_areas: set[str] = field(default_factory=set)
     quality: dict[str, int] = field(default_factory=lambda: dict.fromkeys(QUALITY_FLAGS, 0))
+    assessed: dict[str, int] = field(default_factory=lambda: dict.fromkeys(QUALITY_FLAGS, 0))
     unplaced: int = 0
 
     def add(self, club: ClubFacts, quality: ClubQuality) -> None:
@@ -168,15 +179,23 @@ class Rollup:
         self.hardship_cases_supported += club.hardship_cases_supported
         self.activity_areas |= club.activity_areas
         for flag in QUALITY_FLAGS:
-            self.quality[flag] += getattr(quality, flag)
+            passed = getattr(quality, flag)
+            if passed is not None:
+                self.assessed[flag] += 1
+                self.quality[flag] += passed
 
     @property
     def coverage(self) -> Decimal | None:
         return None if self.communes is None else percent(self.communes_with_club, self.communes)
 
     def shares(self) -> dict[str, Decimal | None]:
-        """Each quality flag as a share of active clubs, in percent."""
-        return {flag: percent(count, self.clubs) for flag, count in self.quality.items()}
+        """Each quality flag as a share of the active clubs assessed on it, in
+        percent; None where no club was (no clubs, or no such band in the plan)."""
+        return {flag: percent(count, self.assessed[flag]) for flag, count in self.quality.items()}
+
+    def meeting(self) -> dict[str, int | None]:
+        """How many clubs meet each check; None where none was assessed."""
+        return {f: (c if self.assessed[f] else None) for f, c in self.quality.items()}
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -195,7 +214,7 @@ class Rollup:
             "volunteers": self.volunteers,
             "hardship_cases_supported": self.hardship_cases_supported,
             "activity_areas_covered": len(self.activity_areas),
-            "clubs_meeting": dict(self.quality),
+            "clubs_meeting": self.meeting(),
             "shares": self.shares(),
             "unplaced": self.unplaced,
         }

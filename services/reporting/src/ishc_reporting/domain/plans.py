@@ -75,19 +75,21 @@ class Baseline(_Strict):
 
 
 class PlanBands(_Strict):
-    size: tuple[int, int] = (50, 70)
-    women_percent: tuple[Percent, Percent] = (Decimal(60), Decimal(70))
-    older_percent: tuple[Percent, Percent] = (Decimal(60), Decimal(70))
-    young_percent: tuple[Percent, Percent] = (Decimal(30), Decimal(40))
-    poor_percent: tuple[Percent, Percent] = (Decimal(60), Decimal(70))
+    """The bands a plan states; one it leaves out is not assessed under it."""
+
+    size: tuple[int, int] | None = None
+    women_percent: tuple[Percent, Percent] | None = None
+    older_percent: tuple[Percent, Percent] | None = None
+    young_percent: tuple[Percent, Percent] | None = None
+    poor_percent: tuple[Percent, Percent] | None = None
     volunteers_min: int = Field(default=5, ge=0)
     board_size: int = Field(default=5, ge=1)
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
         for name in ("size", "women_percent", "older_percent", "young_percent", "poor_percent"):
-            low, high = getattr(self, name)
-            if low > high:
+            band = getattr(self, name)
+            if band is not None and band[0] > band[1]:
                 raise ValueError(f"{name}: the lower bound is above the upper one")
         return self
 
