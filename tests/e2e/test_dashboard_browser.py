@@ -78,7 +78,8 @@ def test_a_write_changes_the_coverage_on_screen(reporting: ServiceProcess, redis
         return "0,80" in reply.text
 
     deadline = time.monotonic() + 10
-    while not applied() and time.monotonic() < deadline:
+    while not applied():
+        assert time.monotonic() < deadline, "the first club never reached the dashboard"
         time.sleep(0.1)
 
     with sync_playwright() as p:
@@ -91,9 +92,10 @@ def test_a_write_changes_the_coverage_on_screen(reporting: ServiceProcess, redis
             page.goto(f"{reporting.url}/dashboard", timeout=15_000)
             cell = page.locator('tr[data-code="86"] [data-field="coverage"]')
             assert cell.inner_text() == "0,80"  # 1 of 124 communes
-            page.wait_for_function(
-                "document.getElementById('updated').textContent !== '—'", timeout=10_000
-            )  # the live feed is connected
+            page.wait_for_selector("table[data-live][data-revision]", timeout=10_000)
+            # The live feed is connected (its snapshot arrived). A mark on this
+            # document shows later that the page was never reloaded.
+            page.evaluate("window.notReloaded = true")
 
             second = registry.club("29410", date(2021, 1, 1), name="CLB Hòa Minh")
             registry.members(second, "86", 3, joined_on=date(2021, 1, 1))
@@ -106,5 +108,7 @@ def test_a_write_changes_the_coverage_on_screen(reporting: ServiceProcess, redis
             )  # 2 of 124, shown without a reload
             members = page.locator('tr[data-code="86"] [data-field="members"]').inner_text()
             assert members == "8"
+            assert page.evaluate("window.notReloaded === true")
+            assert page.locator("#updated").get_attribute("class") != "stale"
         finally:
             browser.close()

@@ -1,28 +1,34 @@
 """The dashboard: server-rendered HTML over the indicators, updated live.
 
-Aggregates only, never a person's data. Open to read unless
+Aggregates only, never a person's data: every page renders what the service's
+indicator functions return, which are counts and shares. Open to read unless
 `ISHC_DASHBOARD_PUBLIC=false`; then a page without a token sends the browser to
 the sign-in form, which keeps the token in an HttpOnly session cookie (the
 browser's EventSource for `/v1/live` cannot send a header). Vietnamese by
-default, `?lang=en` for English; official unit names stay as written.
+default, `?lang=en` for English; official unit names stay as written. The CSS
+and JS are two small files of this package, served from a fixed list (no CDN).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from ishc_platform.admin_units import Boundary
-from ishc_platform.auth import Caller, Role, verify_token
+from ishc_platform.auth import Caller, Role, bearer_token, verify_token
+from ishc_platform.clock import today, vietnam_now
 from ishc_platform.deps import SessionDep
-from ishc_platform.errors import Problem
+from ishc_platform.errors import Problem, invalid
 from ishc_reporting import service
 from ishc_reporting.api.live import SESSION_COOKIE, dashboard_viewer
 from ishc_reporting.domain import placement
@@ -32,8 +38,20 @@ from ishc_reporting.live import NATION, summary
 router = APIRouter(include_in_schema=False)
 PACKAGE = Path(__file__).resolve().parent.parent
 templates = Jinja2Templates(directory=PACKAGE / "templates")
-STATIC = {"dashboard.css": "text/css", "live.js": "text/javascript"}
-Lang = Annotated[Literal["vi", "en"], Query()]
+STATIC = {"dashboard.css": "text/css; charset=utf-8", "live.js": "text/javascript; charset=utf-8"}
+# Where the sign-in form may send the browser back to: a dashboard page, nowhere else.
+SAFE_NEXT = re.compile(r"^/dashboard(/[\w.\-/]*)?(\?[\w.\-=&%+]*)?$")
+# No inline script and nothing from elsewhere; inline style only for the bars' widths.
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "connect-src 'self'; img-src 'self' data:; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
 
 LABELS: dict[str, dict[str, str]] = {
     "vi": {
@@ -65,6 +83,7 @@ LABELS: dict[str, dict[str, str]] = {
         "new_clubs": "CLB mới",
         "members": "Hội viên",
         "new_members": "Hội viên mới",
+        "new_older_members": "Người cao tuổi mới tham gia",
         "older_members": "Người cao tuổi",
         "women": "Nữ",
         "young": "Người trẻ",
@@ -101,6 +120,14 @@ LABELS: dict[str, dict[str, str]] = {
         "quiet": "Chưa có dữ liệu",
         "not_found": "Không tìm thấy",
         "forbidden": "Không có quyền xem",
+        "your_provinces": "Tỉnh, thành phố được giao",
+        "show": "Xem",
+        "nation_link": "Toàn quốc",
+        "progress": "Đạt so với mục tiêu",
+        "offline": "mất kết nối, đang thử lại",
+        "not_found_text": "Không có trang này, hoặc bạn không được xem.",
+        "forbidden_text": "Mã truy cập này không dùng được cho bảng số liệu.",
+        "back": "Về trang chính",
     },
     "en": {
         "title": "Intergenerational Self-Help Clubs",
@@ -131,6 +158,7 @@ LABELS: dict[str, dict[str, str]] = {
         "new_clubs": "New clubs",
         "members": "Members",
         "new_members": "New members",
+        "new_older_members": "New older members",
         "older_members": "Older people",
         "women": "Women",
         "young": "Younger people",
@@ -167,12 +195,21 @@ LABELS: dict[str, dict[str, str]] = {
         "quiet": "No data yet",
         "not_found": "Not found",
         "forbidden": "Not allowed",
+        "your_provinces": "Your provinces",
+        "show": "Show",
+        "nation_link": "Nation",
+        "progress": "Progress towards the target",
+        "offline": "connection lost, retrying",
+        "not_found_text": "There is no such page, or it is not yours to see.",
+        "forbidden_text": "This token cannot be used for the dashboard.",
+        "back": "Back to the main page",
     },
 }
 
 
 def number(value: Any, lang: str) -> str:
-    """Vietnamese writes 1.234,5; English 1,234.5; nothing is a dash."""
+    """Vietnamese writes 1.234,5; English 1,234.5; nothing is a dash. The digits
+    are the service's own (percentages already truncated to two decimals)."""
     if value is None or value == "":
         return "—"
     try:
@@ -185,18 +222,74 @@ def number(value: Any, lang: str) -> str:
     return text
 
 
+def day(value: Any, lang: str) -> str:
+    """A calendar date as each language writes it: 23/11/2026 or 2026-11-23."""
+    if not value:
+        return "—"
+    parsed = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    return parsed.strftime("%d/%m/%Y") if lang == "vi" else parsed.isoformat()
+
+
+def progress(value: Any, target: Any) -> int | None:
+    """How far coverage has come towards its target, 0–100, for the bar."""
+    if value is None or target is None:
+        return None
+    goal = Decimal(str(target))
+    if goal <= 0:
+        return 100
+    return max(0, min(100, int(Decimal(str(value)) * 100 / goal)))
+
+
 templates.env.filters["num"] = number
+templates.env.filters["day"] = day
 
 
-def _viewer(request: Request) -> Caller | RedirectResponse | None:
-    """The viewer, or a redirect to the sign-in form when one is needed."""
+# -- what every page takes -------------------------------------------------------
+
+
+def page_lang(lang: Annotated[str | None, Query(max_length=8)] = None) -> str:
+    """`?lang=en` for English; anything else is Vietnamese, so a typo is no error page."""
+    return "en" if lang == "en" else "vi"
+
+
+def page_date(as_of: Annotated[str | None, Query(max_length=10)] = None) -> date | None:
+    """The date to count as of; empty (the form's date field left blank) means today."""
+    if not as_of:
+        return None
+    try:
+        return date.fromisoformat(as_of)
+    except ValueError:
+        raise invalid("as_of", "as_of is a date, YYYY-MM-DD") from None
+
+
+Lang = Annotated[str, Depends(page_lang)]
+AsOf = Annotated[date | None, Depends(page_date)]
+
+
+def _gate(request: Request) -> Caller | RedirectResponse | None:
+    """The viewer (None: the public), or where a browser goes instead of a bare 401.
+
+    A session cookie that no longer verifies (expired, or a secret rotated out)
+    is dropped on the way: on a public dashboard the page then simply shows
+    again; otherwise the browser lands on the sign-in form, which brings it back
+    here. A bad bearer header is an API client's mistake and gets the problem.
+    """
     try:
         return dashboard_viewer(request)
     except Problem as problem:
-        if problem.status == 401:
-            lang = request.query_params.get("lang", "vi")
-            return RedirectResponse(f"/dashboard/sign-in?lang={lang}", status_code=303)
-        raise
+        if problem.status not in (401, 403) or bearer_token(request) is not None:
+            raise
+        from_cookie = SESSION_COOKIE in request.cookies
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if from_cookie and request.app.state.settings.dashboard_public:
+            target = here
+        else:
+            lang = page_lang(request.query_params.get("lang"))
+            target = f"/dashboard/sign-in?{urlencode({'lang': lang, 'next': here})}"
+        response = RedirectResponse(target, status_code=303, headers=PAGE_HEADERS)
+        if from_cookie:
+            response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
 
 
 def _reader(viewer: Caller | None) -> Caller:
@@ -204,24 +297,45 @@ def _reader(viewer: Caller | None) -> Caller:
     return viewer if viewer is not None else NATION
 
 
+def _linker(keep: dict[str, str]) -> Callable[..., str]:
+    """`href(path)` in templates: a link that keeps the language, date and map."""
+
+    def href(path: str, **changes: str) -> str:
+        params = {k: v for k, v in {**keep, **changes}.items() if v}
+        return f"{path}?{urlencode(params)}" if params else path
+
+    return href
+
+
+def _keep(lang: str, as_of: date | None = None, boundary: Boundary | None = None) -> dict[str, str]:
+    keep = {"lang": lang}
+    if as_of is not None:
+        keep["as_of"] = as_of.isoformat()
+    if boundary is not None and boundary is not Boundary.CURRENT:
+        keep["boundary"] = boundary.value
+    return keep
+
+
 def _page(
     request: Request,
     template: str,
-    lang: str,
     viewer: Caller | None,
     heading: str,
+    keep: dict[str, str],
     status_code: int = 200,
     **context: Any,
 ) -> HTMLResponse:
+    lang = keep["lang"]
     other = "en" if lang == "vi" else "vi"
-    params = {**request.query_params, "lang": other}
+    href = _linker(keep)
     return templates.TemplateResponse(
         request,
         template,
         {
             "lang": lang,
             "other_lang": other,
-            "switch_url": f"{request.url.path}?{urlencode(params)}",
+            "href": href,
+            "switch_url": href(request.url.path, lang=other),
             "t": LABELS[lang],
             "viewer": viewer,
             "heading": heading,
@@ -229,27 +343,34 @@ def _page(
             **context,
         },
         status_code=status_code,
-        headers={"Cache-Control": "no-store"},
+        headers=PAGE_HEADERS,
     )
 
 
-def _error(request: Request, lang: str, viewer: Caller | None, problem: Problem) -> HTMLResponse:
-    t = LABELS[lang]
-    heading = t["not_found"] if problem.status == 404 else t["forbidden"]
-    return _page(
-        request, "error.html", lang, viewer, heading, problem.status, detail=problem.detail
-    )
+def _error(
+    request: Request, viewer: Caller | None, keep: dict[str, str], problem: Problem
+) -> HTMLResponse:
+    t = LABELS[keep["lang"]]
+    if problem.status == 404:
+        heading, text = t["not_found"], t["not_found_text"]
+    else:
+        heading, text = t["forbidden"], t["forbidden_text"]
+    return _page(request, "error.html", viewer, heading, keep, problem.status, text=text)
+
+
+# -- pages -----------------------------------------------------------------------
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
 async def national_table(
     request: Request,
     session: SessionDep,
-    lang: Lang = "vi",
-    as_of: date | None = None,
+    lang: Lang,
+    as_of: AsOf = None,
     boundary: Boundary = Boundary.CURRENT,
 ) -> Response:
-    viewer = _viewer(request)
+    """Every province the viewer may see in one table; live when it is today's map."""
+    viewer = _gate(request)
     if isinstance(viewer, RedirectResponse):
         return viewer
     q = service.make_query(as_of, boundary, None, None)
@@ -257,24 +378,23 @@ async def national_table(
     rows = []
     for row in table["provinces"]:
         line = service.jsonable(summary(row))
-        target, value = line["coverage_target"], line["coverage"]
-        progress = 0
-        if target not in (None, "0") and value is not None:
-            progress = min(100, int(Decimal(value) * 100 / Decimal(target)))
-        rows.append({**line, "progress": progress})
+        rows.append({**line, "progress": progress(line["coverage"], line["coverage_target"])})
     t = LABELS[lang]
-    heading = t["nation"] if boundary is Boundary.CURRENT else t["nation_legacy"]
-    live = boundary is Boundary.CURRENT and as_of in (None, q.as_of)
+    if viewer is not None and viewer.role is Role.PROVINCE:
+        heading = t["your_provinces"]
+    else:
+        heading = t["nation"] if boundary is Boundary.CURRENT else t["nation_legacy"]
     return _page(
         request,
         "index.html",
-        lang,
         viewer,
         heading,
+        _keep(lang, as_of, boundary),
         rows=rows,
         as_of=q.as_of,
         boundary=boundary.value,
-        live=live,
+        live=boundary is Boundary.CURRENT and q.as_of == today(),
+        updated=vietnam_now().strftime("%H:%M:%S"),
     )
 
 
@@ -283,21 +403,24 @@ async def province_page(
     request: Request,
     session: SessionDep,
     code: str,
-    lang: Lang = "vi",
-    as_of: date | None = None,
+    lang: Lang,
+    as_of: AsOf = None,
     boundary: Boundary = Boundary.CURRENT,
 ) -> Response:
-    viewer = _viewer(request)
+    """A province's indicators and targets, and every commune with its clubs and members."""
+    viewer = _gate(request)
     if isinstance(viewer, RedirectResponse):
         return viewer
+    keep = _keep(lang, as_of, boundary)
     q = service.make_query(as_of, boundary, None, None)
     try:
         data = service.jsonable(await service.province_detail(session, _reader(viewer), code, q))
     except Problem as problem:
-        return _error(request, lang, viewer, problem)
-    return _page(
-        request, "province.html", lang, viewer, data["name"], data=data, ind=data["indicators"]
-    )
+        return _error(request, viewer, keep, problem)
+    ind = data["indicators"]
+    coverage = data["targets"].get("coverage")
+    bar = progress(coverage["value"], coverage["target"]) if coverage else None
+    return _page(request, "province.html", viewer, data["name"], keep, data=data, ind=ind, bar=bar)
 
 
 @router.get("/dashboard/communes/{code}", response_class=HTMLResponse)
@@ -305,80 +428,125 @@ async def commune_page(
     request: Request,
     session: SessionDep,
     code: str,
-    lang: Lang = "vi",
-    as_of: date | None = None,
+    lang: Lang,
+    as_of: AsOf = None,
     boundary: Boundary = Boundary.CURRENT,
 ) -> Response:
-    viewer = _viewer(request)
+    """A commune's clubs, each with the quality checks it passes or fails."""
+    viewer = _gate(request)
     if isinstance(viewer, RedirectResponse):
         return viewer
+    keep = _keep(lang, as_of, boundary)
     q = service.make_query(as_of, boundary, None, None)
     try:
         data = service.jsonable(await service.commune_detail(session, _reader(viewer), code, q))
     except Problem as problem:
-        return _error(request, lang, viewer, problem)
+        return _error(request, viewer, keep, problem)
     unit = placement.province_unit(data["province"], boundary)
     return _page(
         request,
         "commune.html",
-        lang,
         viewer,
         data["name"],
+        keep,
         data=data,
+        ind=data["indicators"],
         province_name=unit.name if unit else data["province"],
     )
 
 
 @router.get("/dashboard/clubs/{club_id}", response_class=HTMLResponse)
 async def club_page(
-    request: Request, session: SessionDep, club_id: str, lang: Lang = "vi"
+    request: Request,
+    session: SessionDep,
+    club_id: Annotated[str, PathParam(max_length=36)],
+    lang: Lang,
+    as_of: AsOf = None,
+    boundary: Boundary = Boundary.CURRENT,
 ) -> Response:
-    viewer = _viewer(request)
+    """One club's counts and checks (never its members)."""
+    viewer = _gate(request)
     if isinstance(viewer, RedirectResponse):
         return viewer
-    q = service.make_query(None, Boundary.CURRENT, None, None)
+    keep = _keep(lang, as_of, boundary)
+    q = service.make_query(as_of, boundary, None, None)
     try:
         data = service.jsonable(await service.club_detail(session, _reader(viewer), club_id, q))
     except Problem as problem:
-        return _error(request, lang, viewer, problem)
-    return _page(request, "club.html", lang, viewer, data["name"] or club_id, data=data)
+        return _error(request, viewer, keep, problem)
+    place = data.get("place") or {}
+    province = placement.province_unit(place.get("province") or "", boundary)
+    commune = placement.commune_unit(place.get("commune") or "", boundary)
+    return _page(
+        request,
+        "club.html",
+        viewer,
+        data["name"] or club_id,
+        keep,
+        data=data,
+        province=province,
+        commune=commune,
+    )
 
 
 @router.get("/dashboard/rollout", response_class=HTMLResponse)
-async def rollout_page(request: Request, session: SessionDep, lang: Lang = "vi") -> Response:
+async def rollout_page(request: Request, session: SessionDep, lang: Lang) -> Response:
     """Which provinces are live and which have gone quiet."""
-    viewer = _viewer(request)
+    viewer = _gate(request)
     if isinstance(viewer, RedirectResponse):
         return viewer
     data = service.jsonable(await service.rollout(session, _reader(viewer)))
-    return _page(request, "rollout.html", lang, viewer, LABELS[lang]["rollout"], data=data)
+    return _page(request, "rollout.html", viewer, LABELS[lang]["rollout"], _keep(lang), data=data)
+
+
+# -- signing in and out ------------------------------------------------------------
+
+
+def _next(value: str | None, lang: str) -> str:
+    """Back to the page that asked for a sign-in, if it is a dashboard page."""
+    if value and SAFE_NEXT.match(value):
+        return value
+    return f"/dashboard?lang={lang}"
 
 
 @router.get("/dashboard/sign-in", response_class=HTMLResponse)
-async def sign_in_form(request: Request, lang: Lang = "vi") -> Response:
-    return _page(request, "sign_in.html", lang, None, LABELS[lang]["sign_in"])
+async def sign_in_form(
+    request: Request,
+    lang: Lang,
+    back: Annotated[str | None, Query(alias="next", max_length=500)] = None,
+) -> Response:
+    keep = _keep(lang)
+    return _page(
+        request, "sign_in.html", None, LABELS[lang]["sign_in"], keep, back=_next(back, lang)
+    )
 
 
 @router.post("/dashboard/sign-in", response_class=HTMLResponse)
 async def sign_in(
-    request: Request, token: Annotated[str, Form(max_length=4000)], lang: Lang = "vi"
+    request: Request,
+    token: Annotated[str, Form(max_length=4000)],
+    lang: Lang,
+    back: Annotated[str | None, Form(alias="next", max_length=500)] = None,
 ) -> Response:
+    """A national or province token, pasted in, becomes an HttpOnly session cookie."""
     token = token.strip()
     try:
-        caller = verify_token(token, request.app.state.settings.jwt_secret_list)
+        caller: Caller | None = verify_token(token, request.app.state.settings.jwt_secret_list)
     except Problem:
         caller = None
     if caller is None or caller.role not in (Role.NATIONAL, Role.PROVINCE):
+        t = LABELS[lang]
         return _page(
             request,
             "sign_in.html",
-            lang,
             None,
-            LABELS[lang]["sign_in"],
+            t["sign_in"],
+            _keep(lang),
             status_code=401,
-            error=LABELS[lang]["bad_token"],
+            error=t["bad_token"],
+            back=_next(back, lang),
         )
-    response = RedirectResponse(f"/dashboard?lang={lang}", status_code=303)
+    response = RedirectResponse(_next(back, lang), status_code=303, headers=PAGE_HEADERS)
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -391,18 +559,19 @@ async def sign_in(
 
 
 @router.post("/dashboard/sign-out")
-async def sign_out() -> Response:
-    response = RedirectResponse("/dashboard", status_code=303)
+async def sign_out(lang: Lang) -> Response:
+    response = RedirectResponse(f"/dashboard?lang={lang}", status_code=303, headers=PAGE_HEADERS)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
 
 @router.get("/dashboard/static/{name}")
 async def static_file(name: str) -> Response:
-    if name not in STATIC:  # a fixed list: nothing else on disk is reachable
+    """The vendored CSS and JS; a fixed list, so nothing else on disk is reachable."""
+    if name not in STATIC:
         raise Problem(404, "not found", kind="not-found")
     return FileResponse(
         PACKAGE / "static" / name,
         media_type=STATIC[name],
-        headers={"Cache-Control": "public, max-age=300"},
+        headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
     )

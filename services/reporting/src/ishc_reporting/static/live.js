@@ -1,25 +1,40 @@
-// Updates the province table from /v1/live (server-sent events); no framework.
+// Keeps the province table current from /v1/live (server-sent events), no framework.
+// The server sends `snapshot` (every visible province) on connect, then
+// `indicators` with the provinces whose figures changed. Rows carry data-code,
+// cells data-field; values arrive as the service writes them ("19.26", 12).
 (function () {
   "use strict";
-  var table = document.querySelector("[data-live]");
+  var table = document.querySelector("table[data-live]");
   if (!table || !window.EventSource) { return; }
   var stamp = document.getElementById("updated");
   var lang = document.body.getAttribute("data-lang") || "vi";
-  // As the server writes them: Vietnamese 1.234,56; English 1,234.56.
+
+  // As the server renders them: Vietnamese 1.234,56; English 1,234.56; none is a dash.
   function format(value) {
     if (value === null || value === undefined || value === "") { return "\u2014"; }
     var parts = String(value).split(".");
     var whole = parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, lang === "vi" ? "." : ",");
     if (parts.length === 1) { return whole; }
-    var decimals = (parts[1] + "00").slice(0, 2);
-    return whole + (lang === "vi" ? "," : ".") + decimals;
+    return whole + (lang === "vi" ? "," : ".") + (parts[1] + "00").slice(0, 2);
   }
+
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+
+  function progress(value, target) {
+    if (value === null || value === undefined || target === null || target === undefined) {
+      return null;
+    }
+    var goal = parseFloat(target);
+    if (!(goal > 0)) { return 100; }
+    return Math.max(0, Math.min(100, Math.floor(parseFloat(value) * 100 / goal)));
+  }
+
   function show(row) {
     var tr = table.querySelector('tr[data-code="' + row.code + '"]');
     if (!tr) { return; }
     var values = {
-      coverage: row.coverage, clubs: row.clubs, members: row.members,
-      coverage_target: row.coverage_target, coverage_gap: row.coverage_gap
+      coverage: row.coverage, coverage_target: row.coverage_target,
+      coverage_gap: row.coverage_gap, clubs: row.clubs, members: row.members
     };
     Object.keys(row.shares || {}).forEach(function (k) { values[k] = row.shares[k]; });
     tr.querySelectorAll("[data-field]").forEach(function (cell) {
@@ -28,16 +43,39 @@
       var text = format(values[field]);
       if (cell.textContent !== text) {
         cell.textContent = text;
-        cell.classList.remove("flash"); void cell.offsetWidth; cell.classList.add("flash");
+        cell.classList.remove("flash");
+        void cell.offsetWidth;  // restart the highlight
+        cell.classList.add("flash");
       }
     });
+    var bar = tr.querySelector(".bar");
+    var done = progress(row.coverage, row.coverage_target);
+    if (bar && done !== null) {
+      bar.setAttribute("aria-valuenow", String(done));
+      bar.firstElementChild.style.width = done + "%";
+    }
   }
+
   function receive(event) {
     var message = JSON.parse(event.data);
     (message.provinces || []).forEach(show);
-    if (stamp) { stamp.textContent = new Date().toLocaleTimeString(); }
+    table.setAttribute("data-revision", String(message.revision));
+    if (stamp) {
+      var now = new Date();
+      stamp.textContent = pad(now.getHours()) + ":" + pad(now.getMinutes()) + ":" + pad(now.getSeconds());
+      stamp.classList.remove("stale");
+      stamp.removeAttribute("title");
+    }
   }
+
   var source = new EventSource("/v1/live");
   source.addEventListener("snapshot", receive);
   source.addEventListener("indicators", receive);
+  source.addEventListener("error", function () {
+    // The browser reconnects by itself; meanwhile say the figures may be behind.
+    if (stamp) {
+      stamp.classList.add("stale");
+      stamp.title = stamp.getAttribute("data-offline") || "";
+    }
+  });
 })();
