@@ -9,7 +9,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +17,15 @@ import httpx
 import pytest
 
 from ishc_platform.auth import Role, issue_token
-from ishc_platform.clock import today
-from ishc_reporting.domain.indicators import default_period_start
+from ishc_platform.clock import set_clock_start
 from tests.helpers.services import ServiceProcess
 
 pytestmark = pytest.mark.e2e
 SECRET = "e" * 48
+# 23:30 on 30/11/2026 in Vietnam (16:30 UTC): the last day of a month, so that
+# month counts as complete, in the hours when Vietnam's date is UTC's.
+CLOCK_START = datetime(2026, 11, 30, 16, 30, tzinfo=UTC)
+ON = date(2026, 11, 30)
 
 
 @pytest.fixture
@@ -34,6 +37,7 @@ def services(tmp_path: Path, redis_url: str) -> Iterator[dict[str, ServiceProces
         "ISHC_RELAY_POLL_SECONDS": "5",
         "ISHC_CONSUMER_BLOCK_MS": "100",
         "ISHC_LOG_JSON": "false",
+        "ISHC_CLOCK_START": CLOCK_START.isoformat(),
     }
     started: dict[str, ServiceProcess] = {}
     try:
@@ -53,13 +57,20 @@ def token(role: Role, *provinces: str) -> dict[str, str]:
     }
 
 
-VL = token(Role.PROVINCE, "86")
-NATIONAL = token(Role.NATIONAL)
-OPS = token(Role.OPS)
+@pytest.fixture(autouse=True)
+def pinned_clock() -> Iterator[None]:
+    """This process's clock as the services have it, so their tokens are current."""
+    set_clock_start(CLOCK_START)
+    yield
+    set_clock_start(None)
+
+
+def vl() -> dict[str, str]:
+    return token(Role.PROVINCE, "86")
 
 
 def post(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    reply = client.post(path, json=body, headers=VL)
+    reply = client.post(path, json=body, headers=vl())
     assert reply.status_code in (200, 201), reply.text
     return dict(reply.json())
 
@@ -73,13 +84,10 @@ def wait_for(read: Callable[[], Any], expected: Any, seconds: float = 10.0) -> A
     return value
 
 
-def months_in_period(on: date) -> list[date]:
-    """The 15th of each complete month of the default period."""
-    day, result = default_period_start(on).replace(day=15), []
-    while day.replace(day=1) + timedelta(days=31) <= on.replace(day=1) + timedelta(days=1):
-        result.append(day)
-        day = (day.replace(day=1) + timedelta(days=32)).replace(day=15)
-    return [d for d in result if (d.year, d.month) < (on.year, on.month)]
+def months_in_period() -> list[date]:
+    """The 15th of each month of the default period up to 30/11/2026 (twelve
+    months: December 2025 to November 2026, complete on its last day)."""
+    return [date(2025, 12, 15)] + [date(2026, month, 15) for month in range(1, 12)]
 
 
 def test_registry_writes_become_indicators_and_a_rebuild_agrees(
@@ -87,7 +95,7 @@ def test_registry_writes_become_indicators_and_a_rebuild_agrees(
 ) -> None:
     registry = httpx.Client(base_url=services["registry"].url, timeout=10)
     reporting = httpx.Client(base_url=services["reporting"].url, timeout=10)
-    on = today()
+    on = ON
 
     a = post(registry, "/v1/clubs", {"name": "CLB Nhơn Phú", "commune_code": "29623",
                                      "founded_on": "2020-01-01"})["id"]  # fmt: skip
@@ -105,12 +113,12 @@ def test_registry_writes_become_indicators_and_a_rebuild_agrees(
         for n, (sex, year, poverty, volunteer) in enumerate(people)
     ]  # fmt: skip
     positions = ["chair", "vice_chair", "member", "member", "member"]
-    reply = registry.put(f"/v1/clubs/{a}/board", headers=VL, json={
+    reply = registry.put(f"/v1/clubs/{a}/board", headers=vl(), json={
         "effective_on": "2021-02-01",
         "seats": [{"position": p, "member_id": m} for p, m in zip(positions, ids, strict=False)],
     })  # fmt: skip
     assert reply.status_code == 200, reply.text
-    for held_on in months_in_period(on):
+    for held_on in months_in_period():
         post(registry, f"/v1/clubs/{a}/meetings", {
             "held_on": held_on.isoformat(), "attendance": 40,
             "hardship_cases_chosen": 1, "hardship_cases_supported": 1,
@@ -126,7 +134,7 @@ def test_registry_writes_become_indicators_and_a_rebuild_agrees(
         })  # fmt: skip
 
     def province() -> dict[str, Any]:
-        reply = reporting.get("/v1/indicators/provinces/86", headers=VL)
+        reply = reporting.get("/v1/indicators/provinces/86", headers=vl())
         assert reply.status_code == 200, reply.text
         return dict(reply.json()["indicators"])
 
@@ -150,9 +158,9 @@ def test_registry_writes_become_indicators_and_a_rebuild_agrees(
         "meetings_ok": 1,  # A met every complete month; B never
     }
     assert figures["activity_areas_covered"] == 1
-    assert figures["hardship_cases_supported"] == len(months_in_period(on))
+    assert figures["hardship_cases_supported"] == len(months_in_period())
     # The national view and the other province's token
-    table = reporting.get("/v1/indicators/provinces", headers=NATIONAL).json()
+    table = reporting.get("/v1/indicators/provinces", headers=token(Role.NATIONAL)).json()
     assert len(table["provinces"]) == 34
     other = token(Role.PROVINCE, "75")
     assert reporting.get("/v1/indicators/provinces/86", headers=other).status_code == 404

@@ -9,6 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from ishc_platform.auth import (
+    MAX_LIFETIME,
     Caller,
     Role,
     ensure_collection_allowed,
@@ -16,11 +17,18 @@ from ishc_platform.auth import (
     issue_token,
     verify_token,
 )
+from ishc_platform.clock import set_clock_start, utcnow
 from ishc_platform.errors import Problem
 from ishc_platform.settings import Settings
 
 OLD = "o" * 40
 NEW = "n" * 40
+
+
+def signed(**claims: object) -> str:
+    """A token with `claims` over a valid base: issued now, for an hour."""
+    now = int(utcnow().timestamp())
+    return jwt.encode({"sub": "a", "iat": now, "exp": now + 3600, **claims}, NEW)
 
 
 def test_a_token_round_trips() -> None:
@@ -46,15 +54,17 @@ def test_rotation_every_listed_secret_verifies() -> None:
         (issue_token(NEW, sub="a", role=Role.OPS, lifetime=timedelta(seconds=-5)), "expired"),
         (issue_token("x" * 40, sub="a", role=Role.OPS), "signature"),
         ("not.a.token", "not valid"),
-        (jwt.encode({"sub": "a", "role": "king", "exp": 9999999999}, NEW), "unknown role"),
-        (jwt.encode({"sub": "a", "role": "province", "exp": 9999999999}, NEW), "provinces"),
-        (
-            jwt.encode(
-                {"sub": "a", "role": "province", "provinces": ["8"], "exp": 9999999999}, NEW
-            ),
-            "2-digit",
-        ),
+        (signed(role="king"), "role is not one of"),
+        (signed(role="province"), "provinces"),
+        (signed(role="province", provinces=["8"]), "2-digit"),
         (jwt.encode({"sub": "a", "role": "national"}, NEW), "not valid"),  # no exp
+        (signed(role="national", iat=None), "not valid"),  # iat is required
+        (signed(role="national", sub=""), "'sub'"),
+        # Lifetime is enforced on verification, not only when issuing (ADR 0002)
+        (signed(role="national", exp=99_999_999_999), "longer than 366 days"),  # year 5138
+        (signed(role="national", iat=0), "longer than 366 days"),
+        (signed(role="national", iat=int(utcnow().timestamp()) + 3600), "in the future"),
+        (signed(role="national", exp="tomorrow"), "numbers of seconds"),
         (
             jwt.encode({"sub": "a", "role": "ops", "exp": 9999999999}, NEW * 2, algorithm="HS512"),
             "not valid",
@@ -97,3 +107,20 @@ def test_short_secrets_are_refused() -> None:
     with pytest.raises(ValidationError, match="at least 32"):
         Settings(jwt_secrets="short")
     assert Settings(jwt_secrets=f" {NEW} , {OLD} ").jwt_secret_list == [NEW, OLD]
+
+
+def test_tokens_cannot_be_issued_for_longer_than_the_maximum() -> None:
+    issue_token(NEW, sub="a", role=Role.OPS, lifetime=MAX_LIFETIME)
+    with pytest.raises(ValueError, match="at most 366 days"):
+        issue_token(NEW, sub="a", role=Role.OPS, lifetime=MAX_LIFETIME + timedelta(days=1))
+
+
+def test_expiry_follows_the_platforms_clock() -> None:
+    token = issue_token(NEW, sub="a", role=Role.OPS, lifetime=timedelta(hours=1))
+    try:
+        set_clock_start(utcnow() + timedelta(hours=2))
+        with pytest.raises(Problem, match="expired"):
+            verify_token(token, [NEW])
+    finally:
+        set_clock_start(None)
+    assert verify_token(token, [NEW]).sub == "a"

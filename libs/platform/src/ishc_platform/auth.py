@@ -19,6 +19,11 @@ from ishc_platform.clock import utcnow
 from ishc_platform.errors import Problem
 
 ALGORITHM = "HS256"
+MAX_LIFETIME = timedelta(days=366)
+"""The longest a token may live (ADR 0002): enforced when issuing and on every
+verification, so a token minted elsewhere with a far `exp` is refused."""
+CLOCK_SKEW = timedelta(seconds=60)
+"""Tolerance for an issuer whose clock runs slightly ahead (`iat` in the future)."""
 
 
 class Role(StrEnum):
@@ -48,6 +53,8 @@ def issue_token(
     provinces: Iterable[str] = (),
     lifetime: timedelta = timedelta(hours=1),
 ) -> str:
+    if lifetime > MAX_LIFETIME:
+        raise ValueError(f"a token lives at most {MAX_LIFETIME.days} days")
     now = utcnow()
     claims = {
         "sub": sub,
@@ -66,28 +73,42 @@ def _unauthorized(detail: str) -> Problem:
 
 
 def verify_token(token: str, secrets: list[str]) -> Caller:
-    """The caller a token names; a Problem(401) when it is expired, forged or malformed."""
+    """The caller a token names; a Problem(401) when it is expired, forged, malformed
+    or lives longer than `MAX_LIFETIME`.
+
+    Expiry is checked against the platform's clock (`clock.utcnow`), not the
+    library's, so tests that set the clock and the services agree on "now".
+    """
     if not secrets:
         raise Problem(503, "no token secret is configured (ISHC_JWT_SECRETS)")
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise _unauthorized("the token is too long")
     claims = None
     for secret in secrets:
         try:
             claims = jwt.decode(
-                token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "role"]}
+                token,
+                secret,
+                algorithms=[ALGORITHM],
+                options={
+                    "require": ["sub", "exp", "iat", "role"],
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "verify_nbf": False,
+                },
             )
             break
-        except jwt.ExpiredSignatureError:
-            raise _unauthorized("the token has expired") from None
         except jwt.InvalidSignatureError:
             continue
         except jwt.InvalidTokenError as exc:
             raise _unauthorized(f"the token is not valid: {exc}") from None
     if claims is None:
         raise _unauthorized("the token's signature does not verify")
+    _check_times(claims)
     try:
         role = Role(claims["role"])
     except ValueError:
-        raise _unauthorized(f"unknown role {claims['role']!r}") from None
+        raise _unauthorized("the token's role is not one of national, province, ops") from None
     provinces = claims.get("provinces") or []
     if not isinstance(provinces, list) or not all(
         isinstance(p, str) and len(p) == 2 and p.isdigit() for p in provinces
@@ -95,7 +116,26 @@ def verify_token(token: str, secrets: list[str]) -> Caller:
         raise _unauthorized("claim 'provinces' must be a list of 2-digit codes")
     if role is Role.PROVINCE and not provinces:
         raise _unauthorized("a province token must name its provinces")
-    return Caller(sub=str(claims["sub"]), role=role, provinces=frozenset(provinces))
+    sub = claims["sub"]
+    if not isinstance(sub, str) or not 0 < len(sub) <= 200:
+        raise _unauthorized("claim 'sub' must be a string of 1 to 200 characters")
+    return Caller(sub=sub, role=role, provinces=frozenset(provinces))
+
+
+MAX_TOKEN_LENGTH = 4096
+
+
+def _check_times(claims: dict[str, Any]) -> None:
+    exp, iat = claims["exp"], claims["iat"]
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (exp, iat)):
+        raise _unauthorized("claims 'exp' and 'iat' must be numbers of seconds")
+    now = utcnow().timestamp()
+    if exp <= now:
+        raise _unauthorized("the token has expired")
+    if iat > now + CLOCK_SKEW.total_seconds():
+        raise _unauthorized("the token was issued in the future ('iat')")
+    if exp - iat > MAX_LIFETIME.total_seconds() or exp - now > MAX_LIFETIME.total_seconds():
+        raise _unauthorized(f"the token lives longer than {MAX_LIFETIME.days} days")
 
 
 def bearer_token(request: Request) -> str | None:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ishc_platform.auth import Role, issue_token
+from ishc_platform.auth import MAX_LIFETIME, Role, issue_token
 from ishc_platform.migrate import upgrade
 from ishc_platform.settings import Settings
 
@@ -18,7 +18,6 @@ app.add_typer(token_app, name="token")
 
 _LIFETIME = re.compile(r"^(\d+)([mhd])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
-MAX_LIFETIME = timedelta(days=366)
 
 
 def parse_lifetime(text: str) -> timedelta:
