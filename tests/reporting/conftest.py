@@ -80,7 +80,6 @@ class Registry:
         joined_on: date,
         sex: str = "female",
         birth_year: int = 1950,
-        birth_date: date | None = None,
         poverty: str = "poor",
         volunteer: bool = False,
     ) -> list[str]:
@@ -95,8 +94,7 @@ class Registry:
                     member_id=member_id,
                     club_id=club_id,
                     sex=re.Sex(sex),
-                    birth_year=birth_date.year if birth_date else birth_year,
-                    birth_date=birth_date,
+                    birth_year=birth_year,
                     poverty_status=re.PovertyStatus(poverty),
                     is_volunteer=volunteer,
                     joined_on=joined_on,

@@ -46,7 +46,7 @@ def build_vinh_long(registry: Registry) -> dict[str, str]:
 
     b = registry.club("29410", date(2026, 1, 10), name="CLB Hòa Minh")
     registry.members(
-        b, "86", 10, joined_on=date(2026, 1, 10), birth_date=date(1966, 8, 1), poverty="none"
+        b, "86", 10, joined_on=date(2026, 1, 10), birth_year=1967, poverty="none"
     )
     c = registry.club("28756", date(2015, 5, 1), name="CLB Phú Khương")
     registry.members(c, "86", 50, joined_on=date(2015, 5, 1))
@@ -81,7 +81,7 @@ async def test_indicators_match_the_hand_worked_values(
     assert ind["coverage"] == Decimal("2.41")  # 3 / 124 = 2.419…, truncated
     assert ind["members"] == 70  # 60 in A (one left in March) + 10 in B
     assert ind["new_members"] == 25  # 15 in A in February + 10 in B
-    assert ind["older_members"] == 41  # B's women are 59 until August
+    assert ind["older_members"] == 41  # B's women, born 1967, are 59 in 2026
     assert ind["women"] == 50
     assert ind["young"] == 29
     assert ind["poor"] == 40
@@ -118,7 +118,9 @@ async def test_as_of_dates_move_people_and_clubs(
         older_55 = await service.province_detail(
             session, NATIONAL, "86", service.make_query(JUNE_30, Boundary.CURRENT, None, 55)
         )
-    assert september["indicators"]["older_members"] == 51  # B's ten women turned 60 in August
+    # Ages count by birth year (ADR 0004: events carry no birth date), so B's
+    # women are 59 all through 2026.
+    assert september["indicators"]["older_members"] == 41
     assert april["indicators"]["clubs"] == 4  # C was still active (dissolved 1 May)
     assert april["indicators"]["members"] == 60 + 1 + 10 + 50 - 1  # A's leaver left in March
     assert older_55["indicators"]["older_members"] == 51

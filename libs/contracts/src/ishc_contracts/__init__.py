@@ -11,6 +11,8 @@ from ishc_contracts.registry import (
     known_event_types,
     parse_event,
     payload_model,
+    personal_fields,
+    public_view,
 )
 
 __all__ = [
@@ -24,5 +26,7 @@ __all__ = [
     "new_event_id",
     "parse_event",
     "payload_model",
+    "personal_fields",
+    "public_view",
     "registry_events",
 ]

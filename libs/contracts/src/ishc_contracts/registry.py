@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from ishc_contracts.envelope import Envelope
 
@@ -41,6 +41,10 @@ class Event[P: BaseModel]:
 
 _PAYLOADS: dict[str, type[BaseModel]] = {}
 
+PERSONAL = Field(json_schema_extra={"personal": True})
+"""Marks a payload field as an attribute of a person (`Annotated[T, PERSONAL]`):
+consumers that own the right to it read it; the event log's public view omits it."""
+
 
 def event_type[M: type[BaseModel]](name: str) -> Callable[[M], M]:
     """Register `model` as the payload of event type `name` (a class decorator)."""
@@ -59,6 +63,36 @@ def payload_model(name: str) -> type[BaseModel]:
         return _PAYLOADS[name]
     except KeyError:
         raise UnknownEventType(name) from None
+
+
+def personal_fields(name: str) -> frozenset[str]:
+    """The payload fields of event type `name` that describe a person."""
+    fields = _PERSONAL.get(name)
+    if fields is None:
+        model = payload_model(name)
+        fields = frozenset(
+            field
+            for field, info in model.model_fields.items()
+            if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("personal")
+        )
+        _PERSONAL[name] = fields
+    return fields
+
+
+_PERSONAL: dict[str, frozenset[str]] = {}
+
+
+def public_view(envelope: dict[str, Any]) -> dict[str, Any]:
+    """An envelope without its personal attributes: what national and ops tokens
+    see of the event log. An unknown type keeps only the envelope (no `data`)."""
+    try:
+        hidden = personal_fields(str(envelope.get("type")))
+    except UnknownEventType:
+        return {k: v for k, v in envelope.items() if k != "data"}
+    data = envelope.get("data")
+    if not hidden or not isinstance(data, dict):
+        return envelope
+    return {**envelope, "data": {k: v for k, v in data.items() if k not in hidden}}
 
 
 def known_event_types() -> list[str]:

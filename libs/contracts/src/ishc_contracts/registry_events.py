@@ -1,7 +1,10 @@
 """Payloads of the registry's events (stream `ishc.registry`).
 
-Privacy: only what the indicators need — ids, commune codes, sex, birth year,
-poverty status, flags and dates. Never names, phone numbers or addresses.
+Privacy (docs/adr/0004-personal-data-in-events.md): only what the indicators
+need — ids, commune codes, sex, birth year, poverty status, the volunteer flag
+and dates. Never names, phone numbers, addresses, an exact birth date or
+ethnicity. The person's attributes are marked `personal` (see `Personal`): the
+event log's public view leaves them out.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ishc_contracts.registry import event_type
+from ishc_contracts.registry import PERSONAL, event_type
 
 CommuneCode = Annotated[str, Field(pattern=r"^[0-9]{5}$")]
 STREAM = "ishc.registry"
@@ -64,14 +67,16 @@ class ClubDissolved(_Payload):
 
 
 class MemberFacts(_Payload):
+    """What the indicators need of a person. Events before ADR 0004 also carried
+    `birth_date` and `ethnic_minority`; they still parse (unknown fields are
+    ignored), and the registry's migration removed them from its log."""
+
     member_id: str
     club_id: str
-    sex: Sex
-    birth_year: Annotated[int, Field(ge=1850, le=2200)]
-    birth_date: date | None = None
-    poverty_status: PovertyStatus
-    ethnic_minority: bool = False
-    is_volunteer: bool = False
+    sex: Annotated[Sex, PERSONAL]
+    birth_year: Annotated[int, Field(ge=1850, le=2200), PERSONAL]
+    poverty_status: Annotated[PovertyStatus, PERSONAL]
+    is_volunteer: Annotated[bool, PERSONAL] = False
 
 
 @event_type("ishc.registry.member.joined.v1")

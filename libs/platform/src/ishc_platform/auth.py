@@ -30,6 +30,9 @@ class Role(StrEnum):
     NATIONAL = "national"
     PROVINCE = "province"
     OPS = "ops"
+    # Another service of the platform (reporting rebuilding or backfilling from a
+    # log): reads the full event log and nothing else.
+    SERVICE = "service"
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,8 @@ def verify_token(token: str, secrets: list[str]) -> Caller:
     try:
         role = Role(claims["role"])
     except ValueError:
-        raise _unauthorized("the token's role is not one of national, province, ops") from None
+        roles = ", ".join(Role)
+        raise _unauthorized(f"the token's role is not one of {roles}") from None
     provinces = claims.get("provinces") or []
     if not isinstance(provinces, list) or not all(
         isinstance(p, str) and len(p) == 2 and p.isdigit() for p in provinces
@@ -174,7 +178,9 @@ def require_role(*roles: Role) -> Any:
 
 
 OpsCaller = Annotated[Caller, require_role(Role.OPS)]
-LogReader = Annotated[Caller, require_role(Role.OPS, Role.NATIONAL)]
+LogReader = Annotated[Caller, require_role(Role.OPS, Role.NATIONAL, Role.SERVICE)]
+"""Reads the event log: a service token the full events, ops and national tokens
+its public view, without a person's attributes (ADR 0004)."""
 
 
 def ensure_record_visible(caller: Caller, province: str, what: str = "record") -> None:

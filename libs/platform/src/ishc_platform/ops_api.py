@@ -12,6 +12,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, text
 from sqlmodel import select
 
+from ishc_contracts import public_view
+from ishc_platform.auth import Role
 from ishc_platform.broker import asyncapi_document
 from ishc_platform.consumer import InboxConsumer, RedriveError
 from ishc_platform.deps import Cursor, Limit, LogReader, OpsCaller, SessionDep
@@ -64,17 +66,28 @@ async def asyncapi(request: Request) -> dict[str, Any]:
 
 @router.get("/v1/events", tags=["ops"])
 async def event_log(
-    _caller: LogReader,
+    caller: LogReader,
     session: SessionDep,
-    after: str | None = Query(None, description="an event id; events after it"),
+    after: str | None = Query(
+        None,
+        description="an event id (a UUID); events after it",
+        max_length=36,
+        pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+    ),
     limit: Limit = 100,
 ) -> dict[str, Any]:
-    """This service's published events in log order (for replays and rebuilds)."""
+    """This service's published events in log order (for replays and rebuilds).
+
+    Service tokens read the events whole; ops and national tokens read their
+    public view, without a person's attributes (ADR 0004)."""
     try:
         items, more = await read_log(session, after=after, limit=limit)
     except LookupError:
         raise invalid("after", "no published event of this service has that id") from None
-    return {"items": items, "next_cursor": items[-1]["id"] if more and items else None}
+    next_cursor = items[-1]["id"] if more and items else None
+    if caller.role is not Role.SERVICE:
+        items = [public_view(item) for item in items]
+    return {"items": items, "next_cursor": next_cursor}
 
 
 @router.get("/v1/outbox/status", tags=["ops"])

@@ -118,7 +118,7 @@ async def rebuild(
     token = issue_token(
         settings.jwt_secret_list[0],
         sub="reporting-rebuild",
-        role=Role.OPS,
+        role=Role.SERVICE,
         provinces=[],
         lifetime=timedelta(hours=1),
     )

@@ -172,7 +172,6 @@ async def _apply_members(
             "status_sequence": 0,
             "left_on": None,
             **dict.fromkeys(_MEMBER_FACTS[1:]),
-            "ethnic_minority": False,
             "is_volunteer": False,
         }
         if isinstance(payload, re.MemberLeft):
@@ -205,9 +204,7 @@ _MEMBER_COLUMNS = {
     "province": "varchar",
     "sex": "varchar",
     "birth_year": "int",
-    "birth_date": "date",
     "poverty_status": "varchar",
-    "ethnic_minority": "boolean",
     "is_volunteer": "boolean",
     "joined_on": "date",
     "facts_sequence": "int",

@@ -64,10 +64,8 @@ class MemberFact(ReportingTable, table=True):
     club_id: str = Field(max_length=36)
     province: str = Field(max_length=2)
     sex: str | None = Field(default=None, max_length=6)
-    birth_year: int | None = None
-    birth_date: date | None = None
+    birth_year: int | None = None  # the year only: the exact date never leaves the registry
     poverty_status: str | None = Field(default=None, max_length=13)
-    ethnic_minority: bool = False
     is_volunteer: bool = False
     joined_on: date | None = None
     facts_sequence: int = 0

@@ -195,17 +195,9 @@ async def _places_on(
 async def _member_tallies(
     session: AsyncSession, as_of: date, period_start: date, older_age: int, scope: _Scope
 ) -> dict[str, tuple[int, ...]]:
-    latest_birth_date, latest_birth_year = older_cutoff(as_of, older_age)
-    older = or_(
-        and_(
-            col(MemberFact.birth_date).is_not(None),
-            col(MemberFact.birth_date) <= latest_birth_date,
-        ),
-        and_(
-            col(MemberFact.birth_date).is_(None),
-            col(MemberFact.birth_year) <= latest_birth_year,
-        ),
-    )
+    # Events carry the birth year only (ADR 0004): age is year(as_of) - birth_year.
+    _, latest_birth_year = older_cutoff(as_of, older_age)
+    older = col(MemberFact.birth_year) <= latest_birth_year
     joined_in_period = col(MemberFact.joined_on) >= period_start
     rows = await _rows(
         session,
