@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -37,8 +38,11 @@ OPS = bearer(Role.OPS, sub="ops")
 class Registry:
     """A test client with the stream it publishes on."""
 
-    def __init__(self, client: TestClient, redis_url: str, stream: str) -> None:
+    def __init__(
+        self, client: TestClient, redis_url: str, stream: str, database_url: str = ""
+    ) -> None:
         self.http = client
+        self.database_url = database_url
         self.redis = redis.Redis.from_url(redis_url)
         self.stream = stream
 
@@ -85,15 +89,29 @@ class Registry:
         return b"".join(b"".join(f.values()) for _, f in self.redis.xrange(self.stream))
 
 
-@pytest.fixture
-def registry(database_url: str, redis_url: str) -> Iterator[Registry]:
+@contextmanager
+def open_registry(database_url: str, redis_url: str) -> Iterator[Registry]:
+    """The registry app on this database, with its own streams (removed afterwards)."""
     prefix = f"test.{uuid.uuid4().hex[:10]}."
     settings = Settings(
         database_url=database_url, redis_url=redis_url, jwt_secrets=SECRET, stream_prefix=prefix
     )
     with TestClient(create_app(settings)) as client:
-        yield Registry(client, redis_url, f"{prefix}ishc.registry")
+        yield Registry(client, redis_url, f"{prefix}ishc.registry", database_url)
     r = redis.Redis.from_url(redis_url)
     keys = r.keys(f"{prefix}*")
     if keys:
         r.delete(*keys)
+
+
+@pytest.fixture
+def registry(database_url: str, redis_url: str) -> Iterator[Registry]:
+    with open_registry(database_url, redis_url) as opened:
+        yield opened
+
+
+@pytest.fixture
+def pg_registry(fresh_postgres: str, redis_url: str) -> Iterator[Registry]:
+    """The registry on PostgreSQL only: races need real concurrent transactions."""
+    with open_registry(fresh_postgres, redis_url) as opened:
+        yield opened

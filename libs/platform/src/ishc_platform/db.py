@@ -86,6 +86,19 @@ def make_sync_engine(url: str) -> Engine:
     return create_engine(surl, pool_pre_ping=True)
 
 
+def is_unique_violation(exc: BaseException) -> bool:
+    """Whether a database error (SQLAlchemy's, or the driver's) is a unique or
+    primary key violation, on PostgreSQL (psycopg) or SQLite: how a use case
+    tells a lost race for a key from other integrity errors."""
+    orig = getattr(exc, "orig", exc)
+    if (sqlstate := getattr(orig, "sqlstate", None)) is not None:
+        return bool(sqlstate == "23505")  # unique_violation
+    name = getattr(orig, "sqlite_errorname", None)  # sqlite3, Python >= 3.11
+    if name is not None:
+        return name in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")
+    return "UNIQUE constraint failed" in str(orig)
+
+
 class Database:
     """One service's database: an engine and its session factory."""
 

@@ -3,11 +3,14 @@ together. The only place that commits."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import date
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import and_, func, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -16,8 +19,10 @@ from ishc_contracts import registry_events as ev
 from ishc_platform.admin_units import search_key
 from ishc_platform.auth import Caller, Role, ensure_collection_allowed, ensure_record_visible
 from ishc_platform.clock import today, utcnow
+from ishc_platform.db import is_unique_violation
 from ishc_platform.errors import Problem, field_error, invalid, not_found
-from ishc_platform.outbox import record_event
+from ishc_platform.models import OutboxEvent
+from ishc_platform.outbox import NewEvent, record_event, record_events
 from ishc_platform.pagination import decode_cursor, encode_cursor
 from ishc_registry import schemas
 from ishc_registry.domain import board as board_rules
@@ -42,6 +47,42 @@ def conflict(field: str, message: str, **extra: Any) -> Problem:
 
 def forbidden(message: str) -> Problem:
     return Problem(403, message, kind="forbidden")
+
+
+# -- integrity under concurrency ---------------------------------------------------
+
+
+@asynccontextmanager
+async def unique_or_conflict(
+    session: AsyncSession, recheck: Callable[[], Awaitable[None]]
+) -> AsyncIterator[None]:
+    """Answer a lost race for a unique key as the sequential check does.
+
+    A concurrent request can take a key between our look-up and our commit;
+    the unique index then refuses the write (at flush or commit). Roll back
+    and run the look-up again: the winner has committed, so `recheck` raises
+    the same 409 naming it. `recheck` must not touch ORM objects of the
+    session, which the rollback expired."""
+    try:
+        yield
+    except IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
+        await session.rollback()
+        await recheck()
+        raise  # not a key the look-up knows: let it be the 500 it is
+
+
+async def _next_sequences(session: AsyncSession, subjects: Sequence[str]) -> dict[str, int]:
+    """The next event sequence of each aggregate, in one query (bulk changes).
+    Callers hold the aggregates' rows locked, so no other writer takes them."""
+    rows = await session.exec(
+        select(OutboxEvent.subject, func.max(OutboxEvent.sequence))
+        .where(col(OutboxEvent.subject).in_(subjects))
+        .group_by(col(OutboxEvent.subject))
+    )
+    last = {subject: sequence for subject, sequence in rows.all()}
+    return {subject: (last.get(subject) or 0) + 1 for subject in subjects}
 
 
 # -- who may do what ------------------------------------------------------------
@@ -113,6 +154,14 @@ async def register_club(session: AsyncSession, caller: Caller, data: schemas.Clu
     if data.founded_on > today():
         raise invalid("founded_on", "founded_on is in the future")
     await _ensure_unique_external_id(session, Club, placement.province, data.external_id)
+    async with unique_or_conflict(
+        session,
+        lambda: _ensure_unique_external_id(session, Club, placement.province, data.external_id),
+    ):
+        return await _insert_club(session, data, placement)
+
+
+async def _insert_club(session: AsyncSession, data: schemas.ClubIn, placement: Placement) -> Club:
     now = utcnow()
     club = Club(
         id=new_id(),
@@ -151,8 +200,16 @@ async def load_club(session: AsyncSession, caller: Caller, club_id: str) -> Club
 
 
 async def _club_for_write(session: AsyncSession, caller: Caller, club_id: str, what: str) -> Club:
+    """The club, locked until commit: its checks and the change they guard are
+    one step (SELECT … FOR UPDATE on PostgreSQL, where replicas and requests
+    write at once; SQLite's BEGIN IMMEDIATE already serialises writers).
+    Every write that reads the club, or records an event of the club, takes it."""
     require_province_token(caller, what)
-    return await load_club(session, caller, club_id)
+    club = await session.get(Club, club_id, with_for_update=True, populate_existing=True)
+    if club is None:
+        raise not_found("club")
+    ensure_record_visible(caller, club.province, "club")
+    return club
 
 
 def check_version(current: int, expected: int | None) -> None:
@@ -179,24 +236,29 @@ async def update_club(
             raise invalid(field, f"{field} cannot be emptied")
     if "founded_on" in changes and changes["founded_on"] > today():
         raise invalid("founded_on", "founded_on is in the future")
+    province, own_id = club.province, club.id
     if "external_id" in changes:
-        await _ensure_unique_external_id(
-            session, Club, club.province, changes["external_id"], club.id
-        )
-    for field, value in changes.items():
-        setattr(club, field, value)
-    club.name_key = search_key(club.name)
-    club.version += 1
-    club.updated_at = utcnow()
-    session.add(club)
-    await record_event(
+        await _ensure_unique_external_id(session, Club, province, changes["external_id"], own_id)
+    async with unique_or_conflict(
         session,
-        event_type="ishc.registry.club.updated.v1",
-        subject=club.id,
-        province=club.province,
-        data=ev.ClubUpdated(**_club_facts(club), founded_on=club.founded_on),
-    )
-    await session.commit()
+        lambda: _ensure_unique_external_id(
+            session, Club, province, changes.get("external_id"), own_id
+        ),
+    ):
+        for field, value in changes.items():
+            setattr(club, field, value)
+        club.name_key = search_key(club.name)
+        club.version += 1
+        club.updated_at = utcnow()
+        session.add(club)
+        await record_event(
+            session,
+            event_type="ishc.registry.club.updated.v1",
+            subject=club.id,
+            province=club.province,
+            data=ev.ClubUpdated(**_club_facts(club), founded_on=club.founded_on),
+        )
+        await session.commit()
     return club
 
 
@@ -210,22 +272,150 @@ async def relocate_club(
         raise invalid("relocated_on", "relocated_on is in the future")
     placement = _placement(data.commune_code, data.legacy_commune_code)
     ensure_covers(caller, placement.province, "commune_code")
-    club.province = placement.province
-    club.commune_code = placement.commune_code
-    club.legacy_commune_code = placement.legacy_commune_code
-    club.hamlet = data.hamlet
-    club.version += 1
-    club.updated_at = utcnow()
-    session.add(club)
-    await record_event(
-        session,
-        event_type="ishc.registry.club.relocated.v1",
-        subject=club.id,
-        province=club.province,
-        data=ev.ClubRelocated(**_club_facts(club), relocated_on=data.relocated_on),
-    )
-    await session.commit()
+    club_id, external_id, province = club.id, club.external_id, placement.province
+    moves = province != club.province
+    if moves:
+        await _ensure_room_in(session, club_id, external_id, province)
+    async with unique_or_conflict(
+        session, lambda: _ensure_room_in(session, club_id, external_id, province)
+    ):
+        club.province = province
+        club.commune_code = placement.commune_code
+        club.legacy_commune_code = placement.legacy_commune_code
+        club.hamlet = data.hamlet
+        club.version += 1
+        club.updated_at = utcnow()
+        session.add(club)
+        await record_event(
+            session,
+            event_type="ishc.registry.club.relocated.v1",
+            subject=club.id,
+            province=club.province,
+            data=ev.ClubRelocated(**_club_facts(club), relocated_on=data.relocated_on),
+        )
+        if moves:
+            await _move_belongings(session, club_id, province, club.updated_at)
+        await session.commit()
     return club
+
+
+async def _ensure_room_in(
+    session: AsyncSession, club_id: str, external_id: str | None, province: str
+) -> None:
+    """409 when a key of the club or of what it holds is taken in `province`
+    (keys are unique per province): above all a person who is already an
+    active member there, who cannot hold two active memberships."""
+    await _ensure_unique_external_id(session, Club, province, external_id, club_id)
+    errors: list[dict[str, Any]] = []
+    there = aliased(Member)
+    members = await session.exec(
+        select(Member.id, Member.external_id, there.id, there.club_id)
+        .join(
+            there,
+            and_(
+                col(there.province) == province,
+                col(there.external_id) == col(Member.external_id),
+                col(there.left_on).is_(None),
+            ),
+        )
+        .where(Member.club_id == club_id, col(Member.left_on).is_(None))
+        .order_by(col(Member.id))
+    )
+    for member_id, key, holder_id, holder_club_id in members.all():
+        errors.append(
+            field_error(
+                "external_id",
+                f"person {key!r} is already an active member of a club in province {province}",
+                member_id=member_id,
+                conflicting_member_id=holder_id,
+                conflicting_club_id=holder_club_id,
+            )
+        )
+    errors += await _taken_keys(session, Meeting, club_id, province)
+    errors += await _taken_keys(session, Activity, club_id, province)
+    if errors:
+        raise Problem(
+            409,
+            f"the club cannot move to province {province}: {len(errors)} key(s) are taken there",
+            kind="conflict",
+            title="Conflict",
+            errors=errors,
+        )
+
+
+async def _taken_keys[T: (Meeting, Activity)](
+    session: AsyncSession, model: type[T], club_id: str, province: str
+) -> list[dict[str, Any]]:
+    """The club's records whose external_id another record holds in `province`."""
+    kind = model.__tablename__
+    other = aliased(model)
+    records = await session.exec(
+        select(model.id, model.external_id, other.id)
+        .join(
+            other,
+            and_(
+                col(other.province) == province,
+                col(other.external_id) == col(model.external_id),
+            ),
+        )
+        .where(model.club_id == club_id)
+        .order_by(col(model.id))
+    )
+    return [
+        field_error(
+            "external_id",
+            f"{kind} external_id {key!r} is taken in province {province}",
+            **{f"{kind}_id": record_id},
+            existing_id=existing_id,
+        )
+        for record_id, key, existing_id in records.all()
+    ]
+
+
+async def _move_belongings(
+    session: AsyncSession, club_id: str, province: str, now: datetime
+) -> None:
+    """Whatever belongs to the club follows it to `province`, so access (which
+    reads each record's province) follows the club: one UPDATE per table. Each
+    member gets a `member.updated` event whose envelope names the new province,
+    which is what the finance and health directories and reporting file members
+    by. Audit entries stay: they record what callers of the old province did."""
+    for model in (Meeting, Activity):
+        await session.exec(
+            update(model)
+            .where(col(model.club_id) == club_id)
+            .values(province=province)
+            .execution_options(synchronize_session=False)
+        )
+    await session.exec(
+        update(Member)
+        .where(col(Member.club_id) == club_id)
+        .values(province=province, version=col(Member.version) + 1, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    # Read after the UPDATE, which waited for any member write in flight: the
+    # payloads and sequences include what that write committed.
+    rows = (
+        await session.exec(
+            select(Member.id, *(getattr(Member, f) for f in MEMBER_PAYLOAD_FIELDS))
+            .where(col(Member.club_id) == club_id)
+            .order_by(col(Member.id))
+        )
+    ).all()
+    sequences = await _next_sequences(session, [row.id for row in rows])
+    await record_events(
+        session,
+        [
+            NewEvent(
+                event_type="ishc.registry.member.updated.v1",
+                subject=row.id,
+                province=province,
+                data=ev.MemberUpdated(**member_payload(row._mapping)),
+                sequence=sequences[row.id],
+            )
+            for row in rows
+        ],
+    )
 
 
 async def dissolve_club(
@@ -238,6 +428,23 @@ async def dissolve_club(
         raise invalid("dissolved_on", "dissolved_on is in the future")
     if data.dissolved_on < club.founded_on:
         raise invalid("dissolved_on", "dissolved_on is before the club was founded")
+    late = (
+        await session.exec(
+            select(Member.id)
+            .where(
+                Member.club_id == club.id,
+                col(Member.left_on).is_(None),
+                Member.joined_on > data.dissolved_on,
+            )
+            .order_by(col(Member.id))
+        )
+    ).all()
+    if late:
+        raise invalid(
+            "dissolved_on",
+            "some active members joined after dissolved_on: record their departure first",
+            member_ids=list(late),
+        )
     club.dissolved_on = data.dissolved_on
     club.dissolution_reason = data.reason
     club.version += 1
@@ -250,8 +457,50 @@ async def dissolve_club(
         province=club.province,
         data=ev.ClubDissolved(club_id=club.id, dissolved_on=data.dissolved_on),
     )
+    await _end_memberships(session, club.id, club.province, data.dissolved_on, club.updated_at)
     await session.commit()
     return club
+
+
+async def _end_memberships(
+    session: AsyncSession, club_id: str, province: str, on: date, now: datetime
+) -> None:
+    """A dissolved club has no members: every active membership ends on the
+    dissolution date (so the person may join another club), each with its
+    `member.left` event, and the board's seats end as they do when members
+    leave. Bulk statements: a club has 50-70 members."""
+    ended = (
+        await session.exec(
+            update(Member)
+            .where(col(Member.club_id) == club_id, col(Member.left_on).is_(None))
+            .values(left_on=on, version=col(Member.version) + 1, updated_at=now)
+            .returning(col(Member.id))
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
+    member_ids = sorted(member_id for (member_id,) in ended)
+    sequences = await _next_sequences(session, member_ids)
+    await record_events(
+        session,
+        [
+            NewEvent(
+                event_type="ishc.registry.member.left.v1",
+                subject=member_id,
+                province=province,
+                data=ev.MemberLeft(member_id=member_id, club_id=club_id, left_on=on),
+                sequence=sequences[member_id],
+            )
+            for member_id in member_ids
+        ],
+    )
+    seats = await session.exec(
+        update(BoardSeat)
+        .where(col(BoardSeat.club_id) == club_id, col(BoardSeat.to_on).is_(None))
+        .values(to_on=on)
+        .execution_options(synchronize_session=False)
+    )
+    if seats.rowcount:
+        await _board_changed(session, club_id, province, on)
 
 
 async def club_members(session: AsyncSession, club_id: str) -> Sequence[Member]:
@@ -301,7 +550,8 @@ async def list_clubs(
     elif status == "dissolved":
         query = query.where(col(Club.dissolved_on).is_not(None))
     if q:
-        query = query.where(col(Club.name_key).contains(search_key(q)))
+        # autoescape: `%` and `_` in a name are letters, not LIKE wildcards
+        query = query.where(col(Club.name_key).contains(search_key(q), autoescape=True))
     position = decode_cursor(cursor, {"after"})
     if position is not None:
         query = query.where(Club.id > position["after"])
@@ -382,6 +632,22 @@ async def active_membership(
     ).first()
 
 
+async def ensure_not_active_elsewhere(
+    session: AsyncSession, province: str, external_id: str | None
+) -> None:
+    """409 naming the active membership of this person (one per province)."""
+    if external_id is None:
+        return
+    active = await active_membership(session, province, external_id)
+    if active is not None:
+        raise conflict(
+            "external_id",
+            "this person is already an active member of a club",
+            club_id=active.club_id,
+            member_id=active.id,
+        )
+
+
 def raise_first(problems: list[tuple[str, str]]) -> None:
     if problems:
         raise Problem(
@@ -401,26 +667,22 @@ async def join_member(
     if club.dissolved_on is not None:
         raise conflict("club_id", f"the club was dissolved on {club.dissolved_on}")
     raise_first(problems)
-    if data.external_id is not None:
-        active = await active_membership(session, club.province, data.external_id)
-        if active is not None:
-            raise conflict(
-                "external_id",
-                "this person is already an active member of a club",
-                club_id=active.club_id,
-                member_id=active.id,
-            )
-    member = new_member(data, club)
-    session.add(member)
-    await record_event(
-        session,
-        event_type="ishc.registry.member.joined.v1",
-        subject=member.id,
-        province=member.province,
-        new_aggregate=True,
-        data=ev.MemberJoined(**member_payload(member)),
-    )
-    await session.commit()
+    province = club.province
+    await ensure_not_active_elsewhere(session, province, data.external_id)
+    async with unique_or_conflict(
+        session, lambda: ensure_not_active_elsewhere(session, province, data.external_id)
+    ):
+        member = new_member(data, club)
+        session.add(member)
+        await record_event(
+            session,
+            event_type="ishc.registry.member.joined.v1",
+            subject=member.id,
+            province=member.province,
+            new_aggregate=True,
+            data=ev.MemberJoined(**member_payload(member)),
+        )
+        await session.commit()
     return member
 
 
@@ -456,6 +718,22 @@ async def _member_for(session: AsyncSession, caller: Caller, member_id: str, wha
     return member
 
 
+async def _member_for_write(
+    session: AsyncSession, caller: Caller, member_id: str, what: str, *, with_club: bool = False
+) -> Member:
+    """The member, locked until commit (as `_club_for_write` does for clubs).
+    `with_club` locks the club first, for writes that record an event of the
+    club (a board change): the same order as dissolution, so neither deadlocks."""
+    member = await _member_for(session, caller, member_id, what)
+    if with_club:
+        await session.get(Club, member.club_id, with_for_update=True, populate_existing=True)
+    locked = await session.get(Member, member_id, with_for_update=True, populate_existing=True)
+    if locked is None:
+        raise not_found("member")
+    ensure_record_visible(caller, locked.province, "member")  # it may have moved meanwhile
+    return locked
+
+
 async def read_member(session: AsyncSession, caller: Caller, member_id: str) -> Member:
     member = await _member_for(session, caller, member_id, "reading a member")
     await audit(
@@ -486,7 +764,9 @@ async def list_members(
         query = query.where(col(Member.left_on).is_not(None))
     if q:
         key = search_key(q)
-        query = query.where(or_(col(Member.name_key).contains(key), col(Member.external_id) == q))
+        query = query.where(
+            or_(col(Member.name_key).contains(key, autoescape=True), col(Member.external_id) == q)
+        )
     position = decode_cursor(cursor, {"after"})
     if position is not None:
         query = query.where(Member.id > position["after"])
@@ -505,7 +785,7 @@ async def update_member(
     patch: schemas.MemberPatch,
     expected_version: int | None,
 ) -> Member:
-    member = await _member_for(session, caller, member_id, "updating a member")
+    member = await _member_for_write(session, caller, member_id, "updating a member")
     check_version(member.version, expected_version)
     if member.erased_at is not None:
         raise conflict("member_id", "this member's personal data was erased")
@@ -539,34 +819,31 @@ async def update_member(
     if member.left_on is not None and merged.joined_on > member.left_on:
         problems.append(("joined_on", "joined_on is after left_on"))
     raise_first(problems)
-    if (
-        merged.external_id is not None
-        and merged.external_id != member.external_id
-        and (member.left_on is None)
-    ):
-        active = await active_membership(session, member.province, merged.external_id)
-        if active is not None:
-            raise conflict(
-                "external_id",
-                "this person is already an active member of a club",
-                club_id=active.club_id,
-                member_id=active.id,
-            )
-    for field, value in merged.model_dump().items():
-        setattr(member, field, value)
-    member.birth_year = merged.birth_date.year if merged.birth_date else merged.birth_year  # type: ignore[assignment]
-    member.name_key = search_key(member.full_name)
-    member.version += 1
-    member.updated_at = utcnow()
-    session.add(member)
-    await record_event(
-        session,
-        event_type="ishc.registry.member.updated.v1",
-        subject=member.id,
-        province=member.province,
-        data=ev.MemberUpdated(**member_payload(member)),
+    province = member.province
+    new_key = (
+        merged.external_id
+        if merged.external_id != member.external_id and member.left_on is None
+        else None
     )
-    await session.commit()
+    await ensure_not_active_elsewhere(session, province, new_key)
+    async with unique_or_conflict(
+        session, lambda: ensure_not_active_elsewhere(session, province, new_key)
+    ):
+        for field, value in merged.model_dump().items():
+            setattr(member, field, value)
+        member.birth_year = merged.birth_date.year if merged.birth_date else merged.birth_year  # type: ignore[assignment]
+        member.name_key = search_key(member.full_name)
+        member.version += 1
+        member.updated_at = utcnow()
+        session.add(member)
+        await record_event(
+            session,
+            event_type="ishc.registry.member.updated.v1",
+            subject=member.id,
+            province=member.province,
+            data=ev.MemberUpdated(**member_payload(member)),
+        )
+        await session.commit()
     return member
 
 
@@ -587,7 +864,9 @@ async def _end_board_seats(session: AsyncSession, member: Member, on: date) -> b
 async def leave_member(
     session: AsyncSession, caller: Caller, member_id: str, data: schemas.LeaveIn
 ) -> Member:
-    member = await _member_for(session, caller, member_id, "recording a departure")
+    member = await _member_for_write(
+        session, caller, member_id, "recording a departure", with_club=True
+    )
     if member.left_on is not None:
         raise conflict("left_on", f"the member left on {member.left_on}")
     if data.left_on < member.joined_on:
@@ -613,7 +892,7 @@ async def leave_member(
 
 async def erase_member(session: AsyncSession, caller: Caller, member_id: str) -> Member:
     """Remove the person's identifying data (PDPL 91/2025); keep the anonymous facts."""
-    member = await _member_for(session, caller, member_id, "erasing a member's data")
+    member = await _member_for_write(session, caller, member_id, "erasing a member's data")
     if member.erased_at is None:
         member.full_name = ""
         member.name_key = ""
@@ -748,7 +1027,16 @@ async def record_meeting(
     _check_happened(club, data.held_on, "held_on")
     if data.hardship_cases_supported > data.hardship_cases_chosen:
         raise invalid("hardship_cases_supported", "more cases supported than chosen")
-    await _ensure_unique_external_id(session, Meeting, club.province, data.external_id)
+    province = club.province
+    await _ensure_unique_external_id(session, Meeting, province, data.external_id)
+    async with unique_or_conflict(
+        session,
+        lambda: _ensure_unique_external_id(session, Meeting, province, data.external_id),
+    ):
+        return await _insert_meeting(session, club, data)
+
+
+async def _insert_meeting(session: AsyncSession, club: Club, data: schemas.MeetingIn) -> Meeting:
     meeting = Meeting(
         id=new_id(),
         club_id=club.id,
@@ -776,7 +1064,16 @@ async def record_activity(
 ) -> Activity:
     club = await _club_for_write(session, caller, club_id, "recording an activity")
     _check_happened(club, data.held_on, "held_on")
-    await _ensure_unique_external_id(session, Activity, club.province, data.external_id)
+    province = club.province
+    await _ensure_unique_external_id(session, Activity, province, data.external_id)
+    async with unique_or_conflict(
+        session,
+        lambda: _ensure_unique_external_id(session, Activity, province, data.external_id),
+    ):
+        return await _insert_activity(session, club, data)
+
+
+async def _insert_activity(session: AsyncSession, club: Club, data: schemas.ActivityIn) -> Activity:
     activity = Activity(
         id=new_id(),
         club_id=club.id,
