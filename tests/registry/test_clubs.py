@@ -48,7 +48,7 @@ def test_a_split_legacy_code_needs_one_of_its_successors(registry: Registry) -> 
             "pre-July-2025",
         ),
         ({"commune_code": "2962"}, "commune_code", "pattern"),
-        ({"founded_on": "2999-01-01"}, "founded_on", "future"),
+        ({"founded_on": "2099-01-01"}, "founded_on", "future"),
         ({"name": "  "}, "name", "at least 1"),
         ({"colour": "red"}, "colour", "Extra inputs"),
     ],

@@ -72,7 +72,12 @@ def test_clubs_then_members_from_xlsx_with_excel_dates_and_a_rerun(registry: Reg
     refused = upload(registry, clubs, "clubs")
     assert refused.status_code == 422
     assert refused.json()["errors"] == [
-        {"field": "commune_code", "row": 3, "message": refused.json()["errors"][0]["message"]}
+        {
+            "field": "commune_code",
+            "row": 3,
+            "column": "Mã xã",  # the header as the file has it
+            "message": refused.json()["errors"][0]["message"],
+        }
     ]
     assert registry.http.get("/v1/clubs", headers=VL).json()["items"] == []  # all or nothing
 

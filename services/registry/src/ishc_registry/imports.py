@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -16,11 +17,13 @@ from ishc_contracts import registry_events as ev
 from ishc_platform.admin_units import search_key
 from ishc_platform.auth import Caller
 from ishc_platform.clock import today, utcnow
-from ishc_platform.errors import Problem, invalid
+from ishc_platform.db import is_unique_violation
+from ishc_platform.errors import Problem
 from ishc_platform.outbox import NewEvent, record_event, record_events
 from ishc_registry import schemas
+from ishc_registry.adapters.spreadsheet import read_sheet
 from ishc_registry.domain.places import PlacementError, place
-from ishc_registry.domain.spreadsheet import SheetKind, SheetRow, SpreadsheetError, read_sheet
+from ishc_registry.domain.spreadsheet import SheetKind, SheetRow, SpreadsheetError
 from ishc_registry.models import Club, Member
 from ishc_registry.service import (
     load_club,
@@ -52,9 +55,17 @@ class Outcome:
     updated: list[Any] = field(default_factory=list)
     unchanged: int = 0
     errors: list[schemas.RowProblem] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)  # field -> header as typed
 
-    def problem(self, row: int, field_name: str, message: str) -> None:
-        self.errors.append(schemas.RowProblem(row=row, field=field_name, message=message))
+    def problem(self, row: int, field_name: str, message: str, column: str | None = None) -> None:
+        self.errors.append(
+            schemas.RowProblem(
+                row=row,
+                field=field_name,
+                message=message,
+                column=column or self.headers.get(field_name),
+            )
+        )
 
 
 def _validation_problems(outcome: Outcome, row: int, exc: ValidationError) -> None:
@@ -76,15 +87,49 @@ async def import_sheet(
     try:
         sheet = read_sheet(content, filename=filename, kind=kind)
     except SpreadsheetError as exc:
-        raise invalid(exc.field, exc.message, details=exc.details) from None
-    outcome = Outcome(rows=len(sheet.rows))
+        raise Problem(
+            422,
+            exc.message,
+            kind="validation",
+            title="Invalid request",
+            errors=[exc.as_error()],
+        ) from None
+    outcome = Outcome(rows=len(sheet.rows), headers=sheet.headers)
     for cell in sheet.errors:
-        outcome.problem(cell.row, cell.field, cell.message)
+        outcome.problem(cell.row, cell.field, cell.message, cell.column)
+    try:
+        report = await _apply(session, caller, sheet.rows, kind, club_id, dry_run, outcome)
+    except IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
+        # Another write took one of the file's keys between our look-ups and our
+        # insert. Nothing was imported; a re-run updates what the other write made.
+        await session.rollback()
+        raise Problem(
+            409,
+            "another change took one of this file's keys (external_id) at the same time; "
+            "nothing was imported, run the import again",
+            kind="conflict",
+            title="Conflict",
+        ) from None
+    return report
+
+
+async def _apply(
+    session: AsyncSession,
+    caller: Caller,
+    rows: list[SheetRow],
+    kind: SheetKind,
+    club_id: str | None,
+    dry_run: bool,
+    outcome: Outcome,
+) -> schemas.ImportReport:
+    """The rows written, all or nothing: committed only when none has a problem."""
     if kind is SheetKind.CLUBS:
-        await _import_clubs(session, caller, sheet.rows, outcome)
+        await _import_clubs(session, caller, rows, outcome)
     else:
-        fixed_club = await load_club(session, caller, club_id) if club_id else None
-        await _import_members(session, caller, sheet.rows, fixed_club, outcome)
+        fixed_club = await _locked_club(session, caller, club_id) if club_id else None
+        await _import_members(session, caller, rows, fixed_club, outcome)
     report = schemas.ImportReport(
         kind=kind.value,
         dry_run=dry_run,
@@ -109,6 +154,12 @@ async def import_sheet(
     return report
 
 
+async def _locked_club(session: AsyncSession, caller: Caller, club_id: str) -> Club:
+    club = await load_club(session, caller, club_id)
+    await session.refresh(club, with_for_update=True)
+    return club
+
+
 async def _import_clubs(
     session: AsyncSession, caller: Caller, rows: list[SheetRow], outcome: Outcome
 ) -> None:
@@ -117,10 +168,13 @@ async def _import_clubs(
         c.external_id: c
         for c in (
             await session.exec(
-                select(Club).where(
+                select(Club)
+                .where(
                     col(Club.province).in_(sorted(caller.provinces)),
                     col(Club.external_id).in_(sorted(ids)),
                 )
+                .order_by(col(Club.id))
+                .with_for_update()  # as the API's updates do; in one order, so no deadlock
             )
         ).all()
     }
@@ -219,11 +273,16 @@ async def _clubs_by_reference(
         return {}
     rows = (
         await session.exec(
-            select(Club).where(
+            select(Club)
+            .where(
                 col(Club.province).in_(sorted(caller.provinces)),
                 col(Club.external_id).in_(sorted(references))
                 | col(Club.id).in_(sorted(references)),
             )
+            .order_by(col(Club.id))
+            # Locked, so a dissolution or a relocation waits for the import (and
+            # the import sees a club dissolved just before it).
+            .with_for_update()
         )
     ).all()
     found: dict[str, Club] = {}
@@ -250,11 +309,14 @@ async def _import_members(
         (m.province, m.external_id): m
         for m in (
             await session.exec(
-                select(Member).where(
+                select(Member)
+                .where(
                     col(Member.province).in_(sorted(caller.provinces)),
                     col(Member.external_id).in_(sorted(ids)),
                     col(Member.left_on).is_(None),
                 )
+                .order_by(col(Member.id))
+                .with_for_update()
             )
         ).all()
     }

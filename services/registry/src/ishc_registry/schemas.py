@@ -5,47 +5,71 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from ishc_contracts.registry_events import ActivityArea, BoardPosition, PovertyStatus, Sex
+from ishc_platform.admin_units import search_key
+from ishc_platform.validation import CalendarDate, CleanText, StrictModel
 
-Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Text100 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+# Free text people type: no control or bidi characters (CleanText), NFC, trimmed,
+# then bounded; the bounds apply after trimming, so whitespace only is refused.
+Text500 = Annotated[CleanText, StringConstraints(min_length=1, max_length=500)]
+Text200 = Annotated[CleanText, StringConstraints(min_length=1, max_length=200)]
+Text100 = Annotated[CleanText, StringConstraints(min_length=1, max_length=100)]
+MAX_NAME = 200
+
+
+def _searchable(name: str) -> str:
+    # The stored search key (accents off, NFD) can be longer than the name: a Hangul
+    # syllable is three letters in it. It must fit its column too.
+    if len(search_key(name)) > MAX_NAME:
+        raise ValueError(f"the name is too long to index (over {MAX_NAME} letters)")
+    return name
+
+
+Name = Annotated[Text200, AfterValidator(_searchable)]
+SearchText = Annotated[CleanText, StringConstraints(max_length=100)]
+MAX_EXTERNAL_ID = 100
+ExternalId = Annotated[
+    CleanText,
+    # A key, not prose: one line without tabs (CleanText lets a tab through).
+    StringConstraints(min_length=1, max_length=MAX_EXTERNAL_ID, pattern=r"^[^\t]+$"),
+]
 CommuneCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{5}$")]
-ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+# Record ids are UUIDs (service.new_id); anything else cannot name a record and
+# must not reach the database (a NUL there is a PostgreSQL error).
+ID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+RecordId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 Count = Annotated[int, Field(ge=0, le=100_000)]
+BirthYear = Annotated[int, Field(ge=1800, le=2200)]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ClubIn(_In):
-    name: Text200
+class ClubIn(StrictModel):
+    name: Name
     commune_code: CommuneCode | None = None
     legacy_commune_code: CommuneCode | None = None
     hamlet: Text100 | None = None
-    founded_on: date
+    founded_on: CalendarDate
     external_id: ExternalId | None = None
 
 
-class ClubPatch(_In):
-    name: Text200 | None = None
+class ClubPatch(StrictModel):
+    name: Name | None = None
     hamlet: Text100 | None = None
-    founded_on: date | None = None
+    founded_on: CalendarDate | None = None
     external_id: ExternalId | None = None
 
 
-class RelocationIn(_In):
+class RelocationIn(StrictModel):
     commune_code: CommuneCode | None = None
     legacy_commune_code: CommuneCode | None = None
     hamlet: Text100 | None = None
-    relocated_on: date
+    relocated_on: CalendarDate
 
 
-class DissolutionIn(_In):
-    dissolved_on: date
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+class DissolutionIn(StrictModel):
+    dissolved_on: CalendarDate
+    reason: Text500
 
 
 class CompositionOut(BaseModel):
@@ -69,7 +93,7 @@ class ClubOut(BaseModel):
     commune_code: str
     legacy_commune_code: str | None
     hamlet: str | None
-    founded_on: date
+    founded_on: CalendarDate
     external_id: str | None
     status: str
     dissolved_on: date | None
@@ -77,32 +101,32 @@ class ClubOut(BaseModel):
     composition: CompositionOut | None = None
 
 
-class MemberIn(_In):
-    full_name: Text200
+class MemberIn(StrictModel):
+    full_name: Name
     sex: Sex
-    birth_year: Annotated[int, Field(ge=1800, le=2200)] | None = None
-    birth_date: date | None = None
+    birth_year: BirthYear | None = None
+    birth_date: CalendarDate | None = None
     poverty_status: PovertyStatus = PovertyStatus.NONE
     ethnic_minority: bool = False
     is_volunteer: bool = False
-    joined_on: date
+    joined_on: CalendarDate
     external_id: ExternalId | None = None
 
 
-class MemberPatch(_In):
-    full_name: Text200 | None = None
+class MemberPatch(StrictModel):
+    full_name: Name | None = None
     sex: Sex | None = None
-    birth_year: Annotated[int, Field(ge=1800, le=2200)] | None = None
-    birth_date: date | None = None
+    birth_year: BirthYear | None = None
+    birth_date: CalendarDate | None = None
     poverty_status: PovertyStatus | None = None
     ethnic_minority: bool | None = None
     is_volunteer: bool | None = None
-    joined_on: date | None = None
+    joined_on: CalendarDate | None = None
     external_id: ExternalId | None = None
 
 
-class LeaveIn(_In):
-    left_on: date
+class LeaveIn(StrictModel):
+    left_on: CalendarDate
 
 
 class MemberOut(BaseModel):
@@ -123,13 +147,13 @@ class MemberOut(BaseModel):
     version: int
 
 
-class SeatIn(_In):
+class SeatIn(StrictModel):
     position: BoardPosition
-    member_id: Annotated[str, StringConstraints(min_length=1, max_length=36)]
+    member_id: RecordId
 
 
-class BoardIn(_In):
-    effective_on: date
+class BoardIn(StrictModel):
+    effective_on: CalendarDate
     seats: Annotated[list[SeatIn], Field(max_length=20)]
 
 
@@ -147,8 +171,8 @@ class BoardOut(BaseModel):
     history: list[SeatOut] | None = None
 
 
-class MeetingIn(_In):
-    held_on: date
+class MeetingIn(StrictModel):
+    held_on: CalendarDate
     attendance: Count
     hardship_cases_chosen: Count = 0
     hardship_cases_supported: Count = 0
@@ -157,21 +181,33 @@ class MeetingIn(_In):
     external_id: ExternalId | None = None
 
 
-class MeetingOut(MeetingIn):
+# Answers are not re-validated as input: a stored record always reads back.
+class MeetingOut(BaseModel):
     id: str
     club_id: str
-
-
-class ActivityIn(_In):
-    area: ActivityArea
     held_on: date
+    attendance: int
+    hardship_cases_chosen: int
+    hardship_cases_supported: int
+    plan_recorded: bool
+    report_recorded: bool
+    external_id: str | None
+
+
+class ActivityIn(StrictModel):
+    area: ActivityArea
+    held_on: CalendarDate
     participants: Count
     external_id: ExternalId | None = None
 
 
-class ActivityOut(ActivityIn):
+class ActivityOut(BaseModel):
     id: str
     club_id: str
+    area: ActivityArea
+    held_on: date
+    participants: int
+    external_id: str | None
 
 
 class AuditOut(BaseModel):
@@ -187,6 +223,7 @@ class RowProblem(BaseModel):
     row: int
     field: str
     message: str
+    column: str | None = None  # the header as the file has it, for the person who typed it
 
 
 class ImportReport(BaseModel):

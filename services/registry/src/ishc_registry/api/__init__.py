@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
-from datetime import date
+import re
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, Header, Query, Response, UploadFile
+from fastapi import APIRouter, File, Form, Header, Path, Query, Response, UploadFile
 
 from ishc_contracts.people import DEFAULT_OLDER_AGE
 from ishc_platform.clock import today
 from ishc_platform.deps import CurrentCaller, Cursor, Limit, SessionDep
 from ishc_platform.errors import Problem, field_error, invalid
 from ishc_platform.pagination import Page
+from ishc_platform.validation import CalendarDate
 from ishc_registry import imports, schemas, service
+from ishc_registry.adapters.spreadsheet import template
 from ishc_registry.domain.board import is_complete
-from ishc_registry.domain.spreadsheet import MAX_BYTES, SheetKind, template
+from ishc_registry.domain.spreadsheet import MAX_BYTES, SheetKind
 from ishc_registry.models import Activity, BoardSeat, Club, Meeting, Member
 
 router = APIRouter(prefix="/v1")
 ProvinceCode = Annotated[str | None, Query(pattern=r"^[0-9]{2}$")]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Parsed by expected_version, so every bad value is one 422 naming "If-Match".
 IfMatch = Annotated[str | None, Header(description='the ETag you read, e.g. "3"')]
+ClubId = Annotated[str, Path(pattern=schemas.ID_PATTERN, description="a club's id")]
+MemberId = Annotated[str, Path(pattern=schemas.ID_PATTERN, description="a member's id")]
+SearchQuery = Annotated[
+    schemas.SearchText | None, Query(max_length=100, description="name, accents optional")
+]
+# Versions are small counters; nine digits keep any ETag inside a 32-bit column.
+MAX_VERSION_DIGITS = 9
+_ETAG = re.compile(rf'(?:W/)?"?([0-9]{{1,{MAX_VERSION_DIGITS}}})"?')
 
 
 def etag(version: int) -> str:
@@ -30,10 +41,11 @@ def etag(version: int) -> str:
 def expected_version(if_match: str | None) -> int | None:
     if if_match is None:
         return None
-    value = if_match.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
-        raise invalid("If-Match", 'If-Match must be an ETag this API sent, e.g. "3"')
-    return int(value)
+    # ASCII digits only, and few: str.isdigit() takes "²" and int() takes any length.
+    match = _ETAG.fullmatch(if_match.strip())
+    if match is None:
+        raise invalid("If-Match", 'If-Match must be one ETag this API sent, e.g. "3"')
+    return int(match.group(1))
 
 
 def club_out(club: Club, composition: object | None = None) -> schemas.ClubOut:
@@ -102,7 +114,7 @@ async def list_clubs(
     province: ProvinceCode = None,
     commune_code: Annotated[str | None, Query(pattern=r"^[0-9]{5}$")] = None,
     status: Literal["active", "dissolved"] | None = None,
-    q: Annotated[str | None, Query(max_length=100, description="name, accents optional")] = None,
+    q: SearchQuery = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[schemas.ClubOut]:
@@ -121,14 +133,14 @@ async def list_clubs(
 
 @router.get("/clubs/{club_id}", tags=["clubs"])
 async def read_club(
-    club_id: str,
+    club_id: ClubId,
     caller: CurrentCaller,
     session: SessionDep,
     response: Response,
     older_age: Annotated[
         int, Query(ge=40, le=100, description="older from this age")
     ] = DEFAULT_OLDER_AGE,
-    as_of: date | None = None,
+    as_of: CalendarDate | None = None,
 ) -> schemas.ClubOut:
     """A club and its composition now (or `as_of`): counts, never people."""
     club = await service.load_club(session, caller, club_id)
@@ -139,7 +151,7 @@ async def read_club(
 
 @router.patch("/clubs/{club_id}", tags=["clubs"])
 async def update_club(
-    club_id: str,
+    club_id: ClubId,
     body: schemas.ClubPatch,
     caller: CurrentCaller,
     session: SessionDep,
@@ -153,14 +165,14 @@ async def update_club(
 
 @router.post("/clubs/{club_id}/relocate", tags=["clubs"])
 async def relocate_club(
-    club_id: str, body: schemas.RelocationIn, caller: CurrentCaller, session: SessionDep
+    club_id: ClubId, body: schemas.RelocationIn, caller: CurrentCaller, session: SessionDep
 ) -> schemas.ClubOut:
     return club_out(await service.relocate_club(session, caller, club_id, body))
 
 
 @router.post("/clubs/{club_id}/dissolve", tags=["clubs"])
 async def dissolve_club(
-    club_id: str, body: schemas.DissolutionIn, caller: CurrentCaller, session: SessionDep
+    club_id: ClubId, body: schemas.DissolutionIn, caller: CurrentCaller, session: SessionDep
 ) -> schemas.ClubOut:
     return club_out(await service.dissolve_club(session, caller, club_id, body))
 
@@ -170,7 +182,7 @@ async def dissolve_club(
 
 @router.post("/clubs/{club_id}/members", status_code=201, tags=["members"])
 async def join_member(
-    club_id: str,
+    club_id: ClubId,
     body: schemas.MemberIn,
     caller: CurrentCaller,
     session: SessionDep,
@@ -184,11 +196,11 @@ async def join_member(
 
 @router.get("/clubs/{club_id}/members", tags=["members"])
 async def list_members(
-    club_id: str,
+    club_id: ClubId,
     caller: CurrentCaller,
     session: SessionDep,
     status: Literal["active", "left", "all"] = "active",
-    q: Annotated[str | None, Query(max_length=100)] = None,
+    q: SearchQuery = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[schemas.MemberOut]:
@@ -200,7 +212,7 @@ async def list_members(
 
 @router.get("/members/{member_id}", tags=["members"])
 async def read_member(
-    member_id: str, caller: CurrentCaller, session: SessionDep, response: Response
+    member_id: MemberId, caller: CurrentCaller, session: SessionDep, response: Response
 ) -> schemas.MemberOut:
     member = await service.read_member(session, caller, member_id)
     response.headers["ETag"] = etag(member.version)
@@ -209,7 +221,7 @@ async def read_member(
 
 @router.patch("/members/{member_id}", tags=["members"])
 async def update_member(
-    member_id: str,
+    member_id: MemberId,
     body: schemas.MemberPatch,
     caller: CurrentCaller,
     session: SessionDep,
@@ -225,13 +237,15 @@ async def update_member(
 
 @router.post("/members/{member_id}/leave", tags=["members"])
 async def leave(
-    member_id: str, body: schemas.LeaveIn, caller: CurrentCaller, session: SessionDep
+    member_id: MemberId, body: schemas.LeaveIn, caller: CurrentCaller, session: SessionDep
 ) -> schemas.MemberOut:
     return member_out(await service.leave_member(session, caller, member_id, body))
 
 
 @router.post("/members/{member_id}/erase", tags=["members"])
-async def erase(member_id: str, caller: CurrentCaller, session: SessionDep) -> schemas.MemberOut:
+async def erase(
+    member_id: MemberId, caller: CurrentCaller, session: SessionDep
+) -> schemas.MemberOut:
     """Erase the person's identifying data on request (Law 91/2025/QH15)."""
     return member_out(await service.erase_member(session, caller, member_id))
 
@@ -241,7 +255,7 @@ async def audit_log(
     caller: CurrentCaller,
     session: SessionDep,
     province: ProvinceCode = None,
-    member_id: str | None = None,
+    member_id: Annotated[str | None, Query(pattern=schemas.ID_PATTERN)] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[schemas.AuditOut]:
@@ -260,7 +274,7 @@ async def audit_log(
 
 @router.get("/clubs/{club_id}/board", tags=["board"])
 async def read_board(
-    club_id: str, caller: CurrentCaller, session: SessionDep, history: bool = False
+    club_id: ClubId, caller: CurrentCaller, session: SessionDep, history: bool = False
 ) -> schemas.BoardOut:
     club = await service.load_club(session, caller, club_id)
     seats = await service.current_seats(session, club.id)
@@ -275,7 +289,7 @@ async def read_board(
 
 @router.put("/clubs/{club_id}/board", tags=["board"])
 async def set_board(
-    club_id: str, body: schemas.BoardIn, caller: CurrentCaller, session: SessionDep
+    club_id: ClubId, body: schemas.BoardIn, caller: CurrentCaller, session: SessionDep
 ) -> schemas.BoardOut:
     """Seat the board from `effective_on`; the seats it replaces end that day."""
     seats = await service.set_board(session, caller, club_id, body)
@@ -288,7 +302,7 @@ async def set_board(
 
 @router.post("/clubs/{club_id}/meetings", status_code=201, tags=["meetings"])
 async def record_meeting(
-    club_id: str, body: schemas.MeetingIn, caller: CurrentCaller, session: SessionDep
+    club_id: ClubId, body: schemas.MeetingIn, caller: CurrentCaller, session: SessionDep
 ) -> schemas.MeetingOut:
     meeting = await service.record_meeting(session, caller, club_id, body)
     return schemas.MeetingOut.model_validate(meeting, from_attributes=True)
@@ -296,7 +310,7 @@ async def record_meeting(
 
 @router.get("/clubs/{club_id}/meetings", tags=["meetings"])
 async def list_meetings(
-    club_id: str,
+    club_id: ClubId,
     caller: CurrentCaller,
     session: SessionDep,
     limit: Limit = 50,
@@ -312,7 +326,7 @@ async def list_meetings(
 
 @router.post("/clubs/{club_id}/activities", status_code=201, tags=["activities"])
 async def record_activity(
-    club_id: str, body: schemas.ActivityIn, caller: CurrentCaller, session: SessionDep
+    club_id: ClubId, body: schemas.ActivityIn, caller: CurrentCaller, session: SessionDep
 ) -> schemas.ActivityOut:
     activity = await service.record_activity(session, caller, club_id, body)
     return schemas.ActivityOut.model_validate(activity, from_attributes=True)
@@ -320,7 +334,7 @@ async def record_activity(
 
 @router.get("/clubs/{club_id}/activities", tags=["activities"])
 async def list_activities(
-    club_id: str,
+    club_id: ClubId,
     caller: CurrentCaller,
     session: SessionDep,
     limit: Limit = 50,
@@ -343,7 +357,9 @@ async def import_spreadsheet(
     session: SessionDep,
     file: Annotated[UploadFile, File(description="CSV or XLSX, Vietnamese or English headers")],
     kind: Annotated[SheetKind, Form(description="clubs or members")],
-    club_id: Annotated[str | None, Form(description="the club of every member row")] = None,
+    club_id: Annotated[
+        str | None, Form(pattern=schemas.ID_PATTERN, description="the club of every member row")
+    ] = None,
     dry_run: Annotated[bool, Form(description="check only; report every bad row")] = False,
 ) -> schemas.ImportReport:
     """Import clubs or members: all or nothing, re-runnable by `external_id`."""

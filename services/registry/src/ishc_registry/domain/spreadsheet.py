@@ -1,31 +1,29 @@
-"""Reading the spreadsheets provinces keep (CSV or XLSX) into typed rows.
+"""The spreadsheets provinces keep (CSV or XLSX), from cells to typed rows.
 
-Pure: bytes in, rows out. Headers may be Vietnamese (with or without accents)
-or the API's English field names; dates are Excel date cells or typed
-`dd/mm/yyyy` (Vietnamese order, never month first) or ISO `yyyy-mm-dd`.
-Only types and formats are checked here; the service checks the rules.
+Pure: rows of cells in (the file formats are read in `adapters.spreadsheet`),
+typed rows out. Headers may be Vietnamese (with or without accents) or the
+API's English field names; dates are Excel date cells or typed `dd/mm/yyyy`
+(Vietnamese order, never month first) or ISO `yyyy-mm-dd`. Only types, formats
+and size limits are checked here; the service checks the rules.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-import zipfile
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
-
 from ishc_platform.admin_units import search_key
+from ishc_platform.validation import clean_text
 
-MAX_BYTES = 5 * 1024 * 1024
-MAX_ROWS = 20_000
+# Limits of an upload (docs/security.md): each refusal is a 422 naming the limit.
+MAX_BYTES = 5 * 1024 * 1024  # the file as sent (413 above it)
+MAX_ROWS = 20_000  # data rows, the header not counted
+MAX_COLUMNS = 50
+MAX_CELL_CHARS = 1_000  # any cell; a field's own schema may allow fewer
+MAX_HEADER_CHARS = 100  # a column header
 
 
 class SheetKind(StrEnum):
@@ -38,6 +36,7 @@ class CellError:
     row: int  # the spreadsheet's row number: the header is row 1
     field: str
     message: str
+    column: str | None = None  # the header as typed in the file (or the column letter)
 
 
 @dataclass(frozen=True)
@@ -52,16 +51,43 @@ class ParsedSheet:
     columns: list[str]
     rows: list[SheetRow]
     errors: list[CellError]
+    headers: dict[str, str] = field(default_factory=dict)  # field -> header as typed
 
 
 class SpreadsheetError(ValueError):
-    """The file as a whole cannot be read."""
+    """The file as a whole cannot be read; `row`/`column` say where, `limit` which limit."""
 
-    def __init__(self, field: str, message: str, details: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        field: str,
+        message: str,
+        details: Sequence[str] = (),
+        *,
+        row: int | None = None,
+        column: str | None = None,
+        limit: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.field = field
         self.message = message
         self.details = list(details)
+        self.row = row
+        self.column = column
+        self.limit = limit
+
+    def as_error(self) -> dict[str, object]:
+        """This problem as one entry of a problem+json `errors` list."""
+        entry: dict[str, object] = {"field": self.field, "message": self.message}
+        for key, value in (
+            ("row", self.row),
+            ("column", self.column),
+            ("limit", self.limit),
+        ):
+            if value is not None:
+                entry[key] = value
+        if self.details:
+            entry["details"] = self.details
+        return entry
 
 
 # Template headers (Vietnamese), then the other spellings provinces use.
@@ -128,6 +154,8 @@ REQUIRED: dict[SheetKind, list[tuple[str, ...]]] = {
     SheetKind.MEMBERS: [("full_name",), ("sex",), ("birth_year", "birth_date"), ("joined_on",)],
 }
 DATES = {"founded_on", "birth_date", "joined_on"}
+# Typed by people: checked like every API text (no control or bidi characters).
+TEXTS = {"name", "hamlet", "full_name", "external_id", "club"}
 CODES = {"commune_code", "legacy_commune_code"}
 BOOLEANS = {"ethnic_minority", "is_volunteer"}
 TRUE = {"x", "co", "yes", "true", "1", "✓", "v", "c"}
@@ -156,6 +184,7 @@ POVERTY = {
 }
 _DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_DIGITS = re.compile(r"[0-9]+")  # ASCII: str.isdigit() also takes "²" and other scripts' digits
 
 
 def _lookup(kind: SheetKind) -> dict[str, str]:
@@ -166,7 +195,67 @@ def _lookup(kind: SheetKind) -> dict[str, str]:
     return table
 
 
+def column_letter(index: int) -> str:
+    """The spreadsheet's name of a 0-based column: 0 -> A, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def column_name(headers: Sequence[object], index: int) -> str:
+    """A column as the person who typed the file knows it: its header, else its letter."""
+    header = headers[index] if index < len(headers) else None
+    text = _shown(header) if header is not None and str(header).strip() else ""
+    return text or column_letter(index)
+
+
+def _shown(value: object) -> str:
+    text = str(value).strip()
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _filled_width(cells: Sequence[object]) -> int:
+    """How many columns a row uses: trailing empty cells do not count."""
+    width = len(cells)
+    while width and (cells[width - 1] is None or str(cells[width - 1]).strip() == ""):
+        width -= 1
+    return width
+
+
+def too_many_columns(row: int, width: int) -> SpreadsheetError:
+    return SpreadsheetError(
+        "file",
+        f"Dòng {row} có {width} cột; tối đa {MAX_COLUMNS} cột "
+        f"(row {row} has {width} columns; at most {MAX_COLUMNS})",
+        row=row,
+        limit="columns",
+    )
+
+
+def cell_too_long(column: str, length: int) -> str:
+    return (
+        f"Ô ở cột «{column}» dài {length} ký tự; tối đa {MAX_CELL_CHARS} "
+        f"(the cell holds {length} characters; at most {MAX_CELL_CHARS})"
+    )
+
+
 def _map_headers(kind: SheetKind, headers: Sequence[object]) -> list[str | None]:
+    width = _filled_width(headers)
+    if width > MAX_COLUMNS:
+        raise too_many_columns(1, width)
+    for index, header in enumerate(headers):
+        if header is not None and len(str(header)) > MAX_HEADER_CHARS:
+            raise SpreadsheetError(
+                "headers",
+                f"Tiêu đề cột dài quá {MAX_HEADER_CHARS} ký tự "
+                f"(a column header is longer than {MAX_HEADER_CHARS} characters)",
+                row=1,
+                column=column_letter(index),
+                limit="header_chars",
+            )
     lookup = _lookup(kind)
     mapped: list[str | None] = []
     unknown: list[str] = []
@@ -226,7 +315,7 @@ def _convert(field: str, value: object) -> object:
             if isinstance(value, float) and value.is_integer()
             else str(value).strip()
         )
-        if not text.isdigit() or len(text) > 5:
+        if not _DIGITS.fullmatch(text) or len(text) > 5:
             raise ValueError("a commune code is up to 5 digits")
         return text.zfill(5)  # a spreadsheet drops the leading zeros of numbers
     if field in BOOLEANS or field.startswith("mark:"):
@@ -257,27 +346,48 @@ def _convert(field: str, value: object) -> object:
         match = _DMY.match(text)
         if match:
             return _as_date(text)
-        if not text.isdigit():
+        if not _DIGITS.fullmatch(text) or len(text) > 4:
             raise ValueError("write the year of birth, e.g. 1955")
         return int(text)
     if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+        value = int(value)
+    if field in TEXTS:
+        # The same check as the API's (a NUL or a bidi override is refused), before
+        # any value reaches a query: club references and keys are looked up first.
+        return clean_text(str(value))
     return str(value).strip()
 
 
 def _typed_row(
-    row_number: int, mapped: list[str | None], cells: Sequence[object], errors: list[CellError]
+    row_number: int,
+    header: Sequence[object],
+    mapped: list[str | None],
+    cells: Sequence[object],
+    errors: list[CellError],
 ) -> dict[str, object] | None:
     values: dict[str, object] = {}
     marks: list[str] = []
-    for field, raw in zip(mapped, cells, strict=False):
+    for index, raw in enumerate(cells):
+        field = mapped[index] if index < len(mapped) else None
+        if isinstance(raw, str) and len(raw) > MAX_CELL_CHARS:
+            column = column_name(header, index)
+            errors.append(
+                CellError(
+                    row_number,
+                    _field_name(field) or column,
+                    cell_too_long(column, len(raw)),
+                    column,
+                )
+            )
+            continue
         if field is None or raw is None or (isinstance(raw, str) and not raw.strip()):
             continue
         try:
             value = _convert(field, raw)
         except ValueError as exc:
-            field_name = "poverty_status" if field.startswith("mark:") else field
-            errors.append(CellError(row_number, field_name, str(exc)))
+            errors.append(
+                CellError(row_number, _field_name(field), str(exc), column_name(header, index))
+            )
             continue
         if field.startswith("mark:"):
             if value:
@@ -289,7 +399,7 @@ def _typed_row(
     if len(marks) > 1:
         errors.append(
             CellError(row_number, "poverty_status", "mark one of Hộ nghèo, Cận nghèo, Khó khăn")
-        )
+        )  # several columns: none of them alone is "the" column
     elif marks:
         values["poverty_status"] = marks[0]
     elif any(f and f.startswith("mark:") for f in mapped) and "poverty_status" not in values:
@@ -300,108 +410,55 @@ def _typed_row(
     return values or None
 
 
-def _xlsx_rows(content: bytes, max_rows: int) -> Iterator[Sequence[object]]:
-    try:
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise SpreadsheetError("file", f"the XLSX file is corrupt: {type(exc).__name__}") from None
-    sheet = book.worksheets[0]
-    for count, row in enumerate(sheet.iter_rows(values_only=True)):
-        if count > max_rows + 1:
-            break
-        yield row
+def _field_name(field: str | None) -> str:
+    if field is None:
+        return ""
+    return "poverty_status" if field.startswith("mark:") else field
 
 
-def _csv_rows(content: bytes) -> Iterator[Sequence[object]]:
-    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text = content.decode("utf-16")
-    else:
-        try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise SpreadsheetError(
-                "file", "not a spreadsheet: send XLSX, or CSV in UTF-8"
-            ) from None
-    if "\x00" in text or not text.strip():
-        raise SpreadsheetError("file", "not a spreadsheet: send XLSX, or CSV in UTF-8")
-    first_line = text.splitlines()[0]
-    delimiter = max(",;\t", key=first_line.count)
-    yield from csv.reader(io.StringIO(text), delimiter=delimiter)
+def _blank(cells: Sequence[object]) -> bool:
+    return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
 
-def read_sheet(
-    content: bytes,
-    *,
-    filename: str | None,
-    kind: SheetKind,
-    max_bytes: int = MAX_BYTES,
-    max_rows: int = MAX_ROWS,
+def parse_rows(
+    rows: Iterable[Sequence[object]], *, kind: SheetKind, max_rows: int = MAX_ROWS
 ) -> ParsedSheet:
-    """Typed rows and cell errors; a SpreadsheetError when the file cannot be read."""
-    if not content:
-        raise SpreadsheetError("file", "the file is empty")
-    if len(content) > max_bytes:
-        raise SpreadsheetError("file", f"the file is larger than {max_bytes} bytes")
-    rows = (
-        _xlsx_rows(content, max_rows) if content.startswith(b"PK\x03\x04") else _csv_rows(content)
-    )
+    """Typed rows and cell errors from a sheet's rows, the header first.
+
+    A SpreadsheetError when the sheet as a whole cannot be taken: bad headers,
+    more than `max_rows` data rows or `MAX_COLUMNS` columns. Blank rows are
+    skipped and do not count; the row numbers are the sheet's own.
+    """
+    iterator = iter(rows)
     try:
-        header = next(rows)
+        header = list(next(iterator))
     except StopIteration:
         raise SpreadsheetError("file", "the file has no rows") from None
-    mapped = _map_headers(kind, list(header))
+    mapped = _map_headers(kind, header)
     parsed: list[SheetRow] = []
     errors: list[CellError] = []
-    for row_number, cells in enumerate(rows, start=2):
+    for row_number, cells in enumerate(iterator, start=2):
+        if cells.count(None) == len(cells) or _blank(cells):  # count(): fast on long gaps
+            continue
         if row_number - 1 > max_rows:
-            raise SpreadsheetError("file", f"more than {max_rows} rows; split the file")
-        values = _typed_row(row_number, mapped, list(cells), errors)
+            raise SpreadsheetError(
+                "file",
+                f"Tệp có hơn {max_rows} dòng dữ liệu; hãy chia nhỏ tệp "
+                f"(more than {max_rows} data rows; split the file)",
+                row=row_number,
+                limit="rows",
+            )
+        width = _filled_width(cells)
+        if width > MAX_COLUMNS:
+            raise too_many_columns(row_number, width)
+        values = _typed_row(row_number, header, mapped, cells[:width], errors)
         if values is not None:
             parsed.append(SheetRow(row_number, values))
     if not parsed and not errors:
         raise SpreadsheetError("file", "the file has a header but no data rows")
-    return ParsedSheet(kind, [m for m in mapped if m], parsed, errors)
-
-
-def template(kind: SheetKind, language: str = "vi") -> bytes:
-    """An XLSX to fill in: the headers the import reads, and a sheet of guidance."""
-    headers = (HEADERS if language == "vi" else ENGLISH)[kind]
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "Danh sách" if language == "vi" else "Rows"
-    sheet.append(list(headers.values()))
-    for index, header in enumerate(headers.values(), start=1):
-        sheet.cell(1, index).font = Font(bold=True)
-        sheet.column_dimensions[get_column_letter(index)].width = max(14, len(header) + 4)
-    sheet.freeze_panes = "A2"
-    if kind is SheetKind.MEMBERS:
-        column = get_column_letter(list(headers).index("sex") + 1)
-        sexes = DataValidation(type="list", formula1='"Nam,Nữ"', allow_blank=False)
-        sheet.add_data_validation(sexes)
-        sexes.add(f"{column}2:{column}5000")
-    guide = book.create_sheet("Hướng dẫn" if language == "vi" else "Guide")
-    for field, header in headers.items():
-        guide.append([header, _GUIDE.get(field, "")])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-_GUIDE = {
-    "name": "Tên câu lạc bộ",
-    "commune_code": "Mã xã/phường hiện hành (5 chữ số)",
-    "legacy_commune_code": "Mã xã trước 1/7/2025, nếu có",
-    "hamlet": "Ấp, khóm, thôn",
-    "founded_on": "Ngày thành lập, dd/mm/yyyy",
-    "external_id": "Mã riêng của tỉnh, không trùng",
-    "full_name": "Họ và tên",
-    "sex": "Nam hoặc Nữ",
-    "birth_year": "Năm sinh, ví dụ 1955",
-    "birth_date": "Ngày sinh dd/mm/yyyy, nếu biết",
-    "poverty_status": "Hộ nghèo, Cận nghèo, Khó khăn hoặc Không",
-    "ethnic_minority": "x nếu là người dân tộc thiểu số",
-    "is_volunteer": "x nếu là tình nguyện viên",
-    "joined_on": "Ngày tham gia CLB, dd/mm/yyyy",
-    "club": "Mã CLB (hoặc mã số CLB trong hệ thống)",
-}
+    headers = {
+        name: column_name(header, index)
+        for index, name in enumerate(mapped)
+        if name is not None and not name.startswith("mark:")
+    }
+    return ParsedSheet(kind, [m for m in mapped if m], parsed, errors, headers)

@@ -1,0 +1,1 @@
+"""Files and other I/O of the registry (spreadsheets in and out)."""
