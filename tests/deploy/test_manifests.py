@@ -66,6 +66,9 @@ METRICS = {
     "ishc_consumer_pending": "gauge",
     "ishc_handler_duration_seconds": "histogram",
     "ishc_dead_letters": "gauge",
+    "ishc_consumer_log_gap_events": "gauge",
+    "ishc_consumer_log_checked_timestamp_seconds": "gauge",
+    "ishc_consumer_log_backfilled_events_total": "counter",
     "ishc_reporting_projection_staleness_seconds": "gauge",
     "ishc_reporting_projection_revision": "gauge",
     "ishc_reporting_coverage_percent": "gauge",
@@ -518,6 +521,8 @@ def test_alerts_are_complete_and_tested() -> None:
         "DeadLetters",
         "SlowRequests",
         "ProjectionStale",
+        "ConsumerLogGap",
+        "ConsumerLogUnchecked",
     }
     rules = alert_rules()
     assert {r["alert"] for r in rules} == expected

@@ -146,6 +146,14 @@ def main() -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
 
+    # Reporting backfills from the registry's event log what Redis lost (ADR 0005).
+    per_service = {
+        "reporting": {
+            "ISHC_EVENT_SOURCES": os.environ.get(
+                "ISHC_EVENT_SOURCES", f"registry=http://127.0.0.1:{services_ports['registry']}"
+            )
+        }
+    }
     for name, port in services_ports.items():
         services.append(
             subprocess.Popen(
@@ -161,7 +169,7 @@ def main() -> int:
                     str(port),
                     "--no-access-log",
                 ],
-                env=env,
+                env={**env, **per_service.get(name, {})},
                 start_new_session=True,
             )
         )

@@ -12,7 +12,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ishc_platform import metrics
 
 log = structlog.get_logger("ishc.http")
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+MAX_REQUEST_ID = 100
+_REQUEST_ID = re.compile(rf"[A-Za-z0-9._-]{{1,{MAX_REQUEST_ID}}}")
 
 
 def _route_template(scope: Scope) -> str:
@@ -21,6 +22,19 @@ def _route_template(scope: Scope) -> str:
     The router records the route it chose in the scope it shares with us."""
     route = scope.get("route")
     return str(getattr(route, "path", "unmatched"))
+
+
+def _request_id(scope: Scope) -> str:
+    """The caller's `X-Request-Id` when it is a short plain token, else a new one
+    (a giant or garbled header is never decoded, logged or echoed)."""
+    for name, value in scope.get("headers", []):
+        if name.lower() == b"x-request-id":
+            if len(value) <= MAX_REQUEST_ID:
+                incoming = value.decode("latin-1")
+                if _REQUEST_ID.fullmatch(incoming):
+                    return incoming
+            break
+    return uuid.uuid4().hex
 
 
 class RequestContextMiddleware:
@@ -32,8 +46,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode(errors="ignore")
-        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = _request_id(scope)
         structlog.contextvars.bind_contextvars(request_id=request_id, service=self.service)
         started = time.perf_counter()
         status = 500

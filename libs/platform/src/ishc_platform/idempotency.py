@@ -1,31 +1,74 @@
 """`Idempotency-Key` for every POST: the same key with the same body replays the
 stored response; with a different body it answers 422.
 
-Keys are scoped to the caller (the token's `sub`). Only successful (2xx)
-answers are stored: a failed request changed nothing, so running it again is
-safe. The key is claimed before the request runs, so a concurrent duplicate
-answers 409; a claim left by a crashed process expires after a minute.
+Only successful (2xx) answers are stored: a failed request changed nothing, so
+running it again is safe. The key is claimed before the request runs, so a
+concurrent duplicate answers 409; a claim left by a crashed process expires
+after a minute. Records older than the TTL are purged hourly.
+
+Whose key: a record belongs to the caller's whole authority, not to a name.
+The `caller` column holds `caller_scope(caller)`, a SHA-256 of the token's
+subject, role and sorted provinces, so a token of another province, a national
+or an ops token that happens to share the `sub` is another caller: it never
+sees the record, neither its stored answer nor the 422 that would reveal that
+the key exists (its request simply runs, under its own authority).
+
+Why that is enough, instead of running the route's authorisation again before a
+replay: a replay goes only to a caller with the same subject, role and
+provinces, and the record was written because the route, for exactly that
+authority, answered 2xx. A route's decision depends only on the caller's
+authority and on the records it touches, so the one thing that can change the
+decision within the record's lifetime (`ISHC_IDEMPOTENCY_TTL_HOURS`, 24 h) is a
+touched record moving to another province (a club re-homed by a boundary
+change). Then the replay repeats an answer this caller was already given, for
+data as it was when it was given, and discloses nothing they did not see; any
+new request without that key is checked afresh. Running the route's
+dependencies again would not be cheaper or stronger: the province checks live
+in each service's use cases, which cannot run without repeating the write.
+The token itself is verified on every request, replays included (an expired or
+forged token falls through to the route, which answers 401).
+
+The body is read in memory to fingerprint it, bounded by the body limit the
+factory's `BodyLimitMiddleware` puts in the scope (1 MiB, 20 MiB for uploads);
+a larger body is refused before any key is claimed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
+import re
 from datetime import timedelta
 from typing import Any
 
+import structlog
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ishc_platform.auth import bearer_token, verify_token
+from ishc_platform.auth import Caller, bearer_token, verify_token
 from ishc_platform.clock import utcnow
 from ishc_platform.errors import Problem, field_error, problem_response
+from ishc_platform.limits import SCOPE_KEY, BodyTooLarge
 from ishc_platform.models import IdempotencyRecord
 
+log = structlog.get_logger(__name__)
 HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 200
+KEY_PATTERN = re.compile(rf"[\x21-\x7e]{{1,{MAX_KEY_LENGTH}}}")
+"""Visible ASCII, no spaces or control characters (a UUID, a ULID, a hash...)."""
 STALE_CLAIM = timedelta(minutes=1)
+PURGE_SECONDS = 3600.0
+DEFAULT_MAX_BODY = 1024 * 1024
+"""The bound on a buffered body when no `BodyLimitMiddleware` set one in the scope."""
+
+
+def caller_scope(caller: Caller) -> str:
+    """The `caller` a record is stored under: subject, role and provinces together."""
+    authority = json.dumps([caller.sub, caller.role.value, sorted(caller.provinces)])
+    return hashlib.sha256(authority.encode()).hexdigest()
 
 
 def request_fingerprint(method: str, path: str, body: bytes) -> str:
@@ -55,28 +98,29 @@ class IdempotencyMiddleware:
         except Problem:
             await self.app(scope, receive, send)  # the route answers 401
             return
-        if not key or len(key) > MAX_KEY_LENGTH:
+        if not KEY_PATTERN.fullmatch(key):
             await problem_response(
                 Problem(
                     422,
-                    "Idempotency-Key must be 1 to 200 characters",
+                    "Idempotency-Key must be 1 to 200 visible ASCII characters",
                     kind="validation",
-                    errors=[field_error("Idempotency-Key", "1 to 200 characters")],
+                    errors=[field_error("Idempotency-Key", "1 to 200 visible ASCII characters")],
                 ),
                 request,
             )(scope, receive, send)
             return
-        body = await request.body()
+        body = await _read_body(receive, scope.get(SCOPE_KEY, DEFAULT_MAX_BODY))
         fingerprint = request_fingerprint("POST", scope["path"], body)
         store = _Store(request.app.state.db, request.app.state.settings.idempotency_ttl_hours)
-        outcome = await store.claim(caller.sub, key, scope["path"], fingerprint)
+        owner = caller_scope(caller)
+        outcome = await store.claim(owner, key, _stored_path(scope["path"]), fingerprint)
         if isinstance(outcome, Problem):
             await problem_response(outcome, request)(scope, receive, send)
             return
         if outcome is not None:
             await _replay(outcome, send)
             return
-        await self._run_and_store(scope, body, send, store, caller.sub, key)
+        await self._run_and_store(scope, body, send, store, owner, key)
 
     async def _run_and_store(
         self, scope: Scope, body: bytes, send: Send, store: _Store, caller: str, key: str
@@ -111,6 +155,51 @@ class IdempotencyMiddleware:
         except BaseException:
             await store.release(caller, key)
             raise
+
+
+def _stored_path(path: str) -> str:
+    """The path as the `path` column can hold it (informational: the fingerprint
+    covers the exact path). A NUL from `%00` would be refused by PostgreSQL."""
+    return path.replace("\x00", "\ufffd")[:500]
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    """The whole body, refusing (413) as soon as it passes `limit`."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        if message["type"] != "http.request":
+            continue
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(limit)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def purge_expired(db: Any, ttl_hours: float, every_seconds: float = PURGE_SECONDS) -> None:
+    """Delete records older than the TTL, now and then every `every_seconds`.
+
+    Runs for the life of the app (the factory starts it); safe on every replica
+    at once (a DELETE of what no request can use any more)."""
+    while True:
+        try:
+            cutoff = utcnow() - timedelta(hours=ttl_hours) - STALE_CLAIM
+            async with db.sessions() as session, session.begin():
+                await session.exec(
+                    delete(IdempotencyRecord).where(
+                        IdempotencyRecord.created_at < cutoff  # type: ignore[arg-type]
+                    )
+                )
+        except Exception as exc:
+            log.warning("idempotency.purge_failed", error=type(exc).__name__)
+        await asyncio.sleep(every_seconds)
 
 
 async def _replay(record: IdempotencyRecord, send: Send) -> None:

@@ -45,3 +45,20 @@ HANDLER_DURATION = Histogram(
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
 DEAD_LETTERS = Gauge("ishc_dead_letters", "Entries waiting in a dead-letter stream", ["stream"])
+# Backfill from the sources' event logs (ishc_platform.backfill). `consumer` is the
+# consumer group (the service), `source` the service whose log is read.
+LOG_GAP = Gauge(
+    "ishc_consumer_log_gap_events",
+    "Events of a source's log, past the grace, not yet verified as applied (at the last check)",
+    ["consumer", "source"],
+)
+LOG_CHECKED = Gauge(
+    "ishc_consumer_log_checked_timestamp_seconds",
+    "When a consumer last read its source's log to the end (the process start before that)",
+    ["consumer", "source"],
+)
+LOG_BACKFILLED = Counter(
+    "ishc_consumer_log_backfilled_events",
+    "Events a consumer applied from its source's log because the stream had not given them",
+    ["consumer", "source"],
+)

@@ -72,10 +72,35 @@ class InboxEntry(PlatformTable, table=True):
     applied_at: datetime = Field(sa_column=_utc())
 
 
+class LogWatermark(PlatformTable, table=True):
+    """How far a consumer has checked a source's event log (`ishc_platform.backfill`):
+    every event of the log up to `after_event_id` is in the consumer's inbox.
+
+    `consumer` is the inbox key (`<group>:<stream>`); `verified` counts the log
+    events checked and `backfilled` those the log gave that the stream had not.
+    """
+
+    __tablename__ = "log_watermark"
+
+    consumer: str = Field(max_length=100, primary_key=True)
+    source: str = Field(max_length=50, primary_key=True)
+    after_event_id: str | None = Field(default=None, max_length=36)
+    verified: int = Field(default=0, sa_type=BigInteger)
+    backfilled: int = Field(default=0, sa_type=BigInteger)
+    updated_at: datetime = Field(sa_column=_utc())
+
+
 class IdempotencyRecord(PlatformTable, table=True):
-    """The stored answer to a POST sent with an `Idempotency-Key`."""
+    """The stored answer to a POST sent with an `Idempotency-Key`.
+
+    `caller` is `idempotency.caller_scope(...)`: a SHA-256 (hex) of the token's
+    subject, role and provinces, so a record is only ever replayed to the same
+    authority. (Records written before that change, keyed by the bare `sub`,
+    are never matched again and expire with their TTL.)
+    """
 
     __tablename__ = "idempotency"
+    __table_args__ = (Index("ix_idempotency_created_at", "created_at"),)  # the hourly purge
 
     caller: str = Field(max_length=200, primary_key=True)
     key: str = Field(max_length=200, primary_key=True)

@@ -19,10 +19,11 @@ from ishc_platform.consumer import InboxConsumer, RedriveError
 from ishc_platform.deps import Cursor, Limit, LogReader, OpsCaller, SessionDep
 from ishc_platform.errors import Problem, invalid
 from ishc_platform.models import OutboxEvent
-from ishc_platform.outbox import read_log
+from ishc_platform.outbox import log_head, read_log
 from ishc_platform.pagination import decode_cursor, encode_cursor
 
 router = APIRouter()
+EVENT_ID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
 
 @router.get("/healthz", tags=["ops"])
@@ -50,7 +51,11 @@ async def readyz(request: Request) -> dict[str, Any]:
         checks["redis"] = f"failing: {type(exc).__name__}"
     if any(v != "ok" for v in checks.values()):
         raise Problem(503, "a dependency is not answering", kind="not-ready", checks=checks)
-    return {"status": "ready", "checks": checks}
+    ready: dict[str, Any] = {"status": "ready", "checks": checks}
+    # A gap in the sources' logs is a detail, not a 503: backfill closes it (ADR 0005).
+    if backfills := getattr(request.app.state, "backfills", None):
+        ready["backfill"] = {b.source: b.status.as_dict() for b in backfills}
+    return ready
 
 
 @router.get("/metrics", tags=["ops"], include_in_schema=False)
@@ -72,7 +77,7 @@ async def event_log(
         None,
         description="an event id (a UUID); events after it",
         max_length=36,
-        pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+        pattern=EVENT_ID_PATTERN,
     ),
     limit: Limit = 100,
 ) -> dict[str, Any]:
@@ -88,6 +93,25 @@ async def event_log(
     if caller.role is not Role.SERVICE:
         items = [public_view(item) for item in items]
     return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get("/v1/events/head", tags=["ops"])
+async def event_log_head(
+    _caller: LogReader,
+    session: SessionDep,
+    after: str | None = Query(
+        None,
+        description="an event id (a UUID); count the events after it",
+        max_length=36,
+        pattern=EVENT_ID_PATTERN,
+    ),
+) -> dict[str, Any]:
+    """The end of this service's event log and how many events follow `after`:
+    how a consumer sees what it has not checked yet (ADR 0005)."""
+    try:
+        return await log_head(session, after=after)
+    except LookupError:
+        raise invalid("after", "no published event of this service has that id") from None
 
 
 @router.get("/v1/outbox/status", tags=["ops"])

@@ -330,3 +330,39 @@ async def read_log(
         )
     ).all()
     return [json.loads(r) for r in rows[:limit]], len(rows) > limit
+
+
+async def log_head(session: AsyncSession, *, after: str | None) -> dict[str, Any]:
+    """The last published event of the log and how many events follow `after`
+    (None: the whole log), for a consumer checking what it may have missed.
+    Two index look-ups and a count over the positions past `after`.
+
+    Raises LookupError when `after` is not a published event of this log.
+    """
+    start = 0
+    if after is not None:
+        position = await session.scalar(
+            select(OutboxEvent.position).where(OutboxEvent.event_id == after)
+        )
+        if position is None:
+            raise LookupError(after)
+        start = position
+    head = (
+        await session.exec(
+            select(OutboxEvent.position, OutboxEvent.event_id)
+            .where(OutboxEvent.position.is_not(None))  # type: ignore[union-attr]
+            .order_by(OutboxEvent.position.desc())  # type: ignore[union-attr]
+            .limit(1)
+        )
+    ).first()
+    following = (
+        await session.exec(
+            select(func.count()).where(OutboxEvent.position > start)  # type: ignore[operator]
+        )
+    ).one()
+    return {
+        "event_id": head[1] if head else None,
+        "position": int(head[0] or 0) if head else 0,
+        "after_position": start,
+        "events_after": int(following or 0),
+    }

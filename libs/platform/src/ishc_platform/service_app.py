@@ -16,15 +16,18 @@ from faststream.redis import RedisBroker
 from redis.asyncio import Redis
 
 from ishc_platform import ops_api
+from ishc_platform.backfill import backfills_for
 from ishc_platform.broker import EventPublisher, stream_of
 from ishc_platform.consumer import Handler, InboxConsumer
 from ishc_platform.db import Database
 from ishc_platform.errors import install_error_handlers
 from ishc_platform.http import RequestContextMiddleware
-from ishc_platform.idempotency import IdempotencyMiddleware
+from ishc_platform.idempotency import IdempotencyMiddleware, purge_expired
+from ishc_platform.limits import BodyLimitMiddleware
 from ishc_platform.logging import configure_logging
 from ishc_platform.migrate import upgrade
 from ishc_platform.outbox import OutboxRelay, install_commit_hook
+from ishc_platform.ratelimit import RateLimitMiddleware
 from ishc_platform.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -32,10 +35,19 @@ log = structlog.get_logger(__name__)
 
 @dataclass(frozen=True)
 class Subscription:
-    """A stream this service consumes, in consumer group `<service>`."""
+    """A stream this service consumes, in consumer group `<service>`.
+
+    `source` is the service whose event log backs the stream (default: `<name>`
+    of `ishc.<name>`); with its URL in ISHC_EVENT_SOURCES, the consumer backfills
+    from that log what the stream lost (`ishc_platform.backfill`)."""
 
     stream: str
     handler: Handler
+    source: str | None = None
+
+    @property
+    def log_source(self) -> str:
+        return self.source or self.stream.removeprefix("ishc.")
 
 
 BackgroundTask = Callable[[FastAPI], Coroutine[Any, Any, None]]
@@ -103,8 +115,19 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> F
         ]
         app.state.db, app.state.redis, app.state.broker = db, redis, broker
         app.state.relay, app.state.consumers = relay, consumers
+        pairs = zip((s.log_source for s in spec.subscriptions), consumers, strict=True)
+        app.state.backfills = backfills = backfills_for(pairs, settings)
         tasks = [asyncio.create_task(relay.run(), name=f"{spec.name}-relay")]
+        tasks.append(
+            asyncio.create_task(
+                purge_expired(db, settings.idempotency_ttl_hours),
+                name=f"{spec.name}-idempotency-purge",
+            )
+        )
         tasks += [asyncio.create_task(c.run(), name=f"{spec.name}-{c.stream}") for c in consumers]
+        tasks += [
+            asyncio.create_task(b.run(), name=f"{spec.name}-{b.source}-log") for b in backfills
+        ]
         tasks += [
             asyncio.create_task(job(app), name=f"{spec.name}-{job.__name__}")
             for job in spec.background
@@ -131,7 +154,23 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> F
     )
     app.state.settings = settings
     install_error_handlers(app)
+    # Added innermost first. A request meets them in the opposite order:
+    # request id and metrics (reads no body) -> body limit (before anything reads
+    # the body) -> rate limit -> idempotency (buffers the bounded body) -> routes.
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(
+        RateLimitMiddleware,
+        service=spec.name,
+        per_minute=settings.rate_limit_per_minute,
+        anonymous_per_minute=settings.rate_limit_anonymous_per_minute,
+        secrets=settings.jwt_secret_list,
+        prefix=settings.stream_prefix,
+    )
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
+    )
     app.add_middleware(RequestContextMiddleware, service=spec.name)
     app.include_router(ops_api.router)
     for router in spec.routers:

@@ -44,7 +44,29 @@ class Settings(BaseSettings):
     consumer_claim_idle_ms: int = Field(30_000, ge=1)
     consumer_max_deliveries: int = Field(5, ge=1)
 
+    # Backfill from the sources' event logs (ishc_platform.backfill, ADR 0005):
+    # `<service>=<base URL>` pairs, comma-separated, e.g. "registry=http://registry:8001";
+    # a consumer of `ishc.<service>` checks that log every interval. Empty: no backfill.
+    event_sources: str = Field("", pattern=r"^\s*([a-z][a-z0-9_-]*=https?://[^,=\s]+\s*(,\s*|$))*$")
+    backfill_interval_seconds: float = Field(30.0, gt=0)
+    backfill_grace_seconds: float = Field(10.0, ge=0)
+    backfill_page_size: int = Field(500, ge=1, le=500)
+    backfill_timeout_seconds: float = Field(10.0, gt=0)
+
     idempotency_ttl_hours: float = Field(24.0, gt=0)
+
+    # Request bodies (limits.BodyLimitMiddleware): JSON routes, and uploads under /v1/imports.
+    max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1024)
+
+    # Requests per minute (ratelimit.RateLimitMiddleware), shared by replicas in Redis;
+    # per token (subject and role) and, without a valid token, per client address. 0 disables.
+    rate_limit_per_minute: int = Field(600, ge=0)
+    rate_limit_anonymous_per_minute: int = Field(120, ge=0)
+
+    # Concurrent server-sent event streams (reporting's /v1/live), counted per process.
+    live_streams_per_address: int = Field(4, ge=1)
+    live_streams_total: int = Field(500, ge=1)
 
     @field_validator("redis_url")
     @classmethod
@@ -66,6 +88,12 @@ class Settings(BaseSettings):
     @cached_property
     def jwt_secret_list(self) -> list[str]:
         return [s.strip() for s in self.jwt_secrets.get_secret_value().split(",") if s.strip()]
+
+    @cached_property
+    def event_source_urls(self) -> dict[str, str]:
+        """ISHC_EVENT_SOURCES as {service: base URL}."""
+        pairs = (p.split("=", 1) for p in self.event_sources.split(",") if p.strip())
+        return {name.strip(): url.strip().rstrip("/") for name, url in pairs}
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to `<data_dir>/<service>.db`."""

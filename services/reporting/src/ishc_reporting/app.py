@@ -12,6 +12,8 @@ SPEC = ServiceSpec(
     name="reporting",
     description="Coverage and quality indicators, plans, reports and the dashboard.",
     routers=[router, reports.router, live.router, dashboard.router],
+    # `ishc.registry`, whose source is the registry: with ISHC_EVENT_SOURCES naming it
+    # (make run and deploy/ do), what Redis lost is backfilled from its log (ADR 0005).
     subscriptions=SUBSCRIPTIONS,
     background=[keep_gauges_fresh],
 )

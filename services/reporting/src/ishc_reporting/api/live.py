@@ -4,20 +4,29 @@ The dashboard and the live feed show aggregates only. They are open to read
 unless `ISHC_DASHBOARD_PUBLIC=false`; then they need a national or province
 token, as a bearer header or as the session cookie the dashboard's sign-in sets
 (a browser's EventSource cannot send headers).
+
+Concurrent streams are capped per client address
+(`ISHC_LIVE_STREAMS_PER_ADDRESS`, default 4) and in total
+(`ISHC_LIVE_STREAMS_TOTAL`, default 500), counted in each process (so with N
+replicas a client holds at most N × 4); beyond that the route answers 429 with
+`Retry-After`. A slot is released when the response ends however it ends: the
+stream finishing, the client disconnecting, or an error.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from ishc_platform.auth import Caller, Role, bearer_token, verify_token
 from ishc_platform.errors import Problem
+from ishc_platform.limits import StreamSlots, client_address
 from ishc_reporting.live import LiveFeed
 
 router = APIRouter(tags=["live"])
@@ -53,6 +62,33 @@ def live_feed(request: Request) -> LiveFeed:
     return feed
 
 
+def stream_slots(request: Request) -> StreamSlots:
+    slots: StreamSlots | None = getattr(request.app.state, "live_slots", None)
+    if slots is None:
+        settings = request.app.state.settings
+        slots = request.app.state.live_slots = StreamSlots(
+            settings.live_streams_per_address, settings.live_streams_total
+        )
+    return slots
+
+
+class _ReleasingStreamingResponse(StreamingResponse):
+    """Calls `on_close` once the response is over, whichever way it ended."""
+
+    def __init__(self, *args: Any, on_close: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.on_close = on_close
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.on_close()
+            aclose = getattr(self.body_iterator, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+
 def _event(name: str, data: dict[str, Any]) -> str:
     return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
@@ -62,7 +98,17 @@ async def live(request: Request, viewer: Viewer) -> StreamingResponse:
     """`snapshot` first (today's row of every visible province), then `indicators`
     with the provinces whose figures changed, within a second of the change."""
     feed = live_feed(request)
-    queue = feed.subscribe()
+    slot = stream_slots(request).acquire(client_address(request.scope))
+    try:
+        # Signed-in viewers get exact figures; the public gets small cells hidden.
+        queue = feed.subscribe(exact=viewer is not None)
+    except BaseException:
+        slot.release()
+        raise
+
+    def close() -> None:
+        feed.unsubscribe(queue)
+        slot.release()
 
     async def stream() -> AsyncIterator[str]:
         try:
@@ -70,7 +116,8 @@ async def live(request: Request, viewer: Viewer) -> StreamingResponse:
                 if feed.revision >= 0:
                     break
                 await asyncio.sleep(0.05)
-            yield _event("snapshot", feed.snapshot(lambda code: sees(viewer, code)))
+            exact = viewer is not None
+            yield _event("snapshot", feed.snapshot(lambda code: sees(viewer, code), exact=exact))
             while not await request.is_disconnected():
                 try:
                     message = await asyncio.wait_for(queue.get(), KEEP_ALIVE_SECONDS)
@@ -83,8 +130,9 @@ async def live(request: Request, viewer: Viewer) -> StreamingResponse:
         finally:
             feed.unsubscribe(queue)
 
-    return StreamingResponse(
+    return _ReleasingStreamingResponse(
         stream(),
+        on_close=close,
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
