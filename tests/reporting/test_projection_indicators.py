@@ -45,9 +45,7 @@ def build_vinh_long(registry: Registry) -> dict[str, str]:
     registry.activity(a, "86", "home_care", date(2026, 4, 1))
 
     b = registry.club("29410", date(2026, 1, 10), name="CLB Hòa Minh")
-    registry.members(
-        b, "86", 10, joined_on=date(2026, 1, 10), birth_year=1967, poverty="none"
-    )
+    registry.members(b, "86", 10, joined_on=date(2026, 1, 10), birth_year=1967, poverty="none")
     c = registry.club("28756", date(2015, 5, 1), name="CLB Phú Khương")
     registry.members(c, "86", 50, joined_on=date(2015, 5, 1))
     registry.dissolve(c, "86", date(2026, 5, 1))

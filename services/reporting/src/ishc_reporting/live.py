@@ -6,6 +6,11 @@ recomputes today's province table once and hands it to every subscriber, who
 receives only the provinces it may see and only those that changed. Polling the
 database, rather than listening to this process's consumer, means every replica
 sees every change, whichever replica applied it.
+
+Each row is kept twice: exact, for signed-in viewers, and with small cells
+suppressed (`domain/small_cells.py`), for the public. A subscriber gets the
+public rows unless it asks for exact ones (`subscribe(exact=True)`,
+`snapshot(..., exact=True)`), so a caller that forgets to ask leaks nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from ishc_platform.admin_units import Boundary
 from ishc_platform.auth import Caller, Role
 from ishc_platform.db import Database
 from ishc_reporting import service
+from ishc_reporting.domain.small_cells import suppress_small_cells
+from ishc_reporting.settings import ReportingSettings
 
 log = structlog.get_logger(__name__)
 NATION = Caller(sub="live-feed", role=Role.NATIONAL, provinces=frozenset())
@@ -43,24 +50,29 @@ def summary(row: dict[str, Any]) -> dict[str, Any]:
 
 
 class LiveFeed:
-    def __init__(self, db: Database, interval: float = 0.25) -> None:
+    def __init__(
+        self, db: Database, interval: float = 0.25, small_cell_threshold: int | None = None
+    ) -> None:
         self.db = db
         self.interval = interval
+        self.threshold = small_cell_threshold or ReportingSettings().small_cell_threshold
         self.revision = -1
-        self.rows: dict[str, dict[str, Any]] = {}
-        self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
+        self.rows: dict[str, dict[str, Any]] = {}  # exact
+        self.public_rows: dict[str, dict[str, Any]] = {}
+        self._subscribers: dict[asyncio.Queue[dict[str, Any]], bool] = {}  # queue: exact?
         self._task: asyncio.Task[None] | None = None
         self._changed = asyncio.Event()
 
-    def subscribe(self) -> asyncio.Queue[dict[str, Any]]:
+    def subscribe(self, exact: bool = False) -> asyncio.Queue[dict[str, Any]]:
+        """A queue of changes; public figures unless `exact` (a signed-in viewer)."""
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=100)
-        self._subscribers.add(queue)
+        self._subscribers[queue] = exact
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._watch(), name="reporting-live")
         return queue
 
     def unsubscribe(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
-        self._subscribers.discard(queue)
+        self._subscribers.pop(queue, None)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -86,15 +98,23 @@ class LiveFeed:
             q = service.make_query(None, Boundary.CURRENT, None, None)
             table = await service.province_table(session, NATION, q)
         rows = {r["code"]: service.jsonable(summary(r)) for r in table["provinces"]}
-        changed = [row for code, row in rows.items() if self.rows.get(code) != row]
-        self.rows, self.revision = rows, revision
-        message = {"revision": revision, "as_of": str(q.as_of), "provinces": changed}
-        for queue in list(self._subscribers):
+        public = {code: suppress_small_cells(row, self.threshold) for code, row in rows.items()}
+        messages = {
+            exact: {
+                "revision": revision,
+                "as_of": str(q.as_of),
+                "provinces": [row for code, row in new.items() if old.get(code) != row],
+            }
+            for exact, new, old in ((True, rows, self.rows), (False, public, self.public_rows))
+        }
+        self.rows, self.public_rows, self.revision = rows, public, revision
+        for queue, exact in list(self._subscribers.items()):
             with contextlib.suppress(asyncio.QueueFull):  # a stalled reader misses a beat
-                queue.put_nowait(message)
+                queue.put_nowait(messages[exact])
 
-    def snapshot(self, visible: Callable[[str], bool]) -> dict[str, Any]:
+    def snapshot(self, visible: Callable[[str], bool], exact: bool = False) -> dict[str, Any]:
+        rows = self.rows if exact else self.public_rows
         return {
             "revision": self.revision,
-            "provinces": [row for code, row in self.rows.items() if visible(code)],
+            "provinces": [row for code, row in rows.items() if visible(code)],
         }

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -30,6 +30,7 @@ from ishc_platform.auth import Caller, Role, ensure_collection_allowed
 from ishc_platform.clock import today, utcnow
 from ishc_platform.errors import Problem, invalid, not_found
 from ishc_platform.pagination import decode_cursor, encode_cursor
+from ishc_platform.validation import StrictModel
 from ishc_reporting import service
 from ishc_reporting.domain import report_layout as layout
 from ishc_reporting.domain.report_layout import PeriodKind
@@ -38,7 +39,9 @@ from ishc_reporting.models import IssuedReport
 XLSX_EPOCH = datetime(2000, 1, 1)  # fixed workbook dates, so the same report gives the same file
 
 
-class ReportRequest(BaseModel):
+class ReportRequest(StrictModel):
+    """What to issue; an unknown field is a 422 naming it, not silently dropped."""
+
     scope: Literal["province", "nation"]
     province: str | None = Field(default=None, pattern=r"^[0-9]{2}$")
     kind: PeriodKind

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -12,7 +13,9 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import structlog
 from fastapi.encoders import jsonable_encoder
+from pydantic import ValidationError
 from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -31,11 +34,24 @@ from ishc_reporting.domain.indicators import (
     judge,
     percent,
 )
-from ishc_reporting.domain.plans import PlanDoc, choose_plan, gap, target_for
+from ishc_reporting.domain.plans import (
+    PLAN_ID_PATTERN,
+    PlanDoc,
+    choose_plan,
+    gap,
+    legacy_province_fits,
+    province_may_write,
+    target_for,
+)
 from ishc_reporting.models import ClubFact, ClubTouch, MemberFact, Plan, ProjectionState
 from ishc_reporting.projections import ClubRecord, active_clubs
 from ishc_reporting.today import NATION as NATION_GROUP
 from ishc_reporting.today import Grouping, TodayCache, cache_for, roll_up_groups
+
+log = structlog.get_logger(__name__)
+# Record ids are UUIDs (the registry's); anything else names no club and must
+# not reach the database (a NUL there is a PostgreSQL error, not a 404).
+RECORD_ID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
 
 @dataclass(frozen=True)
@@ -68,7 +84,18 @@ def require_reader(caller: Caller) -> None:
 
 async def load_plans(session: AsyncSession) -> list[PlanDoc]:
     rows = (await session.exec(select(Plan))).all()
-    return [PlanDoc.model_validate_json(row.body) for row in rows]
+    return [doc for row in rows if (doc := _stored_plan(row)) is not None]
+
+
+def _stored_plan(row: Plan) -> PlanDoc | None:
+    """A stored plan, or None for one written before today's rules (a year-1
+    date, a control character) that no longer validates: it is skipped, and
+    logged, rather than breaking every indicator."""
+    try:
+        return PlanDoc.model_validate_json(row.body)
+    except ValidationError as exc:
+        log.warning("plans.invalid_stored_plan", plan=row.id, errors=exc.error_count())
+        return None
 
 
 def plans_by_province(
@@ -100,20 +127,34 @@ def plan_for(chosen: dict[str, PlanDoc], province: str, boundary: Boundary) -> P
 
 
 async def put_plan(session: AsyncSession, caller: Caller, doc: PlanDoc) -> tuple[PlanDoc, bool]:
-    """Create or replace a plan. National tokens write any plan, province
-    tokens their own province's. Returns the plan and whether it is new."""
+    """Create or replace a plan. National tokens write any plan; province tokens
+    only plans wholly within their provinces, current and legacy (the policy is
+    `domain.plans.province_may_write`), and never replace a plan that is not
+    wholly theirs. Returns the plan and whether it is new."""
     if caller.role is Role.PROVINCE:
-        if doc.scope != "province" or doc.province not in caller.provinces:
-            raise Problem(403, "a province token writes only its own province's plans")
+        if not province_may_write(doc, caller.provinces):
+            raise Problem(403, "a province token writes only its own provinces' plans")
     elif caller.role is not Role.NATIONAL:
         raise Problem(403, "plans are written with a national or province token")
     if doc.province and admin_units.current_province(doc.province) is None:
         raise invalid("province", f"{doc.province} is not a current province code")
     if doc.legacy_province and admin_units.legacy_province(doc.legacy_province) is None:
         raise invalid("legacy_province", f"{doc.legacy_province} is not a legacy province code")
+    if not legacy_province_fits(doc):
+        raise invalid(
+            "legacy_province",
+            f"old province {doc.legacy_province} was not merged into province {doc.province}",
+        )
     row = await session.get(Plan, doc.id)
-    if row is not None and caller.role is Role.PROVINCE and row.province not in caller.provinces:
-        raise not_found("plan")
+    if row is not None and caller.role is Role.PROVINCE:
+        stored = _stored_plan(row)
+        if stored is None or not province_may_write(stored, caller.provinces):
+            # A plan the caller can read (the nation's, its own province's) is
+            # refused; another province's does not exist for it.
+            readable = row.scope == "nation" or caller.can_see_province(row.province or "")
+            if readable:
+                raise Problem(403, "this plan is not the token's provinces' to replace")
+            raise not_found("plan")
     created = row is None
     body = doc.model_dump_json(by_alias=True, exclude_none=True)
     if row is None:
@@ -150,6 +191,8 @@ async def list_plans(session: AsyncSession, caller: Caller, province: str | None
 
 async def get_plan(session: AsyncSession, caller: Caller, plan_id: str) -> PlanDoc:
     require_reader(caller)
+    if not re.fullmatch(PLAN_ID_PATTERN, plan_id):
+        raise not_found("plan")
     row = await session.get(Plan, plan_id)
     if row is None or (row.scope == "province" and not caller.can_see_province(row.province or "")):
         raise not_found("plan")
@@ -484,6 +527,8 @@ async def club_detail(
     session: AsyncSession, caller: Caller, club_id: str, q: Query
 ) -> dict[str, Any]:
     require_reader(caller)
+    if not re.fullmatch(RECORD_ID_PATTERN, club_id):
+        raise not_found("club")
     club = await session.get(ClubFact, club_id)
     if club is None or club.province is None or not caller.can_see_province(club.province):
         raise not_found("club")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Response
@@ -10,20 +9,24 @@ from fastapi import APIRouter, Body, Path, Query, Response
 from ishc_platform.admin_units import Boundary
 from ishc_platform.deps import CurrentCaller, SessionDep
 from ishc_platform.errors import invalid
+from ishc_platform.validation import CalendarDate
 from ishc_reporting import service
-from ishc_reporting.domain.plans import PlanDoc
+from ishc_reporting.domain.plans import PLAN_ID_PATTERN, PlanDoc
 
 router = APIRouter(prefix="/v1")
 
+# Dates lie in 1900-01-01..2100-12-31 (ishc_platform.validation): beyond, a 422
+# naming the field, never a date overflow deeper down.
 AsOf = Annotated[
-    date | None, Query(description="the date to count as of (default: today in Vietnam)")
+    CalendarDate | None,
+    Query(description="the date to count as of (default: today in Vietnam)"),
 ]
 BoundaryParam = Annotated[
     Boundary,
     Query(description="current: the 34 provinces since 1 July 2025; legacy: the 63 before"),
 ]
 PeriodStart = Annotated[
-    date | None,
+    CalendarDate | None,
     Query(
         description="start of the period for new clubs/members, meetings and activities "
         "(default: the twelve months up to as_of)"
@@ -35,10 +38,16 @@ OlderAge = Annotated[
         ge=40, le=80, description="count older members from this age (default: the plan's, else 60)"
     ),
 ]
+# Ids are checked before any query: a NUL byte is a PostgreSQL error, not a 404.
+ClubId = Annotated[str, Path(pattern=service.RECORD_ID_PATTERN, description="a club's id")]
+PlanId = Annotated[str, Path(pattern=PLAN_ID_PATTERN, description="a plan's id")]
 
 
 def _query(
-    as_of: date | None, boundary: Boundary, period_start: date | None, older_age: int | None
+    as_of: CalendarDate | None,
+    boundary: Boundary,
+    period_start: CalendarDate | None,
+    older_age: int | None,
 ) -> service.Query:
     return service.make_query(as_of, boundary, period_start, older_age)
 
@@ -109,7 +118,7 @@ async def commune_indicators(
 async def club_indicators(
     session: SessionDep,
     caller: CurrentCaller,
-    club_id: Annotated[str, Path(max_length=36)],
+    club_id: ClubId,
     as_of: AsOf = None,
     boundary: BoundaryParam = Boundary.CURRENT,
     period_start: PeriodStart = None,
@@ -139,7 +148,7 @@ async def list_plans(
 
 
 @router.get("/plans/{plan_id}", tags=["plans"])
-async def get_plan(session: SessionDep, caller: CurrentCaller, plan_id: str) -> dict[str, Any]:
+async def get_plan(session: SessionDep, caller: CurrentCaller, plan_id: PlanId) -> dict[str, Any]:
     plan = await service.get_plan(session, caller, plan_id)
     return plan.model_dump(mode="json", by_alias=True, exclude_none=True)
 
@@ -148,7 +157,7 @@ async def get_plan(session: SessionDep, caller: CurrentCaller, plan_id: str) -> 
 async def put_plan(
     session: SessionDep,
     caller: CurrentCaller,
-    plan_id: str,
+    plan_id: PlanId,
     plan: Annotated[PlanDoc, Body()],
     response: Response,
 ) -> dict[str, Any]:

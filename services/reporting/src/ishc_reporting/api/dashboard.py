@@ -7,37 +7,50 @@ the sign-in form, which keeps the token in an HttpOnly session cookie (the
 browser's EventSource for `/v1/live` cannot send a header). Vietnamese by
 default, `?lang=en` for English; official unit names stay as written. The CSS
 and JS are two small files of this package, served from a fixed list (no CDN).
+
+The public sees figures with small cells suppressed (`domain/small_cells.py`:
+"< 5" for 1–4 people, shares of fewer than 5 people hidden); signed-in national
+and province viewers see them exact. Every response of these routes, errors
+and redirects included, carries `PAGE_HEADERS` (`DashboardRoute`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
+import structlog
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ishc_platform.admin_units import Boundary
 from ishc_platform.auth import Caller, Role, bearer_token, verify_token
 from ishc_platform.clock import today, vietnam_now
 from ishc_platform.deps import SessionDep
-from ishc_platform.errors import Problem, invalid
+from ishc_platform.errors import Problem, invalid, not_found, problem_response
+from ishc_platform.validation import EARLIEST_DATE, LATEST_DATE, date_in_range
 from ishc_reporting import service
 from ishc_reporting.api.live import SESSION_COOKIE, dashboard_viewer
 from ishc_reporting.domain import placement
 from ishc_reporting.domain.indicators import QUALITY_FLAGS
+from ishc_reporting.domain.small_cells import suppress_small_cells
 from ishc_reporting.live import NATION, summary
+from ishc_reporting.settings import ReportingSettings
 
-router = APIRouter(include_in_schema=False)
+log = structlog.get_logger(__name__)
 PACKAGE = Path(__file__).resolve().parent.parent
 templates = Jinja2Templates(directory=PACKAGE / "templates")
+FIGURE_PAGES = {"index.html", "province.html", "commune.html", "club.html", "rollout.html"}
 STATIC = {"dashboard.css": "text/css; charset=utf-8", "live.js": "text/javascript; charset=utf-8"}
 # Where the sign-in form may send the browser back to: a dashboard page, nowhere else.
 SAFE_NEXT = re.compile(r"^/dashboard(/[\w.\-/]*)?(\?[\w.\-=&%+]*)?$")
@@ -52,6 +65,46 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
+
+
+class DashboardRoute(APIRoute):
+    """A dashboard route whose every response carries `PAGE_HEADERS`, however it
+    ends: a page, a redirect, an asset, a 422 for a bad parameter (an error
+    page naming it), a problem (a bad bearer header), or an unexpected error
+    (logged, then an error page). Headers a route set itself are kept (an
+    asset's Cache-Control)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except RequestValidationError as exc:
+                fields = [_field(error.get("loc", ())) for error in exc.errors()]
+                response = _invalid_page(request, fields)
+            except Problem as problem:
+                if problem.status == 422:
+                    fields = [e.get("field", "") for e in problem.errors or []]
+                    response = _invalid_page(request, fields)
+                else:
+                    response = problem_response(problem, request)
+            except StarletteHTTPException as exc:  # a malformed form body, say
+                detail = exc.detail if isinstance(exc.detail, str) else "bad request"
+                headers = dict(exc.headers) if exc.headers else None
+                refused = Problem(exc.status_code, detail, headers=headers)
+                response = problem_response(refused, request)
+            except Exception as exc:
+                log.exception("dashboard.unhandled", route=self.path, error=type(exc).__name__)
+                response = _failure_page(request)
+            for name, value in PAGE_HEADERS.items():
+                response.headers.setdefault(name, value)
+            return response
+
+        return guarded
+
+
+router = APIRouter(include_in_schema=False, route_class=DashboardRoute)
 
 LABELS: dict[str, dict[str, str]] = {
     "vi": {
@@ -128,6 +181,11 @@ LABELS: dict[str, dict[str, str]] = {
         "not_found_text": "Không có trang này, hoặc bạn không được xem.",
         "forbidden_text": "Mã truy cập này không dùng được cho bảng số liệu.",
         "back": "Về trang chính",
+        "invalid": "Yêu cầu không hợp lệ",
+        "invalid_text": "Kiểm tra lại: {fields}.",
+        "failure": "Có lỗi xảy ra",
+        "failure_text": "Trang này chưa hiển thị được; lỗi đã được ghi lại.",
+        "small_cells": "Số dưới {n} người được ẩn để bảo vệ thông tin cá nhân.",
     },
     "en": {
         "title": "Intergenerational Self-Help Clubs",
@@ -203,6 +261,11 @@ LABELS: dict[str, dict[str, str]] = {
         "not_found_text": "There is no such page, or it is not yours to see.",
         "forbidden_text": "This token cannot be used for the dashboard.",
         "back": "Back to the main page",
+        "invalid": "Invalid request",
+        "invalid_text": "Please check: {fields}.",
+        "failure": "Something went wrong",
+        "failure_text": "This page could not be shown; the error has been logged.",
+        "small_cells": "Counts under {n} people are hidden to protect personal data.",
     },
 }
 
@@ -253,13 +316,17 @@ def page_lang(lang: Annotated[str | None, Query(max_length=8)] = None) -> str:
 
 
 def page_date(as_of: Annotated[str | None, Query(max_length=10)] = None) -> date | None:
-    """The date to count as of; empty (the form's date field left blank) means today."""
+    """The date to count as of; empty (the form's date field left blank) means today.
+    Bounded as every date of the platform is (a year-1 date is a 422, not a 500)."""
     if not as_of:
         return None
     try:
-        return date.fromisoformat(as_of)
+        return date_in_range(date.fromisoformat(as_of))
     except ValueError:
-        raise invalid("as_of", "as_of is a date, YYYY-MM-DD") from None
+        raise invalid(
+            "as_of",
+            f"as_of is a date, YYYY-MM-DD, from {EARLIEST_DATE:%Y-%m-%d} to {LATEST_DATE:%Y-%m-%d}",
+        ) from None
 
 
 Lang = Annotated[str, Depends(page_lang)]
@@ -295,6 +362,21 @@ def _gate(request: Request) -> Caller | RedirectResponse | None:
 def _reader(viewer: Caller | None) -> Caller:
     # A public viewer reads aggregates as the nation does.
     return viewer if viewer is not None else NATION
+
+
+def _threshold(request: Request) -> int:
+    """The small-cell threshold, read once per app (`ISHC_SMALL_CELL_THRESHOLD`)."""
+    settings: ReportingSettings | None = getattr(request.app.state, "reporting_settings", None)
+    if settings is None:
+        settings = request.app.state.reporting_settings = ReportingSettings()
+    return settings.small_cell_threshold
+
+
+def _shown(request: Request, viewer: Caller | None, figures: dict[str, Any]) -> dict[str, Any]:
+    """What this viewer may see of the figures: exact when signed in, else
+    without small cells. Every page takes its figures through here."""
+    data: dict[str, Any] = service.jsonable(figures)
+    return data if viewer is not None else suppress_small_cells(data, _threshold(request))
 
 
 def _linker(keep: dict[str, str]) -> Callable[..., str]:
@@ -340,6 +422,10 @@ def _page(
             "viewer": viewer,
             "heading": heading,
             "flags": QUALITY_FLAGS,
+            # The public sees figures without small cells, and is told so.
+            "small_cells": _threshold(request)
+            if viewer is None and template in FIGURE_PAGES
+            else None,
             **context,
         },
         status_code=status_code,
@@ -356,6 +442,37 @@ def _error(
     else:
         heading, text = t["forbidden"], t["forbidden_text"]
     return _page(request, "error.html", viewer, heading, keep, problem.status, text=text)
+
+
+def _field(loc: Any) -> str:
+    # ("query", "as_of") -> "as_of"; ("body", "token") -> "token"
+    parts = [str(p) for p in loc if p not in ("query", "path", "body", "header", "cookie")]
+    return ".".join(parts)
+
+
+def _viewer_quietly(request: Request) -> Caller | None:
+    try:
+        return dashboard_viewer(request)
+    except Problem:
+        return None
+
+
+def _invalid_page(request: Request, fields: list[str]) -> HTMLResponse:
+    """A 422 as a page that names the fields to correct."""
+    lang = page_lang(request.query_params.get("lang"))
+    t = LABELS[lang]
+    names = ", ".join(sorted({f for f in fields if f})) or "?"
+    text = t["invalid_text"].format(fields=names)
+    viewer = _viewer_quietly(request)
+    return _page(request, "error.html", viewer, t["invalid"], _keep(lang), 422, text=text)
+
+
+def _failure_page(request: Request) -> HTMLResponse:
+    lang = page_lang(request.query_params.get("lang"))
+    t = LABELS[lang]
+    return _page(
+        request, "error.html", None, t["failure"], _keep(lang), 500, text=t["failure_text"]
+    )
 
 
 # -- pages -----------------------------------------------------------------------
@@ -377,7 +494,7 @@ async def national_table(
     table = await service.province_table(session, _reader(viewer), q)
     rows = []
     for row in table["provinces"]:
-        line = service.jsonable(summary(row))
+        line = _shown(request, viewer, summary(row))
         rows.append({**line, "progress": progress(line["coverage"], line["coverage_target"])})
     t = LABELS[lang]
     if viewer is not None and viewer.role is Role.PROVINCE:
@@ -414,9 +531,10 @@ async def province_page(
     keep = _keep(lang, as_of, boundary)
     q = service.make_query(as_of, boundary, None, None)
     try:
-        data = service.jsonable(await service.province_detail(session, _reader(viewer), code, q))
+        detail = await service.province_detail(session, _reader(viewer), code, q)
     except Problem as problem:
         return _error(request, viewer, keep, problem)
+    data = _shown(request, viewer, detail)
     ind = data["indicators"]
     coverage = data["targets"].get("coverage")
     bar = progress(coverage["value"], coverage["target"]) if coverage else None
@@ -439,9 +557,10 @@ async def commune_page(
     keep = _keep(lang, as_of, boundary)
     q = service.make_query(as_of, boundary, None, None)
     try:
-        data = service.jsonable(await service.commune_detail(session, _reader(viewer), code, q))
+        detail = await service.commune_detail(session, _reader(viewer), code, q)
     except Problem as problem:
         return _error(request, viewer, keep, problem)
+    data = _shown(request, viewer, detail)
     unit = placement.province_unit(data["province"], boundary)
     return _page(
         request,
@@ -471,9 +590,10 @@ async def club_page(
     keep = _keep(lang, as_of, boundary)
     q = service.make_query(as_of, boundary, None, None)
     try:
-        data = service.jsonable(await service.club_detail(session, _reader(viewer), club_id, q))
+        detail = await service.club_detail(session, _reader(viewer), club_id, q)
     except Problem as problem:
         return _error(request, viewer, keep, problem)
+    data = _shown(request, viewer, detail)
     place = data.get("place") or {}
     province = placement.province_unit(place.get("province") or "", boundary)
     commune = placement.commune_unit(place.get("commune") or "", boundary)
@@ -495,7 +615,7 @@ async def rollout_page(request: Request, session: SessionDep, lang: Lang) -> Res
     viewer = _gate(request)
     if isinstance(viewer, RedirectResponse):
         return viewer
-    data = service.jsonable(await service.rollout(session, _reader(viewer)))
+    data = _shown(request, viewer, await service.rollout(session, _reader(viewer)))
     return _page(request, "rollout.html", viewer, LABELS[lang]["rollout"], _keep(lang), data=data)
 
 
@@ -575,3 +695,9 @@ async def static_file(name: str) -> Response:
         media_type=STATIC[name],
         headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
     )
+
+
+@router.get("/dashboard/{rest:path}", response_class=HTMLResponse)
+async def unknown_page(request: Request, lang: Lang) -> Response:
+    """Any other address under /dashboard: the not-found page, with the page headers."""
+    return _error(request, _viewer_quietly(request), _keep(lang), not_found("page"))

@@ -10,7 +10,8 @@ from ishc_platform.deps import CurrentCaller, Cursor, Limit, SessionDep
 from ishc_reporting import reports, service
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
-ReportId = Annotated[str, Path(max_length=36)]
+# Report ids are UUIDs; anything else is a 422 before the database sees it.
+ReportId = Annotated[str, Path(pattern=service.RECORD_ID_PATTERN)]
 Lang = Annotated[Literal["vi", "en"], Query(description="vi (default) or en")]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -15,8 +15,11 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ishc_contracts.people import DEFAULT_OLDER_AGE
+from ishc_platform import admin_units
+from ishc_platform.validation import CalendarDate, CleanText
 from ishc_reporting.domain.indicators import Bands
 
+PLAN_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,78}$"
 ProvinceCode = Annotated[str, Field(pattern=r"^[0-9]{2}$")]
 Percent = Annotated[Decimal, Field(ge=0, le=100)]
 
@@ -68,7 +71,7 @@ class _Strict(BaseModel):
 
 
 class Baseline(_Strict):
-    as_of: date | None = None
+    as_of: CalendarDate | None = None
     clubs: int | None = Field(default=None, ge=0)
     communes: int | None = Field(default=None, ge=1)
     coverage_percent: Annotated[str, Field(pattern=r"^[0-9]{1,3}(\.[0-9]{1,2})?$")] | None = None
@@ -97,24 +100,25 @@ class PlanBands(_Strict):
 class Target(_Strict):
     indicator: TargetIndicator
     value: Annotated[Decimal, Field(ge=0)]
-    by: date
-    from_: date | None = Field(default=None, alias="from")
-    commune_category: str | None = Field(default=None, max_length=40)
-    note: str | None = Field(default=None, max_length=1000)
+    by: CalendarDate
+    from_: CalendarDate | None = Field(default=None, alias="from")
+    # A kind of commune ("lowland", "mountain_border_island"), never a place.
+    commune_category: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")] | None = None
+    note: Annotated[CleanText, Field(max_length=1000)] | None = None
 
 
 class PlanDoc(_Strict):
     """A plan as written in its file (`services/reporting/plans/*.toml`) or sent to the API."""
 
-    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,78}$")]
+    id: Annotated[str, Field(pattern=PLAN_ID_PATTERN)]
     scope: Literal["province", "nation"]
     province: ProvinceCode | None = None
     legacy_province: ProvinceCode | None = None
-    title: Annotated[str, Field(min_length=1, max_length=500)]
-    title_en: Annotated[str, Field(max_length=500)] | None = None
-    source: Annotated[str, Field(max_length=1000)] | None = None
-    period_start: date
-    period_end: date
+    title: Annotated[CleanText, Field(min_length=1, max_length=500)]
+    title_en: Annotated[CleanText, Field(max_length=500)] | None = None
+    source: Annotated[CleanText, Field(max_length=1000)] | None = None
+    period_start: CalendarDate
+    period_end: CalendarDate
     older_age: int = Field(default=DEFAULT_OLDER_AGE, ge=40, le=80)
     commune_count: int | None = Field(default=None, ge=1)
     baseline: Baseline | None = None
@@ -123,6 +127,8 @@ class PlanDoc(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
+        if not self.title:  # CleanText trims: a title of spaces is no title
+            raise ValueError("a plan has a title")
         if self.period_end < self.period_start:
             raise ValueError("period_end is before period_start")
         if self.scope == "province" and self.province is None:
@@ -144,6 +150,40 @@ class PlanDoc(_Strict):
             board_size=b.board_size,
             older_age=self.older_age,
         )
+
+
+def plan_provinces(plan: PlanDoc) -> tuple[set[str], set[str]]:
+    """The current and the legacy (pre-July-2025) provinces a plan names. Its
+    targets name kinds of communes, not places, so these are all its places."""
+    current = {plan.province} if plan.province else set()
+    legacy = {plan.legacy_province} if plan.legacy_province else set()
+    return current, legacy
+
+
+def province_may_write(plan: PlanDoc, provinces: frozenset[str]) -> bool:
+    """Whether a province token for `provinces` may write `plan`: a province's
+    plan whose every province lies within them, current codes among its own and
+    old codes among the old provinces merged into them (new Vĩnh Long 86 takes
+    old Vĩnh Long, Bến Tre and Trà Vinh). A national plan is never a province's."""
+    if plan.scope != "province":
+        return False
+    current, legacy = plan_provinces(plan)
+    merged = {
+        old.code
+        for code in provinces
+        if admin_units.current_province(code) is not None
+        for old in admin_units.legacy_provinces_of(code)
+    }
+    return bool(current) and current <= provinces and legacy <= merged
+
+
+def legacy_province_fits(plan: PlanDoc) -> bool:
+    """A plan's old province, if it names one, was merged into its current one
+    (otherwise the plan would count as another province's on the old map)."""
+    if plan.legacy_province is None:
+        return True
+    successor = admin_units.current_province_of_legacy_province(plan.legacy_province)
+    return successor is not None and successor.code == plan.province
 
 
 def target_for(plan: PlanDoc, indicator: str, as_of: date) -> Target | None:
