@@ -59,6 +59,53 @@ def not_found(what: str = "resource") -> Problem:
     return Problem(404, f"{what} not found", kind="not-found")
 
 
+def conflict(field: str, message: str, **extra: Any) -> Problem:
+    """A 409 naming the field whose value clashes (and, in `extra`, what it clashes with)."""
+    return Problem(
+        409,
+        message,
+        kind="conflict",
+        title="Conflict",
+        errors=[field_error(field, message, **extra)],
+    )
+
+
+def forbidden(message: str) -> Problem:
+    return Problem(403, message, kind="forbidden")
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "format": "uri"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` for a route: each status it can answer, as problem+json."""
+    return {
+        status: {
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
+        }
+        for status in statuses
+    }
+
+
 def _slug(status: int) -> str:
     return HTTPStatus(status).phrase.lower().replace(" ", "-").replace("'", "")
 

@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Annotated, Any
 
 from fastapi import Query
@@ -81,3 +81,13 @@ def decode_cursor(cursor: str | None, keys: CursorKeys) -> dict[str, Any] | None
     if not all(_value_fits(position[k], t) for k, t in expected.items()):
         raise _not_ours()
     return position
+
+
+def keyset[T](
+    rows: Sequence[T], limit: int, position_of: Callable[[T], dict[str, Any]]
+) -> tuple[list[T], str | None]:
+    """A page from `limit + 1` rows read in key order: the first `limit`, and the
+    cursor of the last one when more follow (the extra row only says so)."""
+    page = list(rows[:limit])
+    more = len(rows) > limit
+    return page, encode_cursor(position_of(page[-1])) if more and page else None
