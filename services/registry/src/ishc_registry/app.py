@@ -4,15 +4,20 @@ from fastapi import FastAPI
 
 from ishc_platform.service_app import ServiceSpec, create_service_app
 from ishc_platform.settings import Settings
-from ishc_registry.api import router
+from ishc_registry import queries
+from ishc_registry.api import ROUTERS
 
 SPEC = ServiceSpec(
     name="registry",
     description="Clubs, members, boards, meetings, activities and imports.",
-    routers=[router],
+    routers=ROUTERS,
     subscriptions=(),
 )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return create_service_app(SPEC, settings)
+    app = create_service_app(SPEC, settings)
+    # Idempotent replays go only to callers who may still see the record (it moves
+    # with its club): the platform asks where it lives now.
+    app.state.record_province = queries.record_province
+    return app

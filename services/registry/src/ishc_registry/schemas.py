@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from ishc_contracts.registry_events import ActivityArea, BoardPosition, PovertyStatus, Sex
 from ishc_platform.admin_units import search_key
@@ -36,7 +36,7 @@ ExternalId = Annotated[
     StringConstraints(min_length=1, max_length=MAX_EXTERNAL_ID, pattern=r"^[^\t]+$"),
 ]
 CommuneCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{5}$")]
-# Record ids are UUIDs (service.new_id); anything else cannot name a record and
+# Record ids are UUIDs (service.writes.new_id); anything else cannot name a record and
 # must not reach the database (a NUL there is a PostgreSQL error).
 ID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 RecordId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
@@ -45,6 +45,20 @@ BirthYear = Annotated[int, Field(ge=1800, le=2200)]
 
 
 class ClubIn(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "CLB Liên thế hệ Nhơn Phú",
+                    "commune_code": "29623",
+                    "hamlet": "Ấp 1",
+                    "founded_on": "2018-03-15",
+                    "external_id": "VL-A",
+                }
+            ]
+        }
+    )
+
     name: Name
     commune_code: CommuneCode | None = None
     legacy_commune_code: CommuneCode | None = None
@@ -102,6 +116,22 @@ class ClubOut(BaseModel):
 
 
 class MemberIn(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "full_name": "Nguyễn Thị Lan",
+                    "sex": "female",
+                    "birth_year": 1952,
+                    "poverty_status": "near_poor",
+                    "is_volunteer": True,
+                    "joined_on": "2019-01-10",
+                    "external_id": "M-1",
+                }
+            ]
+        }
+    )
+
     full_name: Name
     sex: Sex
     birth_year: BirthYear | None = None
@@ -153,6 +183,19 @@ class SeatIn(StrictModel):
 
 
 class BoardIn(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "effective_on": "2025-01-01",
+                    "seats": [
+                        {"position": "chair", "member_id": "0f8fad5b-d9cb-469f-a165-70867728950e"}
+                    ],
+                }
+            ]
+        }
+    )
+
     effective_on: CalendarDate
     seats: Annotated[list[SeatIn], Field(max_length=20)]
 
@@ -172,6 +215,20 @@ class BoardOut(BaseModel):
 
 
 class MeetingIn(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "held_on": "2026-01-05",
+                    "attendance": 42,
+                    "hardship_cases_chosen": 2,
+                    "hardship_cases_supported": 2,
+                    "plan_recorded": True,
+                }
+            ]
+        }
+    )
+
     held_on: CalendarDate
     attendance: Count
     hardship_cases_chosen: Count = 0
@@ -195,6 +252,12 @@ class MeetingOut(BaseModel):
 
 
 class ActivityIn(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"area": "home_care", "held_on": "2026-01-06", "participants": 12}]
+        }
+    )
+
     area: ActivityArea
     held_on: CalendarDate
     participants: Count

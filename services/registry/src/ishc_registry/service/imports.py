@@ -13,27 +13,23 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ishc_contracts import registry_events as ev
-from ishc_platform.admin_units import search_key
 from ishc_platform.auth import Caller
-from ishc_platform.clock import today, utcnow
+from ishc_platform.clock import today
 from ishc_platform.db import is_unique_violation
 from ishc_platform.errors import Problem
-from ishc_platform.outbox import NewEvent, record_event, record_events
 from ishc_registry import schemas
 from ishc_registry.adapters.spreadsheet import read_sheet
+from ishc_registry.domain import clubs as club_rules
+from ishc_registry.domain import events
+from ishc_registry.domain.members import member_problems
 from ishc_registry.domain.places import PlacementError, place
 from ishc_registry.domain.spreadsheet import SheetKind, SheetRow, SpreadsheetError
 from ishc_registry.models import Club, Member
-from ishc_registry.service import (
-    load_club,
-    member_payload,
-    member_problems,
-    new_id,
-    new_member,
-    new_member_row,
-    require_province_token,
-)
+from ishc_registry.service import policy
+from ishc_registry.service.access import load_club
+from ishc_registry.service.clubs import change_club, new_club
+from ishc_registry.service.members import change_member, member_values, new_member_row
+from ishc_registry.service.writes import publish_all
 
 CLUB_FIELDS = ("name", "hamlet", "founded_on")
 MEMBER_FIELDS = (
@@ -83,7 +79,7 @@ async def import_sheet(
     club_id: str | None,
     dry_run: bool,
 ) -> schemas.ImportReport:
-    require_province_token(caller, "importing")
+    policy.require_province_token(caller, "importing")
     try:
         sheet = read_sheet(content, filename=filename, kind=kind)
     except SpreadsheetError as exc:
@@ -178,6 +174,7 @@ async def _import_clubs(
             )
         ).all()
     }
+    on = today()
     seen: set[str] = set()
     for row in rows:
         try:
@@ -190,13 +187,14 @@ async def _import_clubs(
         except PlacementError as exc:
             outcome.problem(row.row, exc.field, exc.message)
             continue
-        if placement.province not in caller.provinces:
+        if not policy.covers(caller, placement.province):
             outcome.problem(
                 row.row, "commune_code", f"the token does not cover province {placement.province}"
             )
             continue
-        if data.founded_on > today():
-            outcome.problem(row.row, "founded_on", "founded_on is in the future")
+        future = club_rules.not_in_future(data.founded_on, "founded_on", on)
+        if future:
+            outcome.problem(row.row, *future[0])
             continue
         if data.external_id is not None:
             if data.external_id in seen:
@@ -204,66 +202,17 @@ async def _import_clubs(
                 continue
             seen.add(data.external_id)
         club = existing.get(data.external_id) if data.external_id else None
-        if club is not None:
-            if club.commune_code != placement.commune_code:
-                outcome.problem(
-                    row.row,
-                    "commune_code",
-                    "differs from the registered club's; relocate it instead",
-                )
-                continue
-            if all(getattr(club, f) == getattr(data, f) for f in CLUB_FIELDS):
-                outcome.unchanged += 1
-                continue
-            for f in CLUB_FIELDS:
-                setattr(club, f, getattr(data, f))
-            club.name_key = search_key(club.name)
-            club.version += 1
-            club.updated_at = utcnow()
-            session.add(club)
-            outcome.updated.append(club)
-            await record_event(
-                session,
-                event_type="ishc.registry.club.updated.v1",
-                subject=club.id,
-                province=club.province,
-                data=ev.ClubUpdated(
-                    club_id=club.id,
-                    commune_code=club.commune_code,
-                    legacy_commune_code=club.legacy_commune_code,
-                    founded_on=club.founded_on,
-                ),
+        if club is None:
+            outcome.created.append(await new_club(session, data, placement))
+        elif club.commune_code != placement.commune_code:
+            outcome.problem(
+                row.row, "commune_code", "differs from the registered club's; relocate it instead"
             )
-            continue
-        now = utcnow()
-        club = Club(
-            id=new_id(),
-            province=placement.province,
-            commune_code=placement.commune_code,
-            legacy_commune_code=placement.legacy_commune_code,
-            hamlet=data.hamlet,
-            name=data.name,
-            name_key=search_key(data.name),
-            founded_on=data.founded_on,
-            external_id=data.external_id,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(club)
-        outcome.created.append(club)
-        await record_event(
-            session,
-            event_type="ishc.registry.club.registered.v1",
-            subject=club.id,
-            province=club.province,
-            new_aggregate=True,
-            data=ev.ClubRegistered(
-                club_id=club.id,
-                commune_code=club.commune_code,
-                legacy_commune_code=club.legacy_commune_code,
-                founded_on=club.founded_on,
-            ),
-        )
+        elif all(getattr(club, f) == getattr(data, f) for f in CLUB_FIELDS):
+            outcome.unchanged += 1
+        else:
+            await change_club(session, club, {f: getattr(data, f) for f in CLUB_FIELDS})
+            outcome.updated.append(club)
 
 
 async def _clubs_by_reference(
@@ -301,7 +250,7 @@ async def _import_members(
     outcome: Outcome,
 ) -> None:
     if fixed_club is not None:
-        require_province_token(caller, "importing")
+        policy.require_province_token(caller, "importing")
     references = {str(r.values["club"]) for r in rows if r.values.get("club")}
     clubs = await _clubs_by_reference(session, caller, references)
     ids = {str(r.values["external_id"]) for r in rows if r.values.get("external_id")}
@@ -340,7 +289,7 @@ async def _import_members(
         except ValidationError as exc:
             _validation_problems(outcome, row.row, exc)
             continue
-        problems = member_problems(data, club, on)
+        problems = member_problems(data, club.dissolved_on, on)
         for field_name, message in problems:
             outcome.problem(row.row, field_name, message)
         if problems:
@@ -360,24 +309,12 @@ async def _import_members(
                         "this person is already an active member of another club",
                     )
                     continue
-                candidate = new_member(data, club)
-                if all(getattr(current, f) == getattr(candidate, f) for f in MEMBER_FIELDS):
+                person = member_values(data)
+                if all(getattr(current, f) == person[f] for f in MEMBER_FIELDS):
                     outcome.unchanged += 1
                     continue
-                for f in (*MEMBER_FIELDS, "full_name"):
-                    setattr(current, f, getattr(candidate, f))
-                current.name_key = candidate.name_key
-                current.version += 1
-                current.updated_at = utcnow()
-                session.add(current)
+                await change_member(session, current, data)
                 outcome.updated.append(current)
-                await record_event(
-                    session,
-                    event_type="ishc.registry.member.updated.v1",
-                    subject=current.id,
-                    province=current.province,
-                    data=ev.MemberUpdated(**member_payload(current)),
-                )
                 continue
         member_row = new_member_row(data, club)
         joined.append(member_row)
@@ -385,15 +322,8 @@ async def _import_members(
     # New members go in as two bulk inserts: one ORM object per row cost most of a large import.
     if joined and not outcome.errors:  # a rejected file is rolled back anyway
         await session.exec(insert(Member), params=joined)
-        await record_events(
+        await publish_all(
             session,
-            [
-                NewEvent(
-                    event_type="ishc.registry.member.joined.v1",
-                    subject=member["id"],
-                    province=member["province"],
-                    data=ev.MemberJoined(**member_payload(member)),
-                )
-                for member in joined
-            ],
+            [(m["id"], m["province"], events.member_joined(m)) for m in joined],
+            new_aggregates=True,
         )

@@ -17,7 +17,7 @@ import pytest
 from ishc_registry.adapters.spreadsheet import MAX_PART_BYTES, MAX_TOTAL_BYTES
 from ishc_registry.domain.spreadsheet import MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS
 from tests.registry.conftest import OPS, VL, Registry
-from tests.registry.test_imports import upload, xlsx
+from tests.registry.integration.test_imports import upload, xlsx
 
 pytestmark = pytest.mark.integration
 MIB = 1024 * 1024
