@@ -189,3 +189,18 @@ def feeder(db: Database, redis: Redis | None = None) -> InboxConsumer:
         group="reporting",
         handler=apply_registry_events,
     )
+
+
+def plan(**overrides: Any) -> dict[str, Any]:
+    """A province plan's body, as the API takes it."""
+    body: dict[str, Any] = {
+        "id": "vinh-long-2026",
+        "scope": "province",
+        "province": "86",
+        "title": "Kế hoạch 2026",
+        "period_start": "2026-01-01",
+        "period_end": "2026-12-31",
+        "targets": [{"indicator": "clubs", "value": "10", "by": "2026-12-31"}],
+    }
+    body.update(overrides)
+    return body

@@ -4,14 +4,14 @@ from fastapi import FastAPI
 
 from ishc_platform.service_app import ServiceSpec, create_service_app
 from ishc_platform.settings import Settings
-from ishc_reporting.api import dashboard, live, reports, router
+from ishc_reporting.adapters.gauges import keep_gauges_fresh
+from ishc_reporting.api import dashboard, indicators, live, plans, reports
 from ishc_reporting.consumers import SUBSCRIPTIONS
-from ishc_reporting.metrics import keep_gauges_fresh
 
 SPEC = ServiceSpec(
     name="reporting",
     description="Coverage and quality indicators, plans, reports and the dashboard.",
-    routers=[router, reports.router, live.router, dashboard.router],
+    routers=[indicators.router, plans.router, reports.router, live.router, dashboard.router],
     # `ishc.registry`, whose source is the registry: with ISHC_EVENT_SOURCES naming it
     # (make run and deploy/ do), what Redis lost is backfilled from its log (ADR 0005).
     subscriptions=SUBSCRIPTIONS,

@@ -23,27 +23,27 @@ from pydantic import ValidationError
 from redis.asyncio import Redis
 from rich.console import Console
 from rich.progress import Progress
-from sqlmodel import select
 
 from ishc_contracts.registry_events import STREAM as REGISTRY_STREAM
 from ishc_platform.admin_units import Boundary
-from ishc_platform.auth import Caller, Role, issue_token
+from ishc_platform.auth import Role, issue_token
 from ishc_platform.broker import decode_entry
 from ishc_platform.consumer import InboxConsumer
 from ishc_platform.db import Database
 from ishc_platform.migrate import upgrade
 from ishc_platform.settings import Settings
-from ishc_reporting import service
+from ishc_reporting import queries
 from ishc_reporting.consumers import apply_registry_events
 from ishc_reporting.domain.plans import PlanDoc
-from ishc_reporting.live import NATION
-from ishc_reporting.models import IssuedReport, Plan
+from ishc_reporting.service import plans as plan_use_cases
+from ishc_reporting.service.rebuild import copy_non_events
+from ishc_reporting.service.reports import dump
 
 app = typer.Typer(no_args_is_help=True, help="ISHC reporting commands.")
 plans_app = typer.Typer(no_args_is_help=True, help="Plans and targets.")
 app.add_typer(plans_app, name="plans")
 console = Console(stderr=True)
-PLAN_LOADER = Caller(sub="plan-files", role=Role.NATIONAL, provinces=frozenset())
+PLAN_FILES = "plan-files"  # who the stored plans say wrote them
 PAGE = 500
 
 
@@ -71,7 +71,7 @@ def load_plans(
         try:
             for plan in plans:
                 async with db.sessions() as session:
-                    _doc, created = await service.put_plan(session, PLAN_LOADER, plan)
+                    created = await plan_use_cases.load_plan_file(session, plan, source=PLAN_FILES)
                 console.print(f"{'created' if created else 'replaced'} {plan.id}")
         finally:
             await db.dispose()
@@ -155,27 +155,25 @@ async def _copy_non_events(source_url: str, target: Database) -> None:
     source = Database(source_url)
     try:
         async with source.sessions() as read, target.sessions() as write:
-            for model in (Plan, IssuedReport):
-                for row in (await read.exec(select(model))).all():
-                    await write.merge(model.model_validate(row.model_dump()))
-            await write.commit()
+            await copy_non_events(read, write)
     finally:
         await source.dispose()
 
 
 async def indicators_of(url: str) -> dict[str, Any]:
-    """The figures a rebuild must reproduce: every province and the nation, today, both maps."""
+    """The figures a rebuild must reproduce: every province and the nation, today,
+    both maps (read unchecked: the operator compares whole databases)."""
     db = Database(url)
     try:
         async with db.sessions() as session:
             figures = {}
             for boundary in Boundary:
-                q = service.make_query(None, boundary, None, None)
+                q = queries.todays_query(boundary)
                 figures[boundary.value] = {
-                    "provinces": await service.province_table(session, NATION, q),
-                    "nation": await service.national(session, NATION, q),
+                    "provinces": await queries.province_table_unchecked(session, q),
+                    "nation": await queries.national_unchecked(session, q),
                 }
-            return json.loads(service.dump(figures))
+            return json.loads(dump(figures))
     finally:
         await db.dispose()
 

@@ -39,12 +39,15 @@ from ishc_platform.clock import today, vietnam_now
 from ishc_platform.deps import SessionDep
 from ishc_platform.errors import Problem, invalid, not_found, problem_response
 from ishc_platform.validation import EARLIEST_DATE, LATEST_DATE, date_in_range
-from ishc_reporting import service
+from ishc_reporting import queries
+from ishc_reporting.adapters.live_feed import summary
 from ishc_reporting.api.live import SESSION_COOKIE, dashboard_viewer
 from ishc_reporting.domain import placement
 from ishc_reporting.domain.indicators import QUALITY_FLAGS
+from ishc_reporting.domain.plans import progress
 from ishc_reporting.domain.small_cells import suppress_small_cells
-from ishc_reporting.live import NATION, summary
+from ishc_reporting.schemas import jsonable
+from ishc_reporting.service import indicators
 from ishc_reporting.settings import ReportingSettings
 
 log = structlog.get_logger(__name__)
@@ -293,16 +296,6 @@ def day(value: Any, lang: str) -> str:
     return parsed.strftime("%d/%m/%Y") if lang == "vi" else parsed.isoformat()
 
 
-def progress(value: Any, target: Any) -> int | None:
-    """How far coverage has come towards its target, 0–100, for the bar."""
-    if value is None or target is None:
-        return None
-    goal = Decimal(str(target))
-    if goal <= 0:
-        return 100
-    return max(0, min(100, int(Decimal(str(value)) * 100 / goal)))
-
-
 templates.env.filters["num"] = number
 templates.env.filters["day"] = day
 
@@ -359,9 +352,8 @@ def _gate(request: Request) -> Caller | RedirectResponse | None:
         return response
 
 
-def _reader(viewer: Caller | None) -> Caller:
-    # A public viewer reads aggregates as the nation does.
-    return viewer if viewer is not None else NATION
+# A signed-in viewer reads through the use cases, which check the token; the
+# public reads every province's aggregates unchecked (small cells hidden by `_shown`).
 
 
 def _threshold(request: Request) -> int:
@@ -375,7 +367,7 @@ def _threshold(request: Request) -> int:
 def _shown(request: Request, viewer: Caller | None, figures: dict[str, Any]) -> dict[str, Any]:
     """What this viewer may see of the figures: exact when signed in, else
     without small cells. Every page takes its figures through here."""
-    data: dict[str, Any] = service.jsonable(figures)
+    data: dict[str, Any] = jsonable(figures)
     return data if viewer is not None else suppress_small_cells(data, _threshold(request))
 
 
@@ -490,8 +482,11 @@ async def national_table(
     viewer = _gate(request)
     if isinstance(viewer, RedirectResponse):
         return viewer
-    q = service.make_query(as_of, boundary, None, None)
-    table = await service.province_table(session, _reader(viewer), q)
+    q = queries.make_query(as_of, boundary, None, None)
+    if viewer is None:
+        table = await queries.province_table_unchecked(session, q)
+    else:
+        table = await indicators.province_table(session, viewer, q)
     rows = []
     for row in table["provinces"]:
         line = _shown(request, viewer, summary(row))
@@ -529,9 +524,12 @@ async def province_page(
     if isinstance(viewer, RedirectResponse):
         return viewer
     keep = _keep(lang, as_of, boundary)
-    q = service.make_query(as_of, boundary, None, None)
+    q = queries.make_query(as_of, boundary, None, None)
     try:
-        detail = await service.province_detail(session, _reader(viewer), code, q)
+        if viewer is None:
+            detail = await queries.province_detail_unchecked(session, code, q)
+        else:
+            detail = await indicators.province_detail(session, viewer, code, q)
     except Problem as problem:
         return _error(request, viewer, keep, problem)
     data = _shown(request, viewer, detail)
@@ -555,9 +553,12 @@ async def commune_page(
     if isinstance(viewer, RedirectResponse):
         return viewer
     keep = _keep(lang, as_of, boundary)
-    q = service.make_query(as_of, boundary, None, None)
+    q = queries.make_query(as_of, boundary, None, None)
     try:
-        detail = await service.commune_detail(session, _reader(viewer), code, q)
+        if viewer is None:
+            detail = await queries.commune_detail_unchecked(session, code, q)
+        else:
+            detail = await indicators.commune_detail(session, viewer, code, q)
     except Problem as problem:
         return _error(request, viewer, keep, problem)
     data = _shown(request, viewer, detail)
@@ -588,9 +589,12 @@ async def club_page(
     if isinstance(viewer, RedirectResponse):
         return viewer
     keep = _keep(lang, as_of, boundary)
-    q = service.make_query(as_of, boundary, None, None)
+    q = queries.make_query(as_of, boundary, None, None)
     try:
-        detail = await service.club_detail(session, _reader(viewer), club_id, q)
+        if viewer is None:
+            detail = await queries.club_detail_unchecked(session, club_id, q)
+        else:
+            detail = await indicators.club_detail(session, viewer, club_id, q)
     except Problem as problem:
         return _error(request, viewer, keep, problem)
     data = _shown(request, viewer, detail)
@@ -615,7 +619,11 @@ async def rollout_page(request: Request, session: SessionDep, lang: Lang) -> Res
     viewer = _gate(request)
     if isinstance(viewer, RedirectResponse):
         return viewer
-    data = _shown(request, viewer, await service.rollout(session, _reader(viewer)))
+    if viewer is None:
+        figures = await queries.rollout_unchecked(session)
+    else:
+        figures = await indicators.rollout(session, viewer)
+    data = _shown(request, viewer, figures)
     return _page(request, "rollout.html", viewer, LABELS[lang]["rollout"], _keep(lang), data=data)
 
 

@@ -25,9 +25,9 @@ from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from ishc_platform.auth import Caller, Role, bearer_token, verify_token
-from ishc_platform.errors import Problem
+from ishc_platform.errors import Problem, problems
 from ishc_platform.limits import StreamSlots, client_address
-from ishc_reporting.live import LiveFeed
+from ishc_reporting.adapters.live_feed import LiveFeed
 
 router = APIRouter(tags=["live"])
 SESSION_COOKIE = "ishc_session"
@@ -93,7 +93,7 @@ def _event(name: str, data: dict[str, Any]) -> str:
     return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-@router.get("/v1/live")
+@router.get("/v1/live", responses=problems(401, 403, 429))
 async def live(request: Request, viewer: Viewer) -> StreamingResponse:
     """`snapshot` first (today's row of every visible province), then `indicators`
     with the provinces whose figures changed, within a second of the change."""

@@ -7,17 +7,20 @@ reorganisation keeps its own commune count and old province.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ishc_contracts.people import DEFAULT_OLDER_AGE
 from ishc_platform import admin_units
+from ishc_platform.admin_units import Boundary
 from ishc_platform.validation import CalendarDate, CleanText
-from ishc_reporting.domain.indicators import Bands
+from ishc_reporting.domain.indicators import DEFAULT_BANDS, Bands, Rollup, percent
 
 PLAN_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,78}$"
 ProvinceCode = Annotated[str, Field(pattern=r"^[0-9]{2}$")]
@@ -212,3 +215,83 @@ def choose_plan(plans: list[PlanDoc], as_of: date) -> PlanDoc | None:
     for today shows no target rather than an expired one."""
     current = [p for p in plans if p.period_start <= as_of <= p.period_end]
     return max(current, key=lambda p: p.period_start) if current else None
+
+
+def plans_by_province(
+    plans: list[PlanDoc], as_of: date
+) -> tuple[dict[str, PlanDoc], PlanDoc | None]:
+    """The plan in force per province (keyed by current and by legacy code), and the nation's."""
+    grouped: dict[str, list[PlanDoc]] = defaultdict(list)
+    national: list[PlanDoc] = []
+    for plan in plans:
+        if plan.scope == "nation":
+            national.append(plan)
+            continue
+        if plan.province:
+            grouped[f"current:{plan.province}"].append(plan)
+        if plan.legacy_province:
+            grouped[f"legacy:{plan.legacy_province}"].append(plan)
+    chosen = {key: p for key, group in grouped.items() if (p := choose_plan(group, as_of))}
+    return chosen, choose_plan(national, as_of)
+
+
+def plan_for(chosen: dict[str, PlanDoc], province: str, boundary: Boundary) -> PlanDoc | None:
+    """A province's plan on a map; on the old map, else its successor's plan."""
+    if boundary is Boundary.LEGACY:
+        found = chosen.get(f"legacy:{province}")
+        if found:
+            return found
+        successor = admin_units.current_province_of_legacy_province(province)
+        return chosen.get(f"current:{successor.code}") if successor else None
+    return chosen.get(f"current:{province}")
+
+
+def bands_for(plan: PlanDoc | None, older_age: int | None) -> Bands:
+    """The plan's bands (the national defaults without one), counting older
+    members from `older_age` when the caller asks for another threshold."""
+    bands = plan.bands_for_indicators if plan else DEFAULT_BANDS
+    if older_age is not None and older_age != bands.older_age:
+        bands = replace(bands, older_age=older_age)
+    return bands
+
+
+def target_row(value: Decimal | int | None, target: Target) -> dict[str, Any]:
+    """An indicator's value beside its target, its deadline and the gap."""
+    return {"value": value, "target": target.value, "by": target.by, "gap": gap(value, target)}
+
+
+def targets_of(
+    plan: PlanDoc | None, rollup: Rollup, as_of: date, boundary: Boundary
+) -> dict[str, dict[str, Any]]:
+    """Each indicator the plan sets a target for, with the value, target and gap."""
+    if plan is None:
+        return {}
+    values: dict[str, Decimal | int | None] = {
+        "coverage": rollup.coverage,
+        "clubs": rollup.clubs,
+        "new_clubs": rollup.new_clubs,
+        "members": rollup.members,
+        "new_members": rollup.new_members,
+        "new_older_members": rollup.new_older_members,
+        **rollup.shares(),
+    }
+    # A plan written on the old map counts coverage over its own communes.
+    if boundary is Boundary.LEGACY and plan.commune_count:
+        values["coverage"] = percent(rollup.communes_with_club, plan.commune_count)
+    result = {}
+    for indicator, value in values.items():
+        target = target_for(plan, indicator, as_of)
+        if target is not None:
+            result[indicator] = target_row(value, target)
+    return result
+
+
+def progress(value: Any, target: Any) -> int | None:
+    """How far a value has come towards its target, 0–100 (the dashboard's bar);
+    None without either. A target of 0 or less is reached."""
+    if value is None or target is None:
+        return None
+    goal = Decimal(str(target))
+    if goal <= 0:
+        return 100
+    return max(0, min(100, int(Decimal(str(value)) * 100 / goal)))

@@ -192,7 +192,7 @@ def test_a_bad_plan_changes_nothing(client: TestClient) -> None:
 
 
 def test_the_committed_plan_files_load_and_read_as_written(client: TestClient) -> None:
-    files = sorted((Path(__file__).parents[2] / "services/reporting/plans").glob("*.toml"))
+    files = sorted((Path(__file__).parents[3] / "services/reporting/plans").glob("*.toml"))
     assert len(files) >= 4
     for path in files:
         body = jsonable_encoder(tomllib.loads(path.read_text()))
@@ -226,7 +226,7 @@ def test_one_command_loads_the_plan_files_and_rerunning_changes_nothing(tmp_path
     from ishc_reporting.cli import app
 
     files = sorted(
-        str(p) for p in (Path(__file__).parents[2] / "services/reporting/plans").glob("*.toml")
+        str(p) for p in (Path(__file__).parents[3] / "services/reporting/plans").glob("*.toml")
     )
     url = f"sqlite:///{tmp_path}/reporting.db"
     runner = CliRunner()

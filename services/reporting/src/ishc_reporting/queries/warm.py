@@ -1,5 +1,6 @@
 """Today's figures, kept warm: what the dashboard, the live feed and most API
-calls ask for, at national scale, many times a second.
+calls ask for, at national scale, many times a second. Like every module of
+`queries`, it does no access checks: its callers scope what they ask for.
 
 Per process, the cache holds every active club's facts for today's default
 period, and the province roll-ups built from them. When the projection's
@@ -21,9 +22,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ishc_platform.admin_units import Boundary
 from ishc_platform.clock import today
 from ishc_reporting.domain import placement
-from ishc_reporting.domain.indicators import Bands, Rollup, default_period_start, judge
+from ishc_reporting.domain.indicators import (
+    Bands,
+    ClubFacts,
+    Rollup,
+    default_period_start,
+    roll_up,
+)
 from ishc_reporting.models import ClubTouch, ProjectionState
-from ishc_reporting.projections import ClubRecord, active_clubs
+from ishc_reporting.queries.facts import ClubRecord, active_clubs
 
 FULL_RELOAD_ABOVE = 5_000  # touched clubs past which one reload beats patching
 NATION = "nation"
@@ -171,8 +178,7 @@ def roll_up_groups(
 ) -> tuple[dict[str, Rollup], int]:
     """Each group's roll-up from club records counted with each older age (a
     group takes the records of its bands' age), and the clubs that cannot be placed."""
-    fresh = {g: Rollup(communes=communes(g)) for g in groups}
-    with_club: dict[str, set[str]] = {g: set() for g in groups}
+    members: dict[str, list[tuple[ClubFacts, str | None]]] = {g: [] for g in groups}
     unplaced = 0
     first_age = min(records, default=0)
     for age, by_club in records.items():
@@ -181,16 +187,10 @@ def roll_up_groups(
             if group is None:
                 unplaced += age == first_age  # each club once
                 continue
-            if group not in fresh:
-                continue
-            bands = grouping.bands(group)
-            if bands.older_age != age:
-                continue
-            fresh[group].add(record.facts, judge(record.facts, bands))
-            if commune is not None:
-                with_club[group].add(commune)
-    for group, rollup in fresh.items():
-        rollup.communes_with_club = len(with_club[group])
+            if group in members and grouping.bands(group).older_age == age:
+                members[group].append((record.facts, commune))
+    fresh = {g: roll_up(clubs, grouping.bands(g), communes(g)) for g, clubs in members.items()}
+    for rollup in fresh.values():
         rollup.unplaced = unplaced if not grouping.per_province else 0
     return fresh, unplaced
 

@@ -20,7 +20,6 @@ from ishc_platform.clock import today
 from ishc_platform.db import Database
 from ishc_platform.migrate import upgrade
 from ishc_platform.settings import Settings
-from ishc_reporting.api.dashboard import day, number, progress
 from ishc_reporting.app import create_app
 from tests.reporting.conftest import Registry, feeder
 
@@ -265,14 +264,3 @@ def test_sign_in_goes_back_only_to_a_dashboard_page(tmp_path: Path, redis_url: s
             )
             assert reply.headers["location"] == "/dashboard?lang=vi"
         assert client.get("/dashboard").text.count('<tr data-code="') == 34
-
-
-def test_numbers_dates_and_progress_as_written() -> None:
-    assert number("19.26", "vi") == "19,26" and number("19.26", "en") == "19.26"
-    assert number("0.80", "vi") == "0,80" and number("100.00", "en") == "100.00"
-    assert number(1234567, "vi") == "1.234.567" and number(1234567, "en") == "1,234,567"
-    assert number(None, "vi") == "—"
-    assert day("2026-01-31", "vi") == "31/01/2026" and day(date(2026, 1, 31), "en") == "2026-01-31"
-    assert progress("19.26", "50") == 38 and progress("60", "50") == 100
-    assert progress("1", "0.00") == 100 and progress(None, "50") is None
-    assert progress("5", None) is None

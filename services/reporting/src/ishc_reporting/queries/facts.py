@@ -1,5 +1,6 @@
 """Reading the projection: every active club's facts as of a date, set-wise
-(a handful of grouped queries, whatever the number of clubs)."""
+(a handful of grouped queries, whatever the number of clubs). No access
+checks here: callers pass the provinces or clubs they may read."""
 
 from __future__ import annotations
 

@@ -23,8 +23,7 @@ from ishc_platform.pagination import encode_cursor
 from ishc_platform.settings import Settings
 from ishc_reporting.api import dashboard
 from ishc_reporting.app import create_app
-from ishc_reporting.domain.plans import PlanDoc, plan_provinces, province_may_write
-from tests.reporting.conftest import Registry, feeder
+from tests.reporting.conftest import Registry, feeder, plan
 
 SECRET = "a" * 48
 
@@ -72,34 +71,7 @@ def problem(reply: Any, status: int, field: str | None = None) -> dict[str, Any]
     return body
 
 
-def plan(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "id": "vinh-long-2026",
-        "scope": "province",
-        "province": "86",
-        "title": "Kế hoạch 2026",
-        "period_start": "2026-01-01",
-        "period_end": "2026-12-31",
-        "targets": [{"indicator": "clubs", "value": "10", "by": "2026-12-31"}],
-    }
-    body.update(overrides)
-    return body
-
-
 # -- 6: a province writes only its own plans ------------------------------------------
-
-
-def test_the_write_policy_takes_the_legacy_provinces_merged_into_a_province() -> None:
-    vinh_long = frozenset({"86"})
-    mine = PlanDoc.model_validate(plan(legacy_province="83"))  # old Bến Tre, now in 86
-    assert plan_provinces(mine) == ({"86"}, {"83"})
-    assert province_may_write(mine, vinh_long)
-    theirs = PlanDoc.model_validate(plan(legacy_province="75"))  # old Đồng Nai
-    assert not province_may_write(theirs, vinh_long)
-    assert province_may_write(theirs, frozenset({"86", "75"}))
-    assert not province_may_write(PlanDoc.model_validate(plan(province="75")), vinh_long)
-    nation = PlanDoc.model_validate(plan(id="nation", scope="nation", province=None))
-    assert not province_may_write(nation, frozenset({"86", "75"}))
 
 
 def test_a_province_cannot_write_another_provinces_plan(client: TestClient) -> None:
@@ -319,7 +291,7 @@ def sample_path(route: APIRoute, club_id: str) -> str:
 def test_every_dashboard_response_sends_the_security_headers(
     tmp_path: Path, redis_url: str
 ) -> None:
-    from tests.reporting.test_dashboard import start
+    from tests.reporting.integration.test_dashboard import start
 
     loaded = start(tmp_path, redis_url, public=True)
     secret = "d" * 48  # test_dashboard's

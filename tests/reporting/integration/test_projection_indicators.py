@@ -12,8 +12,9 @@ import pytest
 from ishc_platform.admin_units import Boundary
 from ishc_platform.db import Database
 from ishc_platform.errors import Problem
-from ishc_reporting import service
 from ishc_reporting.domain.plans import PlanDoc
+from ishc_reporting.service import indicators as service
+from ishc_reporting.service import plans
 from tests.reporting.conftest import DONG_NAI, NATIONAL, VINH_LONG, Registry, feeder
 
 JUNE_30 = date(2026, 6, 30)
@@ -168,11 +169,11 @@ async def test_a_plan_gives_targets_and_gaps(reporting_db: Database, registry: R
         }
     )
     async with reporting_db.sessions() as session:
-        await service.put_plan(session, VINH_LONG, plan)
+        await plans.put_plan(session, VINH_LONG, plan)
         with pytest.raises(Problem) as refused:
-            await service.put_plan(session, DONG_NAI, plan)
+            await plans.put_plan(session, DONG_NAI, plan)
         assert refused.value.status == 403
-        stored = await service.get_plan(session, NATIONAL, "vinh-long-test")
+        stored = await plans.get_plan(session, NATIONAL, "vinh-long-test")
         assert stored.baseline and stored.baseline.coverage_percent == "19.26"
         current = await service.province_detail(
             session, NATIONAL, "86", service.make_query(JUNE_30, Boundary.CURRENT, None, None)
@@ -216,7 +217,7 @@ async def test_todays_warm_figures_follow_each_batch_and_equal_a_cold_read(
     joins, a departure, a dissolution and a new club it must still equal a
     computation from scratch."""
     from ishc_platform.clock import today
-    from ishc_reporting import today as warm
+    from ishc_reporting.queries import warm
 
     on = today()
     a = registry.club("29623", date(2020, 1, 1))

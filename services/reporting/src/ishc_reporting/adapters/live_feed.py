@@ -22,15 +22,13 @@ from typing import Any
 
 import structlog
 
-from ishc_platform.admin_units import Boundary
-from ishc_platform.auth import Caller, Role
 from ishc_platform.db import Database
-from ishc_reporting import service
+from ishc_reporting import queries
 from ishc_reporting.domain.small_cells import suppress_small_cells
+from ishc_reporting.schemas import jsonable
 from ishc_reporting.settings import ReportingSettings
 
 log = structlog.get_logger(__name__)
-NATION = Caller(sub="live-feed", role=Role.NATIONAL, provinces=frozenset())
 
 
 def summary(row: dict[str, Any]) -> dict[str, Any]:
@@ -91,13 +89,14 @@ class LiveFeed:
 
     async def _poll(self) -> None:
         async with self.db.sessions() as session:
-            state = await service.projection_state(session)
+            state = await queries.projection_state(session)
             revision = state.revision if state else 0
             if revision == self.revision:
                 return
-            q = service.make_query(None, Boundary.CURRENT, None, None)
-            table = await service.province_table(session, NATION, q)
-        rows = {r["code"]: service.jsonable(summary(r)) for r in table["provinces"]}
+            # Every province, read unchecked: each subscriber gets only the ones it may see.
+            q = queries.todays_query()
+            table = await queries.province_table_unchecked(session, q)
+        rows = {r["code"]: jsonable(summary(r)) for r in table["provinces"]}
         public = {code: suppress_small_cells(row, self.threshold) for code, row in rows.items()}
         messages = {
             exact: {

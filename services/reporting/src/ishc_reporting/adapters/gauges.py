@@ -10,11 +10,9 @@ from fastapi import FastAPI
 from prometheus_client import Gauge
 
 from ishc_contracts.registry_events import STREAM as REGISTRY_STREAM
-from ishc_platform.admin_units import Boundary
 from ishc_platform.clock import utcnow
 from ishc_platform.db import Database
-from ishc_reporting import service
-from ishc_reporting.live import NATION
+from ishc_reporting import queries
 
 log = structlog.get_logger(__name__)
 
@@ -36,15 +34,14 @@ MEMBERS = Gauge("ishc_reporting_members", "Members of active clubs, today", ["pr
 
 async def refresh(db: Database, lag: int) -> None:
     async with db.sessions() as session:
-        state = await service.projection_state(session)
-        table = await service.province_table(
-            session, NATION, service.make_query(None, Boundary.CURRENT, None, None)
-        )
+        state = await queries.projection_state(session)
+        # The gauges are every province's, whoever scrapes them: read unchecked.
+        table = await queries.province_table_unchecked(session, queries.todays_query())
     if state is not None:
         PROJECTION_REVISION.set(state.revision)
         age = 0.0
         if lag > 0 and state.applied_at is not None:
-            age = (utcnow() - service.aware(state.applied_at)).total_seconds()
+            age = (utcnow() - queries.aware(state.applied_at)).total_seconds()
         PROJECTION_STALENESS.set(max(age, 0.0))
     for row in table["provinces"]:
         indicators = row["indicators"]

@@ -1,0 +1,482 @@
+"""The indicators read from the projection: the province table, the nation, a
+province, a commune, a club, the rollout, and the stored plans they are
+measured against.
+
+NO ACCESS CHECKS: every public function here is named `*_unchecked` and
+answers for whatever scope it is given. Use cases (`service/`) call them after
+`service/policy.py` has decided what the caller may read; internal readers
+(the live feed, the gauges, the CLI, report issuing, the public dashboard)
+call them for the whole nation, which is what they show.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import structlog
+from pydantic import ValidationError
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ishc_platform import admin_units
+from ishc_platform.admin_units import Boundary
+from ishc_platform.clock import today
+from ishc_platform.errors import invalid, not_found
+from ishc_reporting.domain import placement
+from ishc_reporting.domain.indicators import (
+    DEFAULT_BANDS,
+    ClubFacts,
+    ClubQuality,
+    Rollup,
+    default_period_start,
+    judge,
+    percent,
+    roll_up,
+)
+from ishc_reporting.domain.plans import (
+    PLAN_ID_PATTERN,
+    PlanDoc,
+    bands_for,
+    plan_for,
+    plans_by_province,
+    target_for,
+    target_row,
+    targets_of,
+)
+from ishc_reporting.models import ClubFact, ClubTouch, MemberFact, Plan, ProjectionState
+from ishc_reporting.queries.facts import ClubRecord, active_clubs
+from ishc_reporting.queries.warm import NATION, Grouping, TodayCache, cache_for, roll_up_groups
+
+log = structlog.get_logger(__name__)
+
+# Record ids are UUIDs (the registry's); anything else names no club and must
+# not reach the database (a NUL there is a PostgreSQL error, not a 404).
+RECORD_ID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+Provinces = Collection[str] | None
+"""The current provinces a reader may see (a province token's own); None: every one."""
+
+
+@dataclass(frozen=True)
+class Query:
+    """What every indicator route takes: the date, the map and the period."""
+
+    as_of: date
+    boundary: Boundary
+    period_start: date
+    older_age: int | None  # None: the plan's threshold, else 60
+
+
+def make_query(
+    as_of: date | None, boundary: Boundary, period_start: date | None, older_age: int | None
+) -> Query:
+    day = as_of or today()
+    start = period_start or default_period_start(day)
+    if start > day:
+        raise invalid("period_start", "period_start is after as_of")
+    return Query(day, boundary, start, older_age)
+
+
+def todays_query(boundary: Boundary = Boundary.CURRENT) -> Query:
+    """Today, the default period, each plan's own older age."""
+    return make_query(None, boundary, None, None)
+
+
+# -- plans -------------------------------------------------------------------------
+
+
+async def load_plans(session: AsyncSession) -> list[PlanDoc]:
+    rows = (await session.exec(select(Plan))).all()
+    return [doc for row in rows if (doc := stored_plan(row)) is not None]
+
+
+def stored_plan(row: Plan) -> PlanDoc | None:
+    """A stored plan, or None for one written before today's rules (a year-1
+    date, a control character) that no longer validates: it is skipped, and
+    logged, rather than breaking every indicator."""
+    try:
+        return PlanDoc.model_validate_json(row.body)
+    except ValidationError as exc:
+        log.warning("plans.invalid_stored_plan", plan=row.id, errors=exc.error_count())
+        return None
+
+
+async def plan_row(session: AsyncSession, plan_id: str) -> Plan | None:
+    if not re.fullmatch(PLAN_ID_PATTERN, plan_id):
+        return None
+    return await session.get(Plan, plan_id)
+
+
+def plan_summary(plan: PlanDoc | None) -> dict[str, Any] | None:
+    if plan is None:
+        return None
+    return {
+        "id": plan.id,
+        "title": plan.title,
+        "period_start": plan.period_start,
+        "period_end": plan.period_end,
+        "older_age": plan.older_age,
+    }
+
+
+# -- indicators ---------------------------------------------------------------------
+
+
+async def _clubs_with_age(
+    session: AsyncSession,
+    q: Query,
+    age: int,
+    provinces: Provinces = None,
+    club_ids: set[str] | None = None,
+) -> list[ClubRecord]:
+    return await active_clubs(
+        session,
+        as_of=q.as_of,
+        period_start=q.period_start,
+        older_age=age,
+        provinces=provinces,
+        club_ids=club_ids,
+    )
+
+
+def _current_provinces_for(boundary: Boundary, codes: set[str]) -> set[str]:
+    """The current provinces whose clubs can land in these provinces of `boundary`."""
+    if boundary is Boundary.CURRENT:
+        return codes
+    found = set()
+    for code in codes:
+        successor = admin_units.current_province_of_legacy_province(code)
+        if successor:
+            found.add(successor.code)
+    return found
+
+
+def _fingerprint(plans: list[PlanDoc], older_age: int | None) -> str:
+    body = "|".join(sorted(p.model_dump_json() for p in plans))
+    return hashlib.sha256(f"{body}|{older_age}".encode()).hexdigest()
+
+
+async def _rollups(
+    session: AsyncSession,
+    q: Query,
+    grouping: Grouping,
+    groups: set[str],
+    communes: Callable[[str], int | None],
+    scope: set[str] | None,
+) -> tuple[dict[str, Rollup], int]:
+    """Roll-ups per group: from the warm cache for today, else from the database
+    (`scope`: the current provinces whose clubs can count, None for all)."""
+    if TodayCache.applies(q.as_of, q.period_start):
+        return await cache_for(session).rollups(
+            session, q.as_of, q.period_start, grouping, groups, communes
+        )
+    records = {
+        age: {r.club_id: r for r in await _clubs_with_age(session, q, age, scope)}
+        for age in sorted({grouping.bands(g).older_age for g in groups})
+    }
+    return roll_up_groups(records, grouping, groups, communes)
+
+
+def _query_fields(q: Query) -> dict[str, Any]:
+    return {"as_of": q.as_of, "boundary": q.boundary.value, "period_start": q.period_start}
+
+
+async def province_table_unchecked(
+    session: AsyncSession, q: Query, provinces: Provinces = None
+) -> dict[str, Any]:
+    """A row per province of the map within `provinces` (on the legacy map, the
+    old provinces merged into them), with its plan's targets; the unplaced
+    clubs are counted only for the whole nation."""
+    every = placement.provinces(q.boundary)
+    units = every
+    if provinces is not None:
+        visible = placement.visible_provinces(frozenset(provinces), q.boundary)
+        units = [u for u in every if u.code in visible]
+    all_plans = await load_plans(session)
+    chosen, national = plans_by_province(all_plans, q.as_of)
+    plans = {u.code: plan_for(chosen, u.code, q.boundary) for u in every}
+    bands = {code: bands_for(plan, q.older_age) for code, plan in plans.items()}
+    grouping = Grouping(
+        boundary=q.boundary,
+        per_province=True,
+        bands=lambda code: bands.get(code, DEFAULT_BANDS),
+        fingerprint=_fingerprint(all_plans, q.older_age),
+    )
+    codes = {u.code for u in units}
+    scope = None if provinces is None else _current_provinces_for(q.boundary, codes)
+    rollups, unplaced = await _rollups(
+        session,
+        q,
+        grouping,
+        codes,
+        lambda code: placement.commune_count(code, q.boundary),
+        scope,
+    )
+    rows = [
+        {
+            "code": unit.code,
+            "name": unit.name,
+            "plan": plan_summary(plans[unit.code]),
+            "indicators": rollups[unit.code].as_dict(),
+            "targets": targets_of(plans[unit.code], rollups[unit.code], q.as_of, q.boundary),
+        }
+        for unit in units
+    ]
+    return {
+        **_query_fields(q),
+        "provinces": rows,
+        "unplaced": unplaced if provinces is None else None,
+        "national_plan": plan_summary(national),
+    }
+
+
+async def national_unchecked(session: AsyncSession, q: Query) -> dict[str, Any]:
+    """The nation's indicators with the national plan's targets."""
+    all_plans = await load_plans(session)
+    _chosen, plan = plans_by_province(all_plans, q.as_of)
+    bands = bands_for(plan, q.older_age)
+    grouping = Grouping(
+        boundary=q.boundary,
+        per_province=False,
+        bands=lambda _group: bands,
+        fingerprint=_fingerprint(all_plans, q.older_age),
+    )
+    total_communes = sum(
+        placement.commune_count(u.code, q.boundary) for u in placement.provinces(q.boundary)
+    )
+    rollups, _unplaced = await _rollups(
+        session, q, grouping, {NATION}, lambda _group: total_communes, None
+    )
+    rollup = rollups[NATION]
+    table = await province_table_unchecked(session, q)
+    provinces_with_club = sum(1 for row in table["provinces"] if row["indicators"]["clubs"])
+    result = rollup.as_dict()
+    total = len(table["provinces"])
+    result["provinces"] = total
+    result["provinces_with_clubs"] = provinces_with_club
+    targets = targets_of(plan, rollup, q.as_of, q.boundary)
+    share = percent(provinces_with_club, total)
+    target = target_for(plan, "provinces_with_clubs", q.as_of) if plan else None
+    if target is not None:
+        targets["provinces_with_clubs"] = target_row(share, target)
+    return {
+        **_query_fields(q),
+        "scope": "nation",
+        "plan": plan_summary(plan),
+        "indicators": result,
+        "targets": targets,
+    }
+
+
+async def _placed_records(
+    session: AsyncSession, q: Query, province: str
+) -> tuple[PlanDoc | None, list[tuple[ClubRecord, placement.Place]]]:
+    """The plan of a province of the map, and the clubs that can land in it, each with its place."""
+    chosen, _national = plans_by_province(await load_plans(session), q.as_of)
+    plan = plan_for(chosen, province, q.boundary)
+    age = bands_for(plan, q.older_age).older_age
+    scope = _current_provinces_for(q.boundary, {province})
+    records = await _clubs_with_age(session, q, age, scope)
+    placed = [
+        (r, placement.place(r.commune_code, r.legacy_commune_code, q.boundary)) for r in records
+    ]
+    return plan, placed
+
+
+async def province_detail_unchecked(session: AsyncSession, code: str, q: Query) -> dict[str, Any]:
+    """A province with its communes (every one, with or without a club)."""
+    unit = placement.province_unit(code, q.boundary)
+    if unit is None:
+        raise not_found("province")
+    plan, placed = await _placed_records(session, q, code)
+    bands = bands_for(plan, q.older_age)
+    names = {c.code: c.name for c in placement.communes(code, q.boundary)}
+    in_province = [(r.facts, p.commune) for r, p in placed if p.province == code]
+    # A club placed in the province but in none of its communes counts in the province only.
+    rollup = roll_up(
+        ((facts, c if c in names else None) for facts, c in in_province), bands, len(names)
+    )
+    by_commune: dict[str | None, list[tuple[ClubFacts, str | None]]] = defaultdict(list)
+    for facts, commune in in_province:
+        by_commune[commune].append((facts, commune))
+    communes = {c: roll_up(by_commune[c], bands, 1) for c in names}
+    return {
+        **_query_fields(q),
+        "scope": "province",
+        "code": code,
+        "name": unit.name,
+        "plan": plan_summary(plan),
+        "indicators": rollup.as_dict(),
+        "targets": targets_of(plan, rollup, q.as_of, q.boundary),
+        "clubs_placed_in_province_only": sum(1 for _f, c in in_province if c not in names),
+        "communes": [
+            {
+                "code": c,
+                "name": names[c],
+                "clubs": r.clubs,
+                "members": r.members,
+                "has_club": r.clubs > 0,
+            }
+            for c, r in communes.items()
+        ],
+    }
+
+
+async def commune_detail_unchecked(session: AsyncSession, code: str, q: Query) -> dict[str, Any]:
+    """A commune with its clubs."""
+    unit = placement.commune_unit(code, q.boundary)
+    if unit is None:
+        raise not_found("commune")
+    plan, placed = await _placed_records(session, q, unit.province_code)
+    bands = bands_for(plan, q.older_age)
+    records = [r for r, p in placed if p.commune == code]
+    rollup = roll_up(((r.facts, code) for r in records), bands, 1)
+    clubs = [_club_row(r, judge(r.facts, bands)) for r in records]
+    return {
+        **_query_fields(q),
+        "scope": "commune",
+        "code": code,
+        "name": unit.name,
+        "province": unit.province_code,
+        "indicators": rollup.as_dict(),
+        "clubs": sorted(clubs, key=lambda c: (c["name"] or "", c["club_id"])),
+    }
+
+
+def _club_row(record: ClubRecord, quality: ClubQuality) -> dict[str, Any]:
+    f = record.facts
+    return {
+        "club_id": record.club_id,
+        "name": record.name,
+        "commune_code": record.commune_code,
+        "legacy_commune_code": record.legacy_commune_code,
+        "founded_on": record.founded_on,
+        "members": f.members,
+        "women": f.women,
+        "older": f.older,
+        "young": f.young,
+        "poor": f.poor,
+        "volunteers": f.volunteers,
+        "new_members": f.new_members,
+        "board_complete": f.board_complete,
+        "months_required": len(f.months_required),
+        "months_met": len(f.months_required & f.months_met),
+        "activity_areas": sorted(f.activity_areas),
+        "hardship_cases_supported": f.hardship_cases_supported,
+        "checks": {flag: getattr(quality, flag) for flag in quality.__dataclass_fields__},
+    }
+
+
+async def club_fact(session: AsyncSession, club_id: str) -> ClubFact | None:
+    """A club as the projection knows it (None for an id that names no club)."""
+    if not re.fullmatch(RECORD_ID_PATTERN, club_id):
+        return None
+    return await session.get(ClubFact, club_id)
+
+
+async def club_detail_unchecked(session: AsyncSession, club_id: str, q: Query) -> dict[str, Any]:
+    """A club's counts and checks (never its members); not found without a place."""
+    club = await club_fact(session, club_id)
+    if club is None or club.province is None:
+        raise not_found("club")
+    chosen, _national = plans_by_province(await load_plans(session), q.as_of)
+    plan = plan_for(chosen, club.province, Boundary.CURRENT)
+    bands = bands_for(plan, q.older_age)
+    records = await _clubs_with_age(session, q, bands.older_age, club_ids={club.club_id})
+    base = {
+        **_query_fields(q),
+        "scope": "club",
+        "club_id": club.club_id,
+        "name": club.name,
+        "province": club.province,
+        "founded_on": club.founded_on,
+        "dissolved_on": club.dissolved_on,
+    }
+    if not records:
+        return {**base, "active": False, "indicators": None}
+    record = records[0]
+    place = placement.place(record.commune_code, record.legacy_commune_code, q.boundary)
+    return {
+        **base,
+        "active": True,
+        "place": {"province": place.province, "commune": place.commune},
+        "indicators": _club_row(record, judge(record.facts, bands)),
+    }
+
+
+# -- rollout ------------------------------------------------------------------------
+
+
+def _last_month(on: date) -> tuple[date, date]:
+    first_this = on.replace(day=1)
+    last_prev = first_this - timedelta(days=1)
+    return last_prev.replace(day=1), last_prev
+
+
+async def rollout_unchecked(session: AsyncSession, provinces: Provinces = None) -> dict[str, Any]:
+    """Where each province's rollout stands: plan, clubs and members, last data,
+    and its reporting rate (active clubs with a meeting recorded for last month,
+    over active clubs, as DHIS2 counts reporting rates)."""
+    on = today()
+    start, end = _last_month(on)
+    plans = await load_plans(session)
+    records = await active_clubs(session, as_of=on, period_start=start, older_age=60)
+    members = dict(
+        (
+            await session.exec(
+                select(MemberFact.province, func.count())
+                .where(col(MemberFact.joined_on).is_not(None), col(MemberFact.left_on).is_(None))
+                .group_by(col(MemberFact.province))
+            )
+        ).all()
+    )
+    last_data = dict(
+        (
+            await session.exec(
+                select(ClubTouch.province, func.max(ClubTouch.last_event_at)).group_by(
+                    col(ClubTouch.province)
+                )
+            )
+        ).all()
+    )
+    clubs: dict[str, int] = defaultdict(int)
+    reporting: dict[str, int] = defaultdict(int)
+    for record in records:
+        clubs[record.province] += 1
+        if any(start <= date(y, m, 1) <= end for y, m in record.facts.months_met):
+            reporting[record.province] += 1
+    rows = []
+    for unit in placement.provinces(Boundary.CURRENT):
+        if provinces is not None and unit.code not in provinces:
+            continue
+        last = last_data.get(unit.code)
+        rows.append(
+            {
+                "code": unit.code,
+                "name": unit.name,
+                "plans": sorted(p.id for p in plans if p.province == unit.code),
+                "clubs": clubs[unit.code],
+                "members": int(members.get(unit.code, 0)),
+                "last_data_at": aware(last) if last else None,
+                "reporting_month": f"{start:%Y-%m}",
+                "reporting_rate": percent(reporting[unit.code], clubs[unit.code]),
+                "live": last is not None and clubs[unit.code] > 0,
+            }
+        )
+    return {"as_of": on, "provinces": rows}
+
+
+async def projection_state(session: AsyncSession) -> ProjectionState | None:
+    return await session.get(ProjectionState, 1)
+
+
+def aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; they were written in UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -1,0 +1,238 @@
+"""Reporting's request and response models, and how answers become JSON."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi.encoders import jsonable_encoder
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ishc_platform.admin_units import Boundary
+from ishc_platform.validation import StrictModel
+from ishc_reporting.domain.report_layout import PeriodKind
+
+
+class ReportRequest(StrictModel):
+    """What to issue; an unknown field is a 422 naming it, not silently dropped."""
+
+    scope: Literal["province", "nation"]
+    province: str | None = Field(default=None, pattern=r"^[0-9]{2}$")
+    kind: PeriodKind
+    year: int
+    number: int | None = None
+    boundary: Boundary = Boundary.CURRENT
+
+    @model_validator(mode="after")
+    def _province_matches_scope(self) -> ReportRequest:
+        if self.scope == "province" and self.province is None:
+            raise ValueError("a province report names its province")
+        if self.scope == "nation" and self.province is not None:
+            raise ValueError("a national report names no province")
+        return self
+
+
+def jsonable(value: Any) -> Any:
+    """For JSON answers: decimals stay exact strings ("0.80", not 0.8)."""
+    return jsonable_encoder(value, custom_encoder={Decimal: str})
+
+
+# -- answers ----------------------------------------------------------------------
+# Decimals travel as exact strings ("19.26", "0.80"), as the provinces print them;
+# instants as the ISO strings the service wrote.
+
+DecimalString = Annotated[str, Field(pattern=r"^-?[0-9]+(\.[0-9]+)?$", examples=["19.26"])]
+Instant = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+
+
+class Answer(BaseModel):
+    # A key the model does not know is an error in the tests, never silently dropped.
+    model_config = ConfigDict(extra="forbid")
+
+
+class Indicators(Answer):
+    """A roll-up of clubs (a commune, a province, the nation)."""
+
+    coverage: DecimalString | None = Field(description="% of communes with an active club")
+    communes: int | None
+    communes_with_club: int
+    clubs: int
+    new_clubs: int
+    members: int
+    new_members: int
+    new_older_members: int
+    older_members: int
+    women: int
+    young: int
+    poor: int
+    volunteers: int
+    hardship_cases_supported: int
+    activity_areas_covered: int
+    clubs_meeting: dict[str, int | None] = Field(description="clubs passing each check")
+    shares: dict[str, DecimalString | None] = Field(description="% of clubs passing each check")
+    unplaced: int
+
+
+class NationalIndicators(Indicators):
+    provinces: int
+    provinces_with_clubs: int
+
+
+class TargetProgress(Answer):
+    value: DecimalString | int | None
+    target: DecimalString
+    by: date
+    gap: DecimalString | None = Field(description="still to go (0 once reached)")
+
+
+class PlanSummary(Answer):
+    id: str
+    title: str
+    period_start: date
+    period_end: date
+    older_age: int
+
+
+class QueryFields(Answer):
+    as_of: date
+    boundary: Boundary
+    period_start: date
+
+
+class ProvinceRow(Answer):
+    code: str
+    name: str
+    plan: PlanSummary | None
+    indicators: Indicators
+    targets: dict[str, TargetProgress]
+
+
+class ProvinceTable(QueryFields):
+    provinces: list[ProvinceRow]
+    unplaced: int | None = Field(description="clubs that cannot be placed (national tokens)")
+    national_plan: PlanSummary | None
+
+
+class NationalFigures(QueryFields):
+    scope: Literal["nation"]
+    plan: PlanSummary | None
+    indicators: NationalIndicators
+    targets: dict[str, TargetProgress]
+
+
+class CommuneRow(Answer):
+    code: str
+    name: str
+    clubs: int
+    members: int
+    has_club: bool
+
+
+class ProvinceFigures(QueryFields):
+    scope: Literal["province"]
+    code: str
+    name: str
+    plan: PlanSummary | None
+    indicators: Indicators
+    targets: dict[str, TargetProgress]
+    clubs_placed_in_province_only: int
+    communes: list[CommuneRow]
+
+
+class ClubRow(Answer):
+    club_id: str
+    name: str | None
+    commune_code: str
+    legacy_commune_code: str | None
+    founded_on: date
+    members: int
+    women: int
+    older: int
+    young: int
+    poor: int
+    volunteers: int
+    new_members: int
+    board_complete: bool
+    months_required: int
+    months_met: int
+    activity_areas: list[str]
+    hardship_cases_supported: int
+    checks: dict[str, bool | None]
+
+
+class CommuneFigures(QueryFields):
+    scope: Literal["commune"]
+    code: str
+    name: str
+    province: str
+    indicators: Indicators
+    clubs: list[ClubRow]
+
+
+class ClubPlace(Answer):
+    province: str | None
+    commune: str | None
+
+
+class ClubFigures(QueryFields):
+    """A club's counts and checks; `place` only while it is active."""
+
+    scope: Literal["club"]
+    club_id: str
+    name: str | None
+    province: str | None
+    founded_on: date | None
+    dissolved_on: date | None
+    active: bool
+    place: ClubPlace | None = None
+    indicators: ClubRow | None
+
+
+class RolloutRow(Answer):
+    code: str
+    name: str
+    plans: list[str]
+    clubs: int
+    members: int
+    last_data_at: Instant | None
+    reporting_month: str = Field(examples=["2026-10"])
+    reporting_rate: DecimalString | None
+    live: bool
+
+
+class Rollout(Answer):
+    as_of: date
+    provinces: list[RolloutRow]
+
+
+class ReportSummary(Answer):
+    id: str
+    scope: Literal["province", "nation"]
+    province: str | None
+    kind: PeriodKind
+    year: int | None
+    number: int | None
+    period_start: date
+    period_end: date
+    as_of: date
+    boundary: Boundary
+    issued_at: Instant
+    issued_by: str
+    links: dict[str, str]
+
+
+class ReportList(Answer):
+    items: list[ReportSummary]
+    next_cursor: str | None
+
+
+class ReportRevision(Answer):
+    changed: list[str] = Field(description="indicators whose value differs now")
+    figures: dict[str, Any]
+    as_of_now: date
+
+
+class ReportDetail(ReportSummary):
+    figures: dict[str, Any] = Field(description="the figures as issued")
+    revision: ReportRevision | None

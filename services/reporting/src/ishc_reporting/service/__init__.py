@@ -1,0 +1,2 @@
+"""Reporting's use cases: each takes the caller, checks it through `policy`,
+and is the only code of the service that commits."""

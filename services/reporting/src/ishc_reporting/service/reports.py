@@ -1,0 +1,187 @@
+"""Reports of a province or of the nation for a quarter, a half-year or a year.
+
+Issuing a report freezes it: its figures are stored as computed and every
+fetch (JSON, CSV, XLSX) renders those stored figures, so it reads the same
+each time. Later data does not change it; it shows beside it as a revision,
+computed now for the same date, period and map.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ishc_contracts import new_event_id
+from ishc_platform import admin_units
+from ishc_platform.admin_units import Boundary
+from ishc_platform.auth import Caller
+from ishc_platform.clock import today, utcnow
+from ishc_platform.errors import invalid
+from ishc_platform.pagination import decode_cursor, keyset
+from ishc_reporting import queries
+from ishc_reporting.domain import report_layout as layout
+from ishc_reporting.models import IssuedReport
+from ishc_reporting.schemas import ReportRequest
+from ishc_reporting.service import policy
+
+
+async def issue_report(
+    session: AsyncSession, caller: Caller, request: ReportRequest
+) -> IssuedReport:
+    policy.ensure_report_issuer(caller, request.scope, request.province)
+    try:
+        start, end = layout.period_of(request.kind, request.year, request.number)
+    except layout.PeriodError as exc:
+        raise invalid(exc.field, str(exc)) from None
+    if start > today():
+        raise invalid("year", "the period has not started yet")
+    as_of = min(end, today())
+    figures = await _figures(
+        session, request.scope, request.province, request.boundary, as_of, start
+    )
+    report = IssuedReport(
+        id=str(new_event_id()),  # time-ordered, so the list pages by id
+        scope=request.scope,
+        province=request.province,
+        period_kind=request.kind.value,
+        period_start=start,
+        period_end=end,
+        boundary=request.boundary.value,
+        issued_at=utcnow(),
+        issued_by=caller.sub,
+        content=dump({**figures, "number": request.number, "year": request.year}),
+    )
+    session.add(report)
+    await session.commit()
+    return report
+
+
+async def _figures(
+    session: AsyncSession,
+    scope: str,
+    province: str | None,
+    boundary: Boundary,
+    as_of: date,
+    start: date,
+) -> dict[str, Any]:
+    """A report's figures, read unchecked: the issuer was checked for the
+    report's scope, and a report holds the figures of that scope whole."""
+    q = queries.make_query(as_of, boundary, start, None)
+    if scope == "nation":
+        return await queries.national_unchecked(session, q)
+    unit = (
+        admin_units.current_province(province or "")
+        if boundary is Boundary.CURRENT
+        else admin_units.legacy_province(province or "")
+    )
+    if unit is None:
+        raise invalid("province", f"{province} is not a province on the {boundary.value} map")
+    return await queries.province_detail_unchecked(session, province or "", q)
+
+
+async def load_report(session: AsyncSession, caller: Caller, report_id: str) -> IssuedReport:
+    """A report the caller may read; another province's is not found."""
+    return policy.ensure_report_visible(caller, await session.get(IssuedReport, report_id))
+
+
+def stored(report: IssuedReport) -> dict[str, Any]:
+    content: dict[str, Any] = json.loads(report.content)
+    return content
+
+
+async def report_with_revision(
+    session: AsyncSession, caller: Caller, report_id: str
+) -> dict[str, Any]:
+    """The report as issued, and what the same figures say now if they differ."""
+    report = await load_report(session, caller, report_id)
+    issued = stored(report)
+    now = json.loads(
+        dump(
+            await _figures(
+                session,
+                report.scope,
+                report.province,
+                Boundary(report.boundary),
+                datetime.fromisoformat(issued["as_of"]).date(),
+                report.period_start,
+            )
+        )
+    )
+    changed = sorted(
+        key
+        for key, value in _flat(now["indicators"]).items()
+        if _flat(issued["indicators"]).get(key) != value
+    )
+    return {
+        **summary(report),
+        "figures": issued,
+        "revision": None
+        if not changed
+        else {"changed": changed, "figures": now, "as_of_now": str(today())},
+    }
+
+
+def _flat(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def summary(report: IssuedReport) -> dict[str, Any]:
+    issued = stored(report)
+    return {
+        "id": report.id,
+        "scope": report.scope,
+        "province": report.province,
+        "kind": report.period_kind,
+        "year": issued.get("year"),
+        "number": issued.get("number"),
+        "period_start": report.period_start,
+        "period_end": report.period_end,
+        "as_of": issued["as_of"],
+        "boundary": report.boundary,
+        "issued_at": report.issued_at,
+        "issued_by": report.issued_by,
+        "links": {
+            "self": f"/v1/reports/{report.id}",
+            "csv": f"/v1/reports/{report.id}.csv",
+            "xlsx": f"/v1/reports/{report.id}.xlsx",
+        },
+    }
+
+
+async def list_reports(
+    session: AsyncSession, caller: Caller, province: str | None, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    allowed = policy.report_collection(caller, province)
+    query = select(IssuedReport).order_by(col(IssuedReport.id).desc()).limit(limit + 1)
+    if allowed is not None:
+        query = query.where(col(IssuedReport.province).in_(sorted(allowed)))
+    position = decode_cursor(cursor, {"before"})
+    if position is not None:
+        query = query.where(col(IssuedReport.id) < position["before"])
+    rows = (await session.exec(query)).all()
+    page, next_cursor = keyset(rows, limit, lambda r: {"before": r.id})
+    return [summary(r) for r in page], next_cursor
+
+
+def dump(value: Any) -> str:
+    """JSON with dates and decimals as strings (reports keep exactly what they said)."""
+    return json.dumps(value, default=_default, ensure_ascii=False, sort_keys=True)
+
+
+def _default(value: Any) -> str:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(type(value).__name__)
