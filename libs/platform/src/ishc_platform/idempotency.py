@@ -13,20 +13,17 @@ or an ops token that happens to share the `sub` is another caller: it never
 sees the record, neither its stored answer nor the 422 that would reveal that
 the key exists (its request simply runs, under its own authority).
 
-Why that is enough, instead of running the route's authorisation again before a
-replay: a replay goes only to a caller with the same subject, role and
-provinces, and the record was written because the route, for exactly that
-authority, answered 2xx. A route's decision depends only on the caller's
-authority and on the records it touches, so the one thing that can change the
-decision within the record's lifetime (`ISHC_IDEMPOTENCY_TTL_HOURS`, 24 h) is a
-touched record moving to another province (a club re-homed by a boundary
-change). Then the replay repeats an answer this caller was already given, for
-data as it was when it was given, and discloses nothing they did not see; any
-new request without that key is checked afresh. Running the route's
-dependencies again would not be cheaper or stronger: the province checks live
-in each service's use cases, which cannot run without repeating the write.
-The token itself is verified on every request, replays included (an expired or
-forged token falls through to the route, which answers 401).
+Authorisation again before a replay: a replay goes only to a caller with the
+same subject, role and provinces, for whom the route answered 2xx. What can
+change within the record's lifetime (`ISHC_IDEMPOTENCY_TTL_HOURS`, 24 h) is
+where the record lives: a club that moved to another province takes its
+members with it. So before replaying to a province token, the middleware asks
+the service where the answer's record (its `id`) lives now
+(`app.state.record_province`, an async `(session, id) -> province | None` a
+service sets), else takes the answer's own `province`; a token that does not
+cover it gets the 404 the route would answer now, and the stored answer is not
+sent. The token itself is verified on every request, replays included (an
+expired or forged token falls through to the route, which answers 401).
 
 The body is read in memory to fingerprint it, bounded by the body limit the
 factory's `BodyLimitMiddleware` puts in the scope (1 MiB, 20 MiB for uploads);
@@ -39,18 +36,20 @@ import asyncio
 import hashlib
 import json
 import re
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 import structlog
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ishc_platform.auth import Caller, bearer_token, verify_token
+from ishc_platform.auth import Caller, Role, bearer_token, verify_token
 from ishc_platform.clock import utcnow
-from ishc_platform.errors import Problem, field_error, problem_response
+from ishc_platform.errors import Problem, field_error, not_found, problem_response
 from ishc_platform.limits import SCOPE_KEY, BodyTooLarge
 from ishc_platform.models import IdempotencyRecord
 
@@ -69,6 +68,30 @@ def caller_scope(caller: Caller) -> str:
     """The `caller` a record is stored under: subject, role and provinces together."""
     authority = json.dumps([caller.sub, caller.role.value, sorted(caller.provinces)])
     return hashlib.sha256(authority.encode()).hexdigest()
+
+
+RecordProvince = Callable[[AsyncSession, str], Awaitable[str | None]]
+"""Where a record of the service lives now, by id (None: not one of its records)."""
+
+
+async def _still_visible(
+    caller: Caller, record: IdempotencyRecord, db: Any, record_province: RecordProvince | None
+) -> bool:
+    """Whether the caller may still see the record a stored answer describes."""
+    if caller.role is not Role.PROVINCE:
+        return True  # national and ops routes are not scoped to provinces' records
+    try:
+        answer = json.loads(record.response_body or "null")
+    except ValueError:
+        return True  # not JSON (a file): nothing of a province's in it to check
+    if not isinstance(answer, dict):
+        return True
+    province = answer.get("province")
+    record_id = answer.get("id")
+    if record_province is not None and isinstance(record_id, str):
+        async with db.sessions() as session:
+            province = await record_province(session, record_id) or province
+    return not isinstance(province, str) or caller.can_see_province(province)
 
 
 def request_fingerprint(method: str, path: str, body: bytes) -> str:
@@ -118,6 +141,10 @@ class IdempotencyMiddleware:
             await problem_response(outcome, request)(scope, receive, send)
             return
         if outcome is not None:
+            lookup = getattr(request.app.state, "record_province", None)
+            if not await _still_visible(caller, outcome, request.app.state.db, lookup):
+                await problem_response(not_found("record"), request)(scope, receive, send)
+                return
             await _replay(outcome, send)
             return
         await self._run_and_store(scope, body, send, store, owner, key)
