@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ishc_platform.clock import utcnow
 from ishc_platform.errors import Problem
@@ -150,7 +151,22 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
-def current_caller(request: Request) -> Caller:
+BEARER_SCHEME = "bearer"
+_bearer = HTTPBearer(
+    scheme_name=BEARER_SCHEME,
+    bearerFormat="JWT",
+    description="A JWT (HS256) with claims `sub`, `role`, `provinces` and `exp`, "
+    "issued by `ishc-admin token issue`.",
+    # Declares the scheme in OpenAPI, so /docs can send a token; it never answers
+    # itself, so a missing or bad token still gets our 401 with `WWW-Authenticate`.
+    auto_error=False,
+)
+
+
+def current_caller(
+    request: Request,
+    _declared: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
     token = bearer_token(request)
     if token is None:
         raise _unauthorized("a bearer token is required")

@@ -14,10 +14,9 @@ from sqlmodel import select
 
 from ishc_contracts import public_view
 from ishc_platform.auth import Role
-from ishc_platform.broker import asyncapi_document
 from ishc_platform.consumer import InboxConsumer, RedriveError
 from ishc_platform.deps import Cursor, Limit, LogReader, OpsCaller, SessionDep
-from ishc_platform.errors import Problem, invalid
+from ishc_platform.errors import Problem, invalid, problems
 from ishc_platform.models import OutboxEvent
 from ishc_platform.outbox import log_head, read_log
 from ishc_platform.pagination import decode_cursor, encode_cursor
@@ -32,7 +31,7 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", tags=["ops"])
+@router.get("/readyz", tags=["ops"], responses=problems(503))
 async def readyz(request: Request) -> dict[str, Any]:
     """Readiness: the database and Redis answer."""
     checks: dict[str, str] = {}
@@ -65,8 +64,10 @@ async def prometheus_metrics() -> Response:
 
 @router.get("/asyncapi.json", tags=["ops"])
 async def asyncapi(request: Request) -> dict[str, Any]:
-    """The AsyncAPI document of the streams this service publishes."""
-    return asyncapi_document(request.app.state.broker, request.app.state.settings.service_name)
+    """The AsyncAPI document of the streams this service publishes and consumes:
+    one message per event type, with its versioned payload schema."""
+    document: dict[str, Any] = request.app.state.asyncapi
+    return document
 
 
 @router.get("/v1/events", tags=["ops"])
@@ -156,7 +157,7 @@ async def dead_letters(
     return {"items": [asdict(d) for d in letters], "next_cursor": next_cursor}
 
 
-@router.post("/v1/dead-letters/{entry_id}/redrive", tags=["ops"])
+@router.post("/v1/dead-letters/{entry_id}/redrive", tags=["ops"], responses=problems(404, 409))
 async def redrive(
     request: Request,
     entry_id: str,

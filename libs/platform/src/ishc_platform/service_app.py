@@ -16,8 +16,9 @@ from faststream.redis import RedisBroker
 from redis.asyncio import Redis
 
 from ishc_platform import ops_api
+from ishc_platform.api_docs import install_api_docs
 from ishc_platform.backfill import backfills_for
-from ishc_platform.broker import EventPublisher, stream_of
+from ishc_platform.broker import EventPublisher, asyncapi_document, stream_of
 from ishc_platform.consumer import Handler, InboxConsumer
 from ishc_platform.db import Database
 from ishc_platform.errors import install_error_handlers
@@ -151,9 +152,20 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> F
         description=spec.description,
         version="1",
         lifespan=lifespan,
+        # Served by `install_api_docs` from the service's own assets, not a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
+    # Static (built from the contracts), so built once; served at /asyncapi.json.
+    app.state.asyncapi = asyncapi_document(
+        spec.name,
+        consumes=[sub.stream for sub in spec.subscriptions],
+        prefix=settings.stream_prefix,
+        redis_url=settings.redis_url,
+    )
     install_error_handlers(app)
+    install_api_docs(app)
     # Added innermost first. A request meets them in the opposite order:
     # request id and metrics (reads no body) -> body limit (before anything reads
     # the body) -> rate limit -> idempotency (buffers the bounded body) -> routes.
