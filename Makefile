@@ -2,19 +2,24 @@
 PYTHON ?= python3
 UV := $(PYTHON) -m uv
 
-.PHONY: install run test test-fast lint typecheck bench plans clean
+.PHONY: install test-tools run test test-fast lint typecheck bench plans clean
 
 install:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
 	@$(UV) sync --frozen
 
+# promtool and chromium, which pip cannot install: installed where possible (it says
+# what), else their tests are skipped naming the command (a failure with CI=true).
+test-tools:
+	@bash scripts/test-tools.sh
+
 run: install
 	$(UV) run python -m ishc_platform.devrun
 
-test: install
+test: install test-tools
 	$(UV) run pytest
 
-test-fast: install
+test-fast: install test-tools
 	$(UV) run pytest -m "not integration and not e2e"
 
 lint: install

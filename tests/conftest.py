@@ -19,6 +19,10 @@ from redis.asyncio import Redis
 
 from tests.helpers.services import docker_answers
 
+# Programs pip cannot install (promtool, chromium): skip or, with CI=true, fail;
+# and the tiers: unit/ tests use no server, integration/ tests are marked so.
+pytest_plugins = ["tests.helpers.tools", "tests.helpers.tiers"]
+
 LOCAL_REDIS = "redis://127.0.0.1:6379/0"
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 HOW = (

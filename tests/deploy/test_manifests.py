@@ -21,7 +21,6 @@ import importlib.util
 import json
 import os
 import re
-import shutil
 import stat
 import subprocess
 from collections.abc import Iterator
@@ -30,6 +29,8 @@ from typing import Any
 
 import pytest
 import yaml
+
+from tests.helpers.tools import require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -124,14 +125,8 @@ def compose_bin() -> str:
 
 
 @pytest.fixture(scope="session")
-def promtool() -> str:
-    path = shutil.which("promtool")
-    if path is None:
-        pytest.fail(
-            "promtool is missing: install it with `apt-get install -y prometheus` (Debian/Ubuntu) "
-            "or take it from a Prometheus release archive and put it on PATH."
-        )
-    return path
+def promtool(request: pytest.FixtureRequest) -> str:
+    return require_tool(request, "promtool")
 
 
 @pytest.fixture(scope="session")

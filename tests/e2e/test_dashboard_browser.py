@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,10 +21,11 @@ from redis.asyncio import Redis
 from ishc_contracts.registry_events import STREAM
 from ishc_platform.broker import EventPublisher
 from tests.helpers.services import ServiceProcess
+from tests.helpers.tools import TOOLS
 from tests.reporting.conftest import Registry
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = TOOLS["chromium"].command
 SECRET = "w" * 48
 
 
@@ -63,7 +63,7 @@ def publish(redis_url: str, stream: str, registry: Registry) -> None:
     registry.log.clear()
 
 
-@pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian's chromium is not installed")
+@pytest.mark.tool("chromium")
 def test_a_write_changes_the_coverage_on_screen(reporting: ServiceProcess, redis_url: str) -> None:
     from playwright.sync_api import sync_playwright
 

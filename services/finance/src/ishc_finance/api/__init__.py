@@ -1,4 +1,8 @@
-"""HTTP routes of the finance service: they only translate HTTP to the service layer."""
+"""HTTP routes of the finance service, one module per resource (`api/funds.py`,
+`api/loans.py`), each included in `router` below. A route only translates HTTP: it
+parses a body from `schemas.py`, calls one use case in `service/` or one read in
+`queries.py`, and answers a schema; it never commits nor writes a table.
+"""
 
 from fastapi import APIRouter
 

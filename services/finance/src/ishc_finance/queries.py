@@ -1,0 +1,6 @@
+"""Reads of the finance service shared by several use cases or routes (a fund with its
+balance, a loan with its schedule, the statement), including the locked loads (`SELECT
+... FOR UPDATE`) a use case takes before it changes a row. Reads used by internal jobs
+without a caller are named `..._unauthorised` so a reader sees that no policy ran.
+None yet.
+"""
