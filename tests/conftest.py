@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
 import redis
 from redis.asyncio import Redis
 
+from ishc_platform.clock import set_clock_start
 from tests.helpers.services import docker_answers
 
 # Programs pip cannot install (promtool, chromium): skip or, with CI=true, fail;
@@ -30,6 +32,26 @@ HOW = (
     "CREATE DATABASE), or run Redis on 127.0.0.1:6379 and PostgreSQL on 127.0.0.1:5432, or "
     "start a Docker engine for testcontainers. `.ci/run` shows how to start both locally."
 )
+
+
+TEST_CLOCK_START = datetime(2026, 11, 30, 18, 30, tzinfo=UTC)
+"""Where every test's clock starts: 01:30 on 1 December 2026 in Vietnam, while
+UTC still says 30 November, so a date taken from UTC instead of Vietnam's shows.
+No test depends on the day it runs; a test that needs another day sets its own
+(`set_clock_start`), and services started as processes get the test's clock
+(`tests.helpers.services.ServiceProcess`)."""
+
+
+# From the start of collection, so tokens that test modules make when imported
+# are current on the same clock; then again at each test's start.
+set_clock_start(TEST_CLOCK_START)
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock() -> Iterator[None]:
+    set_clock_start(TEST_CLOCK_START)
+    yield
+    set_clock_start(TEST_CLOCK_START)
 
 
 def _redis_answers(url: str) -> bool:

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from ishc_platform.auth import Role, issue_token
+from ishc_platform.clock import utcnow
 from tests.helpers.services import free_port
 
 pytestmark = pytest.mark.e2e
@@ -67,6 +68,7 @@ def test_launcher_starts_everything_and_stops_every_child(tmp_path: Path) -> Non
         ISHC_DATA_DIR=str(tmp_path),
         ISHC_BASE_PORT=str(base),
         ISHC_REDIS_URL=f"redis://127.0.0.1:{dead_redis}/0",
+        ISHC_CLOCK_START=utcnow().isoformat(),  # the test's clock, for its token
     )
     launcher = subprocess.Popen(
         [sys.executable, "-m", "ishc_platform.devrun"],

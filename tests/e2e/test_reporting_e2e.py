@@ -58,11 +58,10 @@ def token(role: Role, *provinces: str) -> dict[str, str]:
 
 
 @pytest.fixture(autouse=True)
-def pinned_clock() -> Iterator[None]:
-    """This process's clock as the services have it, so their tokens are current."""
+def services_clock() -> None:
+    """This process's clock as the services have it, so their tokens are current
+    (tests/conftest.py puts it back after the test)."""
     set_clock_start(CLOCK_START)
-    yield
-    set_clock_start(None)
 
 
 def vl() -> dict[str, str]:

@@ -16,6 +16,8 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+from ishc_platform.clock import CLOCK_START_VARIABLE, utcnow
+
 
 def docker_answers() -> bool:
     if shutil.which("docker") is None:
@@ -155,7 +157,9 @@ class ServiceProcess:
     def __init__(self, name: str, env: dict[str, str], log_path: Path) -> None:
         self.name = name
         self.port = free_port()
-        self.env = {**os.environ, **env}
+        # The process's clock starts where the test's is now (unless the test says
+        # otherwise), so tokens the test issues are current for the service.
+        self.env = {**os.environ, CLOCK_START_VARIABLE: utcnow().isoformat(), **env}
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
 

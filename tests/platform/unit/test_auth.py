@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import jwt
@@ -49,31 +50,38 @@ def test_rotation_every_listed_secret_verifies() -> None:
 
 
 @pytest.mark.parametrize(
-    ("token", "detail"),
+    ("make_token", "detail"),
     [
-        (issue_token(NEW, sub="a", role=Role.OPS, lifetime=timedelta(seconds=-5)), "expired"),
-        (issue_token("x" * 40, sub="a", role=Role.OPS), "signature"),
-        ("not.a.token", "not valid"),
-        (signed(role="king"), "role is not one of"),
-        (signed(role="province"), "provinces"),
-        (signed(role="province", provinces=["8"]), "2-digit"),
-        (jwt.encode({"sub": "a", "role": "national"}, NEW), "not valid"),  # no exp
-        (signed(role="national", iat=None), "not valid"),  # iat is required
-        (signed(role="national", sub=""), "'sub'"),
-        # Lifetime is enforced on verification, not only when issuing (ADR 0002)
-        (signed(role="national", exp=99_999_999_999), "longer than 366 days"),  # year 5138
-        (signed(role="national", iat=0), "longer than 366 days"),
-        (signed(role="national", iat=int(utcnow().timestamp()) + 3600), "in the future"),
-        (signed(role="national", exp="tomorrow"), "numbers of seconds"),
         (
-            jwt.encode({"sub": "a", "role": "ops", "exp": 9999999999}, NEW * 2, algorithm="HS512"),
+            lambda: issue_token(NEW, sub="a", role=Role.OPS, lifetime=timedelta(seconds=-5)),
+            "expired",
+        ),
+        (lambda: issue_token("x" * 40, sub="a", role=Role.OPS), "signature"),
+        (lambda: "not.a.token", "not valid"),
+        (lambda: signed(role="king"), "role is not one of"),
+        (lambda: signed(role="province"), "provinces"),
+        (lambda: signed(role="province", provinces=["8"]), "2-digit"),
+        (lambda: jwt.encode({"sub": "a", "role": "national"}, NEW), "not valid"),  # no exp
+        (lambda: signed(role="national", iat=None), "not valid"),  # iat is required
+        (lambda: signed(role="national", sub=""), "'sub'"),
+        # Lifetime is enforced on verification, not only when issuing (ADR 0002)
+        # year 5138:
+        (lambda: signed(role="national", exp=99_999_999_999), "longer than 366 days"),
+        (lambda: signed(role="national", iat=0), "longer than 366 days"),
+        (lambda: signed(role="national", iat=int(utcnow().timestamp()) + 3600), "in the future"),
+        (lambda: signed(role="national", exp="tomorrow"), "numbers of seconds"),
+        (
+            lambda: jwt.encode(
+                {"sub": "a", "role": "ops", "exp": 9999999999}, NEW * 2, algorithm="HS512"
+            ),
             "not valid",
         ),
     ],
 )
-def test_bad_tokens_answer_401(token: str, detail: str) -> None:
+def test_bad_tokens_answer_401(make_token: Callable[[], str], detail: str) -> None:
+    # Tokens are made when the test runs, on the test's clock (tests/conftest.py).
     with pytest.raises(Problem) as caught:
-        verify_token(token, [NEW])
+        verify_token(make_token(), [NEW])
     assert caught.value.status == 401
     assert detail in caught.value.detail
 
@@ -117,10 +125,9 @@ def test_tokens_cannot_be_issued_for_longer_than_the_maximum() -> None:
 
 def test_expiry_follows_the_platforms_clock() -> None:
     token = issue_token(NEW, sub="a", role=Role.OPS, lifetime=timedelta(hours=1))
-    try:
-        set_clock_start(utcnow() + timedelta(hours=2))
-        with pytest.raises(Problem, match="expired"):
-            verify_token(token, [NEW])
-    finally:
-        set_clock_start(None)
+    issued = utcnow()
+    set_clock_start(issued + timedelta(hours=2))
+    with pytest.raises(Problem, match="expired"):
+        verify_token(token, [NEW])
+    set_clock_start(issued)
     assert verify_token(token, [NEW]).sub == "a"
