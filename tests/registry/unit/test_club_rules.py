@@ -6,8 +6,9 @@ from datetime import date
 
 import pytest
 
+from ishc_platform.validation import FieldError
 from ishc_registry.domain import clubs as rules
-from ishc_registry.domain.places import PlacementError, place
+from ishc_registry.domain.places import place
 
 TODAY = date(2026, 2, 28)
 FOUNDED = date(2018, 3, 15)
@@ -108,13 +109,13 @@ def test_placement_by_current_or_legacy_commune() -> None:
     assert (current.commune_code, current.province) == ("29623", "86")
     moved = place("29770", "29764")  # a split legacy commune and one of its successors
     assert (moved.legacy_commune_code, moved.province) == ("29764", "86")
-    with pytest.raises(PlacementError) as split:
+    with pytest.raises(FieldError) as split:
         place(None, "29764")
     assert split.value.field == "commune_code" and split.value.extra["successors"]
-    with pytest.raises(PlacementError) as unknown:
+    with pytest.raises(FieldError) as unknown:
         place("99999", None)
     assert unknown.value.field == "commune_code"
-    with pytest.raises(PlacementError) as missing:
+    with pytest.raises(FieldError) as missing:
         place(None, None)
     assert missing.value.message == "give commune_code (or legacy_commune_code)"
 

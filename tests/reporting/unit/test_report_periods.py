@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from ishc_reporting.domain.report_layout import PeriodError, PeriodKind, period_of, title
+from ishc_platform.validation import FieldError
+from ishc_reporting.domain.report_layout import PeriodKind, period_of, title
 
 
 def test_periods() -> None:
@@ -14,7 +15,7 @@ def test_periods() -> None:
     assert period_of(PeriodKind.QUARTER, 2026, 4) == (date(2026, 10, 1), date(2026, 12, 31))
     assert period_of(PeriodKind.HALF, 2026, 2) == (date(2026, 7, 1), date(2026, 12, 31))
     assert period_of(PeriodKind.YEAR, 2025, None) == (date(2025, 1, 1), date(2025, 12, 31))
-    with pytest.raises(PeriodError) as bad:
+    with pytest.raises(FieldError) as bad:
         period_of(PeriodKind.QUARTER, 2026, 5)
     assert bad.value.field == "number"
     assert title(PeriodKind.HALF, 2026, 1, "Tỉnh Vĩnh Long", "vi") == (

@@ -11,6 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ishc_platform.validation import FieldError
+
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://ishc.vn/problems/"
 log = structlog.get_logger(__name__)
@@ -53,6 +55,11 @@ def invalid(field: str, message: str, **extra: Any) -> Problem:
         title="Invalid request",
         errors=[field_error(field, message, **extra)],
     )
+
+
+def from_field_error(error: FieldError) -> Problem:
+    """The 422 a domain's `FieldError` answers."""
+    return invalid(error.field, error.message, **error.extra)
 
 
 def not_found(what: str = "resource") -> Problem:
@@ -139,6 +146,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         return problem_response(exc, request)
+
+    @app.exception_handler(FieldError)
+    async def _field(request: Request, exc: FieldError) -> JSONResponse:
+        return problem_response(from_field_error(exc), request)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

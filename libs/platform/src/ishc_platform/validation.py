@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
@@ -57,6 +57,20 @@ def clean_text(value: str) -> str:
 
 CleanText = Annotated[str, AfterValidator(clean_text)]
 """Names, hamlets, reasons, search words: checked and normalised."""
+
+
+class FieldError(ValueError):
+    """A rule refused the value of one field: the one error every domain raises.
+
+    Framework-free, so domain modules raise it; the app factory turns it into a
+    422 problem+json naming `field`, with `extra` beside it (e.g. the successors
+    of a split commune, the row and column of a spreadsheet cell)."""
+
+    def __init__(self, field: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+        self.extra = extra
 
 
 class StrictModel(BaseModel):

@@ -14,12 +14,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ishc_platform.admin_units import search_key
 from ishc_platform.auth import Caller
 from ishc_platform.clock import today, utcnow
-from ishc_platform.errors import Problem, conflict, invalid
+from ishc_platform.errors import Problem, conflict, from_field_error, invalid
+from ishc_platform.validation import FieldError
 from ishc_registry import queries, schemas
 from ishc_registry.domain import clubs as rules
 from ishc_registry.domain import events, people
 from ishc_registry.domain.events import MEMBER_PAYLOAD_FIELDS
-from ishc_registry.domain.places import Placement, PlacementError, place
+from ishc_registry.domain.places import Placement, place
 from ishc_registry.models import Activity, Club, Meeting, Member
 from ishc_registry.service import policy
 from ishc_registry.service.access import club_for_write, load_club
@@ -39,8 +40,8 @@ from ishc_registry.service.writes import (
 def placement_of(commune_code: str | None, legacy_commune_code: str | None) -> Placement:
     try:
         return place(commune_code, legacy_commune_code)
-    except PlacementError as exc:
-        raise invalid(exc.field, exc.message, **exc.extra) from None
+    except FieldError as exc:
+        raise from_field_error(exc) from None
 
 
 async def register_club(session: AsyncSession, caller: Caller, data: schemas.ClubIn) -> Club:

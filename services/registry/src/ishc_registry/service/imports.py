@@ -17,12 +17,13 @@ from ishc_platform.auth import Caller
 from ishc_platform.clock import today
 from ishc_platform.db import is_unique_violation
 from ishc_platform.errors import Problem
+from ishc_platform.validation import FieldError
 from ishc_registry import schemas
 from ishc_registry.adapters.spreadsheet import read_sheet
 from ishc_registry.domain import clubs as club_rules
 from ishc_registry.domain import events
 from ishc_registry.domain.members import member_problems
-from ishc_registry.domain.places import PlacementError, place
+from ishc_registry.domain.places import place
 from ishc_registry.domain.spreadsheet import SheetKind, SheetRow, SpreadsheetError
 from ishc_registry.models import Club, Member
 from ishc_registry.service import policy
@@ -184,7 +185,7 @@ async def _import_clubs(
             continue
         try:
             placement = place(data.commune_code, data.legacy_commune_code)
-        except PlacementError as exc:
+        except FieldError as exc:
             outcome.problem(row.row, exc.field, exc.message)
             continue
         if not policy.covers(caller, placement.province):

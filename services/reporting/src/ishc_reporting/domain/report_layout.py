@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
+from ishc_platform.validation import FieldError
 from ishc_reporting.domain.indicators import QUALITY_FLAGS
 
 
@@ -20,24 +21,18 @@ class PeriodKind(StrEnum):
     YEAR = "year"
 
 
-class PeriodError(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
 def period_of(kind: PeriodKind, year: int, number: int | None) -> tuple[date, date]:
-    """First and last day of Q1–Q4, H1–H2 or the year; PeriodError names the bad field."""
+    """First and last day of Q1–Q4, H1–H2 or the year; a FieldError names the bad field."""
     if not 2000 <= year <= 2100:
-        raise PeriodError("year", "year must be between 2000 and 2100")
+        raise FieldError("year", "year must be between 2000 and 2100")
     if kind is PeriodKind.YEAR:
         if number not in (None, 1):
-            raise PeriodError("number", "a yearly report takes no number")
+            raise FieldError("number", "a yearly report takes no number")
         return date(year, 1, 1), date(year, 12, 31)
     months = 3 if kind is PeriodKind.QUARTER else 6
     count = 12 // months
     if number is None or not 1 <= number <= count:
-        raise PeriodError("number", f"a {kind.value} is numbered 1 to {count}")
+        raise FieldError("number", f"a {kind.value} is numbered 1 to {count}")
     start = date(year, (number - 1) * months + 1, 1)
     following = date(year + 1, 1, 1) if number == count else date(year, number * months + 1, 1)
     return start, following - timedelta(days=1)

@@ -34,10 +34,7 @@ async def issue_report(
     session: AsyncSession, caller: Caller, request: ReportRequest
 ) -> IssuedReport:
     policy.ensure_report_issuer(caller, request.scope, request.province)
-    try:
-        start, end = layout.period_of(request.kind, request.year, request.number)
-    except layout.PeriodError as exc:
-        raise invalid(exc.field, str(exc)) from None
+    start, end = layout.period_of(request.kind, request.year, request.number)  # FieldError: 422
     if start > today():
         raise invalid("year", "the period has not started yet")
     as_of = min(end, today())
