@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ishc_contracts import Event
 from ishc_contracts import registry_events as re
+from ishc_platform.projection import set_if_newer
 
 
 class DirectoryTable(SQLModel):
@@ -60,16 +61,19 @@ async def apply_registry_events(session: AsyncSession, events: Sequence[Event[Ba
             club = await session.get(DirectoryClub, payload.club_id) or DirectoryClub(
                 club_id=payload.club_id, province=event.envelope.province
             )
-            if isinstance(payload, re.ClubPlacement) and sequence > club.placement_sequence:
-                club.province = event.envelope.province
-                club.commune_code = payload.commune_code
-                club.legacy_commune_code = payload.legacy_commune_code
-                if isinstance(payload, re.ClubRegistered | re.ClubUpdated):
-                    club.founded_on = payload.founded_on
-                club.placement_sequence = sequence
-            if isinstance(payload, re.ClubDissolved) and sequence > club.status_sequence:
-                club.dissolved_on = payload.dissolved_on
-                club.status_sequence = sequence
+            if isinstance(payload, re.ClubPlacement):
+                set_if_newer(
+                    club,
+                    "placement_sequence",
+                    sequence,
+                    province=event.envelope.province,
+                    commune_code=payload.commune_code,
+                    legacy_commune_code=payload.legacy_commune_code,
+                    # a relocation says nothing of the founding
+                    founded_on=getattr(payload, "founded_on", club.founded_on),
+                )
+            else:
+                set_if_newer(club, "status_sequence", sequence, dissolved_on=payload.dissolved_on)
             session.add(club)
         elif isinstance(payload, re.MemberFacts | re.MemberLeft):
             member = await session.get(DirectoryMember, payload.member_id) or DirectoryMember(
@@ -77,14 +81,15 @@ async def apply_registry_events(session: AsyncSession, events: Sequence[Event[Ba
                 club_id=payload.club_id,
                 province=event.envelope.province,
             )
-            if isinstance(payload, re.MemberJoined | re.MemberUpdated) and (
-                sequence > member.facts_sequence
-            ):
-                member.club_id = payload.club_id
-                member.province = event.envelope.province
-                member.joined_on = payload.joined_on
-                member.facts_sequence = sequence
-            if isinstance(payload, re.MemberLeft) and sequence > member.status_sequence:
-                member.left_on = payload.left_on
-                member.status_sequence = sequence
+            if isinstance(payload, re.MemberJoined | re.MemberUpdated):
+                set_if_newer(
+                    member,
+                    "facts_sequence",
+                    sequence,
+                    club_id=payload.club_id,
+                    province=event.envelope.province,
+                    joined_on=payload.joined_on,
+                )
+            elif isinstance(payload, re.MemberLeft):
+                set_if_newer(member, "status_sequence", sequence, left_on=payload.left_on)
             session.add(member)

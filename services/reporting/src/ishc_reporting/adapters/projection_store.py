@@ -23,6 +23,7 @@ from ishc_contracts import Event
 from ishc_contracts import registry_events as re
 from ishc_platform import admin_units
 from ishc_platform.clock import utcnow
+from ishc_platform.projection import set_if_newer
 from ishc_reporting.models import (
     ActivityFact,
     ClubFact,
@@ -60,14 +61,17 @@ async def club_placed(session: AsyncSession, payload: re.ClubPlacement, sequence
         )
     elif isinstance(payload, re.ClubRegistered | re.ClubUpdated):
         await _set_first_location(session, payload, sequence)
-    if sequence > club.placement_sequence:
-        if isinstance(payload, re.ClubRegistered | re.ClubUpdated):
-            club.founded_on = payload.founded_on
-        club.name = payload.name or club.name
-        club.commune_code = payload.commune_code
-        club.legacy_commune_code = payload.legacy_commune_code
-        club.province = admin_units.province_of_commune(payload.commune_code)
-        club.placement_sequence = sequence
+    set_if_newer(
+        club,
+        "placement_sequence",
+        sequence,
+        name=payload.name or club.name,
+        commune_code=payload.commune_code,
+        legacy_commune_code=payload.legacy_commune_code,
+        province=admin_units.province_of_commune(payload.commune_code),
+        # a relocation says nothing of the founding
+        founded_on=getattr(payload, "founded_on", club.founded_on),
+    )
     session.add(club)
 
 
@@ -103,9 +107,7 @@ async def _set_first_location(
 
 async def club_dissolved(session: AsyncSession, payload: re.ClubDissolved, sequence: int) -> None:
     club = await session.get(ClubFact, payload.club_id) or ClubFact(club_id=payload.club_id)
-    if sequence > club.status_sequence:
-        club.dissolved_on = payload.dissolved_on
-        club.status_sequence = sequence
+    set_if_newer(club, "status_sequence", sequence, dissolved_on=payload.dissolved_on)
     session.add(club)
 
 
