@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 from sqlalchemy import func, text
 from sqlmodel import select
 
@@ -19,19 +21,71 @@ from ishc_platform.deps import Cursor, Limit, LogReader, OpsCaller, SessionDep
 from ishc_platform.errors import Problem, invalid, problems
 from ishc_platform.models import OutboxEvent
 from ishc_platform.outbox import log_head, read_log
-from ishc_platform.pagination import decode_cursor, encode_cursor
+from ishc_platform.pagination import Page, decode_cursor, encode_cursor
 
 router = APIRouter()
 EVENT_ID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
 
-@router.get("/healthz", tags=["ops"])
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str
+    checks: dict[str, str]
+    backfill: dict[str, dict[str, Any]] | None = None  # per source (ADR 0005)
+
+
+class EventLogPage(BaseModel):
+    items: list[dict[str, Any]]  # envelopes (ishc_contracts.Envelope); see /asyncapi.json
+    next_cursor: str | None = None
+
+
+class LogHead(BaseModel):
+    event_id: str | None
+    position: int
+    after_position: int
+    events_after: int
+
+
+class OutboxStatus(BaseModel):
+    unpublished: int
+    oldest_unpublished_at: datetime | None
+    published: int
+
+
+class DeadLetterOut(BaseModel):
+    entry_id: str
+    source_stream: str
+    source_id: str
+    group: str
+    deliveries: int
+    error: str
+    dead_at: str
+    event_type: str | None
+    event_id: str | None
+
+
+class Redriven(BaseModel):
+    entry_id: str
+    applied: bool
+    already_applied: bool
+
+
+@router.get("/healthz", tags=["ops"], response_model=Health)
 async def healthz() -> dict[str, str]:
     """Liveness: the process answers."""
     return {"status": "ok"}
 
 
-@router.get("/readyz", tags=["ops"], responses=problems(503))
+@router.get(
+    "/readyz",
+    tags=["ops"],
+    response_model=Readiness,
+    response_model_exclude_none=True,
+    responses=problems(503),
+)
 async def readyz(request: Request) -> dict[str, Any]:
     """Readiness: the database and Redis answer."""
     checks: dict[str, str] = {}
@@ -70,7 +124,7 @@ async def asyncapi(request: Request) -> dict[str, Any]:
     return document
 
 
-@router.get("/v1/events", tags=["ops"])
+@router.get("/v1/events", tags=["ops"], response_model=EventLogPage)
 async def event_log(
     caller: LogReader,
     session: SessionDep,
@@ -96,7 +150,7 @@ async def event_log(
     return {"items": items, "next_cursor": next_cursor}
 
 
-@router.get("/v1/events/head", tags=["ops"])
+@router.get("/v1/events/head", tags=["ops"], response_model=LogHead)
 async def event_log_head(
     _caller: LogReader,
     session: SessionDep,
@@ -115,7 +169,7 @@ async def event_log_head(
         raise invalid("after", "no published event of this service has that id") from None
 
 
-@router.get("/v1/outbox/status", tags=["ops"])
+@router.get("/v1/outbox/status", tags=["ops"], response_model=OutboxStatus)
 async def outbox_status(_caller: OpsCaller, session: SessionDep) -> dict[str, Any]:
     unsent, oldest = (
         await session.exec(
@@ -139,7 +193,7 @@ def _consumer(request: Request, stream: str) -> InboxConsumer:
     )
 
 
-@router.get("/v1/dead-letters", tags=["ops"])
+@router.get("/v1/dead-letters", tags=["ops"], response_model=Page[DeadLetterOut])
 async def dead_letters(
     request: Request,
     _caller: OpsCaller,
@@ -157,7 +211,12 @@ async def dead_letters(
     return {"items": [asdict(d) for d in letters], "next_cursor": next_cursor}
 
 
-@router.post("/v1/dead-letters/{entry_id}/redrive", tags=["ops"], responses=problems(404, 409))
+@router.post(
+    "/v1/dead-letters/{entry_id}/redrive",
+    tags=["ops"],
+    response_model=Redriven,
+    responses=problems(404, 409),
+)
 async def redrive(
     request: Request,
     entry_id: str,

@@ -305,6 +305,19 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+async def _position_of(session: AsyncSession, event_id: str | None) -> int:
+    """The log position of a published event (0 for None: before the first);
+    LookupError when the log has no published event with that id."""
+    if event_id is None:
+        return 0
+    position = await session.scalar(
+        select(OutboxEvent.position).where(OutboxEvent.event_id == event_id)
+    )
+    if position is None:
+        raise LookupError(event_id)
+    return int(position)
+
+
 async def read_log(
     session: AsyncSession, *, after: str | None, limit: int
 ) -> tuple[list[dict[str, Any]], bool]:
@@ -313,14 +326,7 @@ async def read_log(
     Returns the envelopes and whether more follow. Raises LookupError when
     `after` is not a published event of this log.
     """
-    start = 0
-    if after is not None:
-        position = await session.scalar(
-            select(OutboxEvent.position).where(OutboxEvent.event_id == after)
-        )
-        if position is None:
-            raise LookupError(after)
-        start = position
+    start = await _position_of(session, after)
     rows = (
         await session.exec(
             select(OutboxEvent.envelope)
@@ -339,14 +345,7 @@ async def log_head(session: AsyncSession, *, after: str | None) -> dict[str, Any
 
     Raises LookupError when `after` is not a published event of this log.
     """
-    start = 0
-    if after is not None:
-        position = await session.scalar(
-            select(OutboxEvent.position).where(OutboxEvent.event_id == after)
-        )
-        if position is None:
-            raise LookupError(after)
-        start = position
+    start = await _position_of(session, after)
     head = (
         await session.exec(
             select(OutboxEvent.position, OutboxEvent.event_id)

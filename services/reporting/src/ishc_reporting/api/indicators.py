@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from ishc_platform.admin_units import Boundary
 from ishc_platform.deps import CurrentCaller, SessionDep
@@ -43,13 +43,17 @@ OlderAge = Annotated[
 ClubId = Annotated[str, Path(pattern=queries.RECORD_ID_PATTERN, description="a club's id")]
 
 
-def _query(
-    as_of: CalendarDate | None,
-    boundary: Boundary,
-    period_start: CalendarDate | None,
-    older_age: int | None,
+def indicator_query(
+    as_of: AsOf = None,
+    boundary: BoundaryParam = Boundary.CURRENT,
+    period_start: PeriodStart = None,
+    older_age: OlderAge = None,
 ) -> service.Query:
+    """The parameters every indicator route takes, as one query."""
     return service.make_query(as_of, boundary, period_start, older_age)
+
+
+IndicatorQuery = Annotated[service.Query, Depends(indicator_query)]
 
 
 def _json(content: dict[str, Any]) -> dict[str, Any]:
@@ -65,13 +69,9 @@ def _json(content: dict[str, Any]) -> dict[str, Any]:
 async def national_indicators(
     session: SessionDep,
     caller: CurrentCaller,
-    as_of: AsOf = None,
-    boundary: BoundaryParam = Boundary.CURRENT,
-    period_start: PeriodStart = None,
-    older_age: OlderAge = None,
+    q: IndicatorQuery,
 ) -> dict[str, Any]:
     """The nation's indicators with the national plan's targets and gaps."""
-    q = _query(as_of, boundary, period_start, older_age)
     return _json(await service.national(session, caller, q))
 
 
@@ -81,14 +81,10 @@ async def national_indicators(
 async def province_indicators(
     session: SessionDep,
     caller: CurrentCaller,
-    as_of: AsOf = None,
-    boundary: BoundaryParam = Boundary.CURRENT,
-    period_start: PeriodStart = None,
-    older_age: OlderAge = None,
+    q: IndicatorQuery,
 ) -> dict[str, Any]:
     """One row per province the caller may see (a province token: its own and,
     on the legacy map, the old provinces merged into it)."""
-    q = _query(as_of, boundary, period_start, older_age)
     return _json(await service.province_table(session, caller, q))
 
 
@@ -101,12 +97,8 @@ async def province_indicator_detail(
     session: SessionDep,
     caller: CurrentCaller,
     code: Annotated[str, Path(pattern=r"^[0-9]{2}$")],
-    as_of: AsOf = None,
-    boundary: BoundaryParam = Boundary.CURRENT,
-    period_start: PeriodStart = None,
-    older_age: OlderAge = None,
+    q: IndicatorQuery,
 ) -> dict[str, Any]:
-    q = _query(as_of, boundary, period_start, older_age)
     return _json(await service.province_detail(session, caller, code, q))
 
 
@@ -119,12 +111,8 @@ async def commune_indicators(
     session: SessionDep,
     caller: CurrentCaller,
     code: Annotated[str, Path(pattern=r"^[0-9]{5}$")],
-    as_of: AsOf = None,
-    boundary: BoundaryParam = Boundary.CURRENT,
-    period_start: PeriodStart = None,
-    older_age: OlderAge = None,
+    q: IndicatorQuery,
 ) -> dict[str, Any]:
-    q = _query(as_of, boundary, period_start, older_age)
     return _json(await service.commune_detail(session, caller, code, q))
 
 
@@ -138,12 +126,8 @@ async def club_indicators(
     session: SessionDep,
     caller: CurrentCaller,
     club_id: ClubId,
-    as_of: AsOf = None,
-    boundary: BoundaryParam = Boundary.CURRENT,
-    period_start: PeriodStart = None,
-    older_age: OlderAge = None,
+    q: IndicatorQuery,
 ) -> dict[str, Any]:
-    q = _query(as_of, boundary, period_start, older_age)
     return _json(await service.club_detail(session, caller, club_id, q))
 
 
