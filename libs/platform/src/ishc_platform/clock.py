@@ -54,6 +54,12 @@ def vietnam_now() -> datetime:
     return utcnow().astimezone(VIETNAM)
 
 
+def as_utc(stored: datetime) -> datetime:
+    """A stored instant with its zone: SQLite hands back naive datetimes, which
+    the platform always writes in UTC."""
+    return stored if stored.tzinfo else stored.replace(tzinfo=UTC)
+
+
 def vietnam_date(instant: datetime) -> date:
     if instant.tzinfo is None:
         raise ValueError("instant must carry a time zone")

@@ -10,7 +10,6 @@ import time
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -23,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ishc_contracts import Envelope, new_event_id, parse_event, payload_model
 from ishc_platform import metrics
 from ishc_platform.broker import EventPublisher
-from ishc_platform.clock import utcnow
+from ishc_platform.clock import as_utc, utcnow
 from ishc_platform.db import Database
 from ishc_platform.models import OutboxEvent
 from ishc_platform.streams import trim_stream
@@ -276,7 +275,7 @@ class OutboxRelay:
                 )
             ).one()
         metrics.OUTBOX_BACKLOG.labels(self.service).set(count)
-        age = (utcnow() - _aware(oldest)).total_seconds() if oldest else 0.0
+        age = (utcnow() - as_utc(oldest)).total_seconds() if oldest else 0.0
         metrics.OUTBOX_OLDEST_AGE.labels(self.service).set(max(age, 0.0))
 
     async def _maybe_trim(self) -> None:
@@ -298,11 +297,6 @@ _MARK_PUBLISHED_SQLITE = text(
     " stream_id = json_extract(batch.value, '$[1]'), published_at = :now"
     " FROM json_each(:rows) AS batch WHERE outbox.id = json_extract(batch.value, '$[0]')"
 ).bindparams(bindparam("now", type_=DateTime(timezone=True)))
-
-
-def _aware(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; they were written in UTC.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 async def _position_of(session: AsyncSession, event_id: str | None) -> int:

@@ -17,6 +17,21 @@ from ishc_reporting.domain.report_layout import PeriodKind
 class ReportRequest(StrictModel):
     """What to issue; an unknown field is a 422 naming it, not silently dropped."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "scope": "province",
+                    "province": "86",
+                    "kind": "quarter",
+                    "year": 2026,
+                    "number": 2,
+                },
+                {"scope": "nation", "kind": "year", "year": 2025},
+            ]
+        }
+    )
+
     scope: Literal["province", "nation"]
     province: str | None = Field(default=None, pattern=r"^[0-9]{2}$")
     kind: PeriodKind

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from ishc_platform.admin_units import search_key
-from ishc_platform.validation import clean_text
+from ishc_platform.validation import FieldError, clean_text
 
 # Limits of an upload (docs/security.md): each refusal is a 422 naming the limit.
 MAX_BYTES = 5 * 1024 * 1024  # the file as sent (413 above it)
@@ -54,8 +54,9 @@ class ParsedSheet:
     headers: dict[str, str] = field(default_factory=dict)  # field -> header as typed
 
 
-class SpreadsheetError(ValueError):
-    """The file as a whole cannot be read; `row`/`column` say where, `limit` which limit."""
+class SpreadsheetError(FieldError):
+    """The file as a whole cannot be read; `row`/`column` say where, `limit` which
+    limit. A field error like any other: it answers 422 naming them."""
 
     def __init__(
         self,
@@ -67,9 +68,11 @@ class SpreadsheetError(ValueError):
         column: str | None = None,
         limit: str | None = None,
     ) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
+        where = {"row": row, "column": column, "limit": limit}
+        extra: dict[str, object] = {k: v for k, v in where.items() if v is not None}
+        if details:
+            extra["details"] = list(details)
+        super().__init__(field, message, **extra)
         self.details = list(details)
         self.row = row
         self.column = column
@@ -77,17 +80,7 @@ class SpreadsheetError(ValueError):
 
     def as_error(self) -> dict[str, object]:
         """This problem as one entry of a problem+json `errors` list."""
-        entry: dict[str, object] = {"field": self.field, "message": self.message}
-        for key, value in (
-            ("row", self.row),
-            ("column", self.column),
-            ("limit", self.limit),
-        ):
-            if value is not None:
-                entry[key] = value
-        if self.details:
-            entry["details"] = self.details
-        return entry
+        return {"field": self.field, "message": self.message, **self.extra}
 
 
 # Template headers (Vietnamese), then the other spellings provinces use.

@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ishc_platform.auth import Caller
 from ishc_platform.clock import today
 from ishc_platform.db import is_unique_violation
-from ishc_platform.errors import Problem
+from ishc_platform.errors import Problem, from_field_error
 from ishc_platform.validation import FieldError
 from ishc_registry import schemas
 from ishc_registry.adapters.spreadsheet import read_sheet
@@ -84,13 +84,7 @@ async def import_sheet(
     try:
         sheet = read_sheet(content, filename=filename, kind=kind)
     except SpreadsheetError as exc:
-        raise Problem(
-            422,
-            exc.message,
-            kind="validation",
-            title="Invalid request",
-            errors=[exc.as_error()],
-        ) from None
+        raise from_field_error(exc) from None
     outcome = Outcome(rows=len(sheet.rows), headers=sheet.headers)
     for cell in sheet.errors:
         outcome.problem(cell.row, cell.field, cell.message, cell.column)

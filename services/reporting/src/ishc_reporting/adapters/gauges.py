@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from prometheus_client import Gauge
 
 from ishc_contracts.registry_events import STREAM as REGISTRY_STREAM
-from ishc_platform.clock import utcnow
+from ishc_platform.clock import as_utc, utcnow
 from ishc_platform.db import Database
 from ishc_reporting import queries
 
@@ -41,7 +41,7 @@ async def refresh(db: Database, lag: int) -> None:
         PROJECTION_REVISION.set(state.revision)
         age = 0.0
         if lag > 0 and state.applied_at is not None:
-            age = (utcnow() - queries.aware(state.applied_at)).total_seconds()
+            age = (utcnow() - as_utc(state.applied_at)).total_seconds()
         PROJECTION_STALENESS.set(max(age, 0.0))
     for row in table["provinces"]:
         indicators = row["indicators"]

@@ -16,7 +16,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import structlog
@@ -27,7 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ishc_platform import admin_units
 from ishc_platform.admin_units import Boundary
-from ishc_platform.clock import today
+from ishc_platform.clock import as_utc, today
 from ishc_platform.errors import invalid, not_found
 from ishc_reporting.domain import placement
 from ishc_reporting.domain.indicators import (
@@ -464,7 +464,7 @@ async def rollout_unchecked(session: AsyncSession, provinces: Provinces = None) 
                 "plans": sorted(p.id for p in plans if p.province == unit.code),
                 "clubs": clubs[unit.code],
                 "members": int(members.get(unit.code, 0)),
-                "last_data_at": aware(last) if last else None,
+                "last_data_at": as_utc(last) if last else None,
                 "reporting_month": f"{start:%Y-%m}",
                 "reporting_rate": percent(reporting[unit.code], clubs[unit.code]),
                 "live": last is not None and clubs[unit.code] > 0,
@@ -475,8 +475,3 @@ async def rollout_unchecked(session: AsyncSession, provinces: Provinces = None) 
 
 async def projection_state(session: AsyncSession) -> ProjectionState | None:
     return await session.get(ProjectionState, 1)
-
-
-def aware(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were written in UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
