@@ -5,9 +5,10 @@ What the factory adds to FastAPI's generated document, so that each router
 declares only the problems that are its own (404, 409, 412, 428…, through
 `errors.problems`):
 - the problems that come from the platform rather than from a route: the body
-  limit (413), the rate limit (429, except on the routes it exempts) and an
-  unexpected error (500) on every route; on the routes that need a bearer token
-  (those whose caller comes from `auth.current_caller`), 401 and 403 too, and
+  limit (413), the rate limit (429, except on the routes it exempts), an
+  unexpected error (500) and a dependency not answering (503) on every route;
+  on the routes that need a bearer token (those whose caller comes from
+  `auth.current_caller`), 401 and 403 too, and
   on the routes that take input, 422; a POST with a token also takes an
   `Idempotency-Key` and may answer 409 while a request with the same key runs;
 - every problem as `application/problem+json` with one `Problem` schema, in
@@ -43,6 +44,7 @@ COMMON_PROBLEMS: dict[int, str] = {
     413: "The request body is larger than the limit (`max_bytes`).",
     429: "Too many requests: retry after `Retry-After` seconds.",
     500: "An unexpected error; it has been logged.",
+    503: "The database or Redis is not answering; nothing was done: retry after `Retry-After`.",
 }
 AUTHENTICATED_PROBLEMS: dict[int, str] = {
     401: "No bearer token, or one that is expired, forged or malformed.",
@@ -53,6 +55,7 @@ KEY_IN_PROGRESS = "A request with the same `Idempotency-Key` is still running."
 _HEADERS: dict[int, dict[str, Any]] = {
     401: {"WWW-Authenticate": {"schema": {"type": "string"}, "example": 'Bearer realm="ishc"'}},
     429: {"Retry-After": {"schema": {"type": "integer"}, "description": "whole seconds"}},
+    503: {"Retry-After": {"schema": {"type": "integer"}, "description": "whole seconds"}},
 }
 IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
     "name": "Idempotency-Key",

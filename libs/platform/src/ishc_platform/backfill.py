@@ -52,8 +52,8 @@ from tenacity import (
 from ishc_platform import metrics
 from ishc_platform.auth import Role, issue_token
 from ishc_platform.clock import utcnow
-from ishc_platform.consumer import InboxConsumer, describe_error, is_transient
-from ishc_platform.db import Database
+from ishc_platform.consumer import InboxConsumer, describe_error
+from ishc_platform.db import Database, is_transient
 from ishc_platform.models import LogWatermark
 from ishc_platform.settings import Settings
 

@@ -29,15 +29,13 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import DateTime, bindparam, text
-from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as SQLATimeoutError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ishc_contracts import ContractError, Event, parse_event
 from ishc_platform import metrics
 from ishc_platform.broker import decode_entry
 from ishc_platform.clock import utcnow
-from ishc_platform.db import Database
+from ishc_platform.db import Database, is_transient
 from ishc_platform.streams import dlq_name, ensure_group
 
 log = structlog.get_logger(__name__)
@@ -68,15 +66,6 @@ class RedriveError(Exception):
 
 class DatabaseUnavailable(Exception):
     """The consumer's database did not answer: wait, do not count it against the events."""
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Lost connections, timeouts and locks: the events are fine, the database is not."""
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    return isinstance(
-        exc, OperationalError | InterfaceError | DisconnectionError | SQLATimeoutError | OSError
-    )
 
 
 def default_consumer_name() -> str:

@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLATimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel import create_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -120,3 +122,13 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Lost connections, timeouts and locks: the request or the event is fine, the
+    database is not (consumers retry; HTTP answers 503 with Retry-After)."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(
+        exc, OperationalError | InterfaceError | DisconnectionError | SQLATimeoutError | OSError
+    )

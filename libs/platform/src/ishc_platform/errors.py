@@ -9,11 +9,16 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ishc_platform.db import is_transient
 from ishc_platform.validation import FieldError
 
 PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_SECONDS = 5
+"""What a 503 asks a client to wait when the database or Redis is not answering."""
 PROBLEM_BASE = "https://ishc.vn/problems/"
 log = structlog.get_logger(__name__)
 
@@ -178,6 +183,18 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if is_transient(exc) or isinstance(exc, RedisConnectionError | RedisTimeoutError):
+            # The request was fine and nothing was committed: the client may retry.
+            log.warning("http.unavailable", route=request.url.path, error=type(exc).__name__)
+            return problem_response(
+                Problem(
+                    503,
+                    "a service this one depends on is not answering; retry shortly",
+                    kind="unavailable",
+                    headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                ),
+                request,
+            )
         log.exception("http.unhandled", path=request.url.path, error=type(exc).__name__)
         return problem_response(
             Problem(500, "an unexpected error occurred; it has been logged"), request
