@@ -126,6 +126,23 @@ DATED: list[tuple[str, str, dict[str, Any], str]] = [
 ]
 
 
+def refused_and_unchanged(
+    registry: Registry,
+    world: dict[str, str],
+    method: str,
+    path: str,
+    body: dict[str, Any],
+    field: str,
+) -> None:
+    """The request is a 422 naming `field`, and no event was recorded."""
+    before = events_recorded(registry)
+    reply = registry.http.request(
+        method, path.format(**world), json=body, headers={**VL, "If-Match": '"1"'}
+    )
+    refused(reply, field)
+    assert events_recorded(registry) == before
+
+
 @pytest.mark.parametrize(("method", "path", "body", "field"), DATED)
 def test_a_date_outside_1900_2100_is_refused_naming_it(
     registry: Registry,
@@ -135,12 +152,7 @@ def test_a_date_outside_1900_2100_is_refused_naming_it(
     body: dict[str, Any],
     field: str,
 ) -> None:
-    before = events_recorded(registry)
-    reply = registry.http.request(
-        method, path.format(**world), json=body, headers={**VL, "If-Match": '"1"'}
-    )
-    refused(reply, field)
-    assert events_recorded(registry) == before
+    refused_and_unchanged(registry, world, method, path, body, field)
 
 
 def test_as_of_outside_the_calendar_is_refused(registry: Registry, world: dict[str, str]) -> None:
@@ -253,12 +265,7 @@ def test_control_and_bidi_characters_in_text_are_refused_naming_the_field(
     body: dict[str, Any],
     field: str,
 ) -> None:
-    before = events_recorded(registry)
-    reply = registry.http.request(
-        method, path.format(**world), json=body, headers={**VL, "If-Match": '"1"'}
-    )
-    refused(reply, field)
-    assert events_recorded(registry) == before
+    refused_and_unchanged(registry, world, method, path, body, field)
 
 
 @pytest.mark.parametrize("q", [f"Lan{NUL}", f"{RLO}naL", "x" * 101])
@@ -367,7 +374,8 @@ GARBLED_VALUES: list[Any] = [
 ]
 
 
-def garbled_cursors(key: str) -> list[str]:
+def garbled_cursors(key: str, kind: type) -> list[str]:
+    """Cursors this API never returned for a list whose `key` holds a `kind`."""
     return [
         "!!! this is not a cursor !!!",
         "%00",
@@ -375,31 +383,45 @@ def garbled_cursors(key: str) -> list[str]:
         cursor_of(b"\xff\xfe\x00 not json"),
         cursor_of(b"[1, 2, 3]"),
         cursor_of({key: "0", "extra": 1}),
-        *[cursor_of({key: value}) for value in GARBLED_VALUES],
+        *[cursor_of({key: value}) for value in GARBLED_VALUES if type(value) is not kind],
     ]
 
 
 LISTS = [
-    ("/v1/clubs", "after"),
-    ("/v1/clubs/{club}/members", "after"),
-    ("/v1/clubs/{club}/meetings", "after"),
-    ("/v1/clubs/{club}/activities", "after"),
-    ("/v1/audit", "before"),
+    ("/v1/clubs", "after", str),
+    ("/v1/clubs/{club}/members", "after", str),
+    ("/v1/clubs/{club}/meetings", "after", str),
+    ("/v1/clubs/{club}/activities", "after", str),
+    ("/v1/audit", "before", int),  # audit entries are numbered
 ]
 
 
-@pytest.mark.parametrize(("path", "key"), LISTS)
+@pytest.mark.parametrize(("path", "key", "kind"), LISTS)
 def test_a_garbled_cursor_is_a_422_naming_cursor_on_every_list(
-    registry: Registry, world: dict[str, str], path: str, key: str
+    registry: Registry, world: dict[str, str], path: str, key: str, kind: type
 ) -> None:
     url = path.format(**world)
     # The list pages with a real cursor (so the key is right), then refuses forged ones.
     assert registry.http.get(url, params={"limit": 1}, headers=VL).status_code == 200
     registry.http.get(f"/v1/members/{world['member']}", headers=VL)  # one more audit entry
-    for cursor in garbled_cursors(key):
+    for cursor in garbled_cursors(key, kind):
         reply = registry.http.get(url, params={"cursor": cursor}, headers=VL)
         assert reply.status_code == 422, (cursor[:80], reply.status_code, reply.text[:300])
         assert "cursor" in [e["field"] for e in reply.json()["errors"]], cursor[:80]
+
+
+def test_the_audit_log_takes_the_cursor_it_returned(
+    registry: Registry, world: dict[str, str]
+) -> None:
+    """Its ids are numbers: a cursor holding one is its own, not a forged one."""
+    for _ in range(2):
+        registry.http.get(f"/v1/members/{world['member']}", headers=VL)
+    first = registry.http.get("/v1/audit", params={"limit": 1}, headers=VL).json()
+    assert first["next_cursor"] is not None
+    params = {"limit": 1, "cursor": first["next_cursor"]}
+    second = registry.http.get("/v1/audit", params=params, headers=VL)
+    assert second.status_code == 200, second.text
+    assert second.json()["items"] != first["items"]
 
 
 # -- imports: sizes of cells, rows and columns --------------------------------------

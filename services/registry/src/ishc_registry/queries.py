@@ -72,10 +72,6 @@ async def club_members(session: AsyncSession, club_id: str) -> Sequence[Member]:
     return (await session.exec(select(Member).where(Member.club_id == club_id))).all()
 
 
-async def count_members(session: AsyncSession, club_id: str) -> int:
-    return int(await session.scalar(select(func.count()).where(Member.club_id == club_id)) or 0)
-
-
 def as_person(member: Member) -> people.Person:
     return people.Person(
         sex=ev.Sex(member.sex),
@@ -275,7 +271,7 @@ async def audit_page(
     )
     if member_id is not None:
         query = query.where(AuditEntry.member_id == member_id)
-    position = decode_cursor(cursor, {"before"})
+    position = decode_cursor(cursor, {"before": int})  # audit ids are integers
     if position is not None:
         query = query.where(col(AuditEntry.id) < position["before"])
     rows = (await session.exec(query)).all()
