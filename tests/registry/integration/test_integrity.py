@@ -568,3 +568,44 @@ def test_concurrent_imports_of_one_person_never_answer_500(pg_registry: Registry
         if m["external_id"] == "VL-P-1" and m["left_on"] is None
     ]
     assert len(members) == 1
+
+
+def test_the_migration_never_ends_a_membership_before_it_began(database_url: str) -> None:
+    """A member who joined after a backdated dissolution leaves the day they joined."""
+    engine = make_sync_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            config = alembic_config("registry", connection)
+            command.upgrade(config, "p0001")
+            command.upgrade(config, "registry0002")
+            now = datetime(2026, 1, 1, tzinfo=UTC)
+            connection.execute(
+                text(
+                    "INSERT INTO club (id, province, commune_code, name, name_key, founded_on,"
+                    " dissolved_on, version, created_at, updated_at) VALUES ('c-gone', '86',"
+                    " '29623', 'CLB', 'clb', :founded, :dissolved, 2, :now, :now)"
+                ),
+                {"founded": date(2015, 1, 1), "dissolved": date(2025, 6, 30), "now": now},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO member (id, club_id, province, full_name, name_key, sex,"
+                    " birth_year, poverty_status, ethnic_minority, is_volunteer, joined_on,"
+                    " version, created_at, updated_at) VALUES ('m-late', 'c-gone', '86', 'X',"
+                    " 'x', 'female', 1950, 'poor', false, false, :joined, 1, :now, :now)"
+                ),
+                {"joined": date(2025, 9, 1), "now": now},
+            )
+            connection.commit()
+            command.upgrade(config, "heads")
+            connection.commit()
+            left_on = connection.execute(
+                text("SELECT left_on FROM member WHERE id = 'm-late'")
+            ).scalar_one()
+            envelope = connection.execute(
+                text("SELECT envelope FROM outbox WHERE subject = 'm-late'")
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    assert str(left_on)[:10] == "2025-09-01"
+    assert json.loads(envelope)["data"]["left_on"] == "2025-09-01"

@@ -33,6 +33,7 @@ member = sa.table(
     "member",
     sa.column("id", sa.String),
     sa.column("club_id", sa.String),
+    sa.column("joined_on", sa.Date),
     sa.column("left_on", sa.Date),
     sa.column("version", sa.Integer),
     sa.column("updated_at", sa.DateTime(timezone=True)),
@@ -89,7 +90,17 @@ def upgrade() -> None:
     connection = op.get_bind()
     now = datetime.now(UTC)
     ending = connection.execute(
-        sa.select(member.c.id, member.c.club_id, club.c.province, club.c.dissolved_on)
+        sa.select(
+            member.c.id,
+            member.c.club_id,
+            club.c.province,
+            # A member who joined after the (backdated) dissolution leaves the day
+            # they joined: a membership never ends before it starts.
+            sa.case(
+                (member.c.joined_on > club.c.dissolved_on, member.c.joined_on),
+                else_=club.c.dissolved_on,
+            ),
+        )
         .join(club, club.c.id == member.c.club_id)
         .where(club.c.dissolved_on.is_not(None), member.c.left_on.is_(None))
         .order_by(member.c.club_id, member.c.id)
@@ -114,20 +125,13 @@ def upgrade() -> None:
             last[subject] = int(sequence)
 
     dissolved = club.c.dissolved_on.is_not(None)
-    connection.execute(
-        member.update()
-        .where(
-            member.c.left_on.is_(None),
-            member.c.club_id.in_(sa.select(club.c.id).where(dissolved)),
+    if ending:
+        connection.execute(
+            member.update()
+            .where(member.c.id == sa.bindparam("member_id"))
+            .values(left_on=sa.bindparam("left_on"), version=member.c.version + 1, updated_at=now),
+            [{"member_id": m, "left_on": left_on} for m, _club, _province, left_on in ending],
         )
-        .values(
-            left_on=sa.select(club.c.dissolved_on)
-            .where(club.c.id == member.c.club_id)
-            .scalar_subquery(),
-            version=member.c.version + 1,
-            updated_at=now,
-        )
-    )
     connection.execute(
         seat.update()
         .where(seat.c.to_on.is_(None), seat.c.club_id.in_(sa.select(club.c.id).where(dissolved)))
@@ -143,9 +147,9 @@ def upgrade() -> None:
             member_id,
             last[member_id] + 1,
             province,
-            {"member_id": member_id, "club_id": club_id, "left_on": dissolved_on.isoformat()},
+            {"member_id": member_id, "club_id": club_id, "left_on": left_on.isoformat()},
         )
-        for member_id, club_id, province, dissolved_on in ending
+        for member_id, club_id, province, left_on in ending
     ]
     rows += [
         _row(
