@@ -11,7 +11,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from ishc_platform.auth import Role
-from tests.helpers.hardening import bearer, build, drop_keys, new_prefix
+from ishc_platform.pagination import encode_cursor
+from ishc_platform.settings import Settings
+from tests.helpers.hardening import SECRET, bearer, build, drop_keys, new_prefix
 from tests.platform.unit.test_cursor_decoding import FORGED
 
 
@@ -44,3 +46,33 @@ def test_the_event_log_answers_422_for_a_garbage_after(client: TestClient, after
     reply = client.get("/v1/events", params={"after": after}, headers=bearer(Role.OPS))
     assert reply.status_code == 422, reply.text
     assert reply.json()["errors"][0]["field"] == "after"
+
+
+def test_dead_letter_cursors_and_ids_are_stream_entry_ids(
+    database_url: str, redis_url: str
+) -> None:
+    """Redis refuses a malformed stream id with an error of its own: it never gets one."""
+    from ishc_reporting.app import create_app as create_reporting
+
+    prefix = new_prefix()
+    settings = Settings(
+        database_url=database_url, redis_url=redis_url, jwt_secrets=SECRET, stream_prefix=prefix
+    )
+    try:
+        check_dead_letters(create_reporting(settings), prefix)
+    finally:
+        drop_keys(redis_url, prefix)
+
+
+def check_dead_letters(app: FastAPI, prefix: str) -> None:
+    stream = {"stream": f"{prefix}ishc.registry"}
+    with TestClient(app) as reporting:
+        ops = bearer(Role.OPS)
+        forged = encode_cursor({"after": "(abc"})
+        listed = reporting.get("/v1/dead-letters", params={**stream, "cursor": forged}, headers=ops)
+        assert listed.status_code == 422, listed.text
+        assert listed.json()["errors"][0]["field"] == "cursor"
+        redrive = reporting.post("/v1/dead-letters/abc/redrive", params=stream, headers=ops)
+        assert redrive.status_code == 422, redrive.text
+        missing = reporting.post("/v1/dead-letters/1-0/redrive", params=stream, headers=ops)
+        assert missing.status_code == 404, missing.text

@@ -70,6 +70,8 @@ def test_rotation_every_listed_secret_verifies() -> None:
         (lambda: signed(role="national", iat=0), "longer than 366 days"),
         (lambda: signed(role="national", iat=int(utcnow().timestamp()) + 3600), "in the future"),
         (lambda: signed(role="national", exp="tomorrow"), "numbers of seconds"),
+        (lambda: signed(role="national", exp=float("nan")), "numbers of seconds"),  # never expires
+        (lambda: signed(role="national", iat=float("nan")), "numbers of seconds"),
         (
             lambda: jwt.encode(
                 {"sub": "a", "role": "ops", "exp": 9999999999}, NEW * 2, algorithm="HS512"

@@ -6,6 +6,7 @@ secret verifies, so a secret rotates by listing the new one first.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,7 +18,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ishc_platform.clock import utcnow
-from ishc_platform.errors import Problem
+from ishc_platform.errors import Problem, forbidden
 
 ALGORITHM = "HS256"
 MAX_LIFETIME = timedelta(days=366)
@@ -132,7 +133,11 @@ MAX_TOKEN_LENGTH = 4096
 
 def _check_times(claims: dict[str, Any]) -> None:
     exp, iat = claims["exp"], claims["iat"]
-    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (exp, iat)):
+    if not all(
+        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+        for v in (exp, iat)
+    ):
+        # NaN compares false with everything: it would never expire.
         raise _unauthorized("claims 'exp' and 'iat' must be numbers of seconds")
     now = utcnow().timestamp()
     if exp <= now:
@@ -155,7 +160,7 @@ BEARER_SCHEME = "bearer"
 _bearer = HTTPBearer(
     scheme_name=BEARER_SCHEME,
     bearerFormat="JWT",
-    description="A JWT (HS256) with claims `sub`, `role`, `provinces` and `exp`, "
+    description="A JWT (HS256) with claims `sub`, `role`, `provinces`, `iat` and `exp`, "
     "issued by `ishc-admin token issue`.",
     # Declares the scheme in OpenAPI, so /docs can send a token; it never answers
     # itself, so a missing or bad token still gets our 401 with `WWW-Authenticate`.
@@ -213,9 +218,9 @@ def ensure_collection_allowed(caller: Caller, province: str | None) -> frozenset
     if caller.role is Role.NATIONAL:
         return None if province is None else frozenset({province})
     if caller.role is not Role.PROVINCE:
-        raise Problem(403, "this collection is for national and province tokens", kind="forbidden")
+        raise forbidden("this collection is for national and province tokens")
     if province is None:
         return caller.provinces
     if province not in caller.provinces:
-        raise Problem(403, f"the token does not cover province {province}", kind="forbidden")
+        raise forbidden(f"the token does not cover province {province}")
     return frozenset({province})

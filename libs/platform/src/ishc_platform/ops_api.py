@@ -4,11 +4,12 @@ outbox status and, where it consumes, its dead letters."""
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from sqlalchemy import func, text
@@ -25,6 +26,8 @@ from ishc_platform.pagination import Page, decode_cursor, encode_cursor
 
 router = APIRouter()
 EVENT_ID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+STREAM_ENTRY_ID = re.compile(r"^[0-9]{1,20}-[0-9]{1,20}$")
+"""A Redis stream entry id; anything else would be Redis's error, not a 404."""
 
 
 class Health(BaseModel):
@@ -204,6 +207,8 @@ async def dead_letters(
     """Entries this service's consumer gave up on, oldest first."""
     consumer = _consumer(request, stream)
     position = decode_cursor(cursor, {"after"})
+    if position is not None and not STREAM_ENTRY_ID.fullmatch(position["after"]):
+        raise invalid("cursor", "the cursor is not one this API returned")
     letters = await consumer.dead_letters(
         after=position["after"] if position else None, limit=limit
     )
@@ -219,7 +224,7 @@ async def dead_letters(
 )
 async def redrive(
     request: Request,
-    entry_id: str,
+    entry_id: Annotated[str, Path(pattern=STREAM_ENTRY_ID.pattern, description="a DLQ entry id")],
     _caller: OpsCaller,
     stream: str = Query(..., description="the stream consumed, e.g. ishc.registry"),
 ) -> dict[str, Any]:
