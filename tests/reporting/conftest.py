@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from pydantic import BaseModel
 from redis.asyncio import Redis
 
@@ -19,6 +22,8 @@ from ishc_platform.auth import Caller, Role
 from ishc_platform.consumer import InboxConsumer
 from ishc_platform.db import Database
 from ishc_platform.migrate import upgrade
+from ishc_platform.settings import Settings
+from ishc_reporting.app import create_app
 from ishc_reporting.consumers import apply_registry_events
 
 NATIONAL = Caller(sub="vae", role=Role.NATIONAL, provinces=frozenset())
@@ -203,4 +208,43 @@ def plan(**overrides: Any) -> dict[str, Any]:
         "targets": [{"indicator": "clubs", "value": "10", "by": "2026-12-31"}],
     }
     body.update(overrides)
+    return body
+
+
+@contextmanager
+def loaded_client(
+    database_url: str, redis_url: str, secret: str, *, raise_server_exceptions: bool = True
+) -> Iterator[TestClient]:
+    """A reporting app over one club of three in Vĩnh Long (commune 29623), loaded
+    before the app starts; `client.club_id` is the club's id."""
+    upgrade("reporting", database_url)
+    registry = Registry()
+    club = registry.club("29623", date(2020, 1, 1), name="CLB Nhơn Phú")
+    registry.members(club, "86", 3, joined_on=date(2021, 1, 1))
+
+    async def load() -> None:
+        db = Database(database_url)
+        await feeder(db).apply_log(registry.log)
+        await db.dispose()
+
+    asyncio.run(load())
+    settings = Settings(
+        database_url=database_url,
+        redis_url=redis_url,
+        jwt_secrets=secret,
+        stream_prefix=f"test.{uuid.uuid4().hex[:10]}.",
+    )
+    app = create_app(settings)
+    with TestClient(app, raise_server_exceptions=raise_server_exceptions) as client:
+        client.club_id = club  # type: ignore[attr-defined]
+        yield client
+
+
+def problem(reply: Any, status: int, field: str | None = None) -> dict[str, Any]:
+    """A problem+json answer with `status`, naming `field` when given."""
+    assert reply.status_code == status, reply.text
+    assert reply.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = reply.json()
+    if field is not None:
+        assert field in {e["field"] for e in body.get("errors", [])}, body
     return body

@@ -4,11 +4,9 @@ headers on every dashboard response."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import uuid
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +15,9 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from ishc_platform.auth import Role, issue_token
-from ishc_platform.db import Database
-from ishc_platform.migrate import upgrade
 from ishc_platform.pagination import encode_cursor
-from ishc_platform.settings import Settings
 from ishc_reporting.api import dashboard
-from ishc_reporting.app import create_app
-from tests.reporting.conftest import Registry, feeder, plan
+from tests.reporting.conftest import loaded_client, plan, problem
 
 SECRET = "a" * 48
 
@@ -40,35 +34,10 @@ NATIONAL = bearer(Role.NATIONAL)
 @pytest.fixture
 def client(database_url: str, redis_url: str) -> Iterator[TestClient]:
     """One club of three in Vĩnh Long; server errors come back as 500s, not raised."""
-    upgrade("reporting", database_url)
-    registry = Registry()
-    club = registry.club("29623", date(2020, 1, 1), name="CLB Nhơn Phú")
-    registry.members(club, "86", 3, joined_on=date(2021, 1, 1))
-
-    async def load() -> None:
-        db = Database(database_url)
-        await feeder(db).apply_log(registry.log)
-        await db.dispose()
-
-    asyncio.run(load())
-    settings = Settings(
-        database_url=database_url,
-        redis_url=redis_url,
-        jwt_secrets=SECRET,
-        stream_prefix=f"test.{uuid.uuid4().hex[:10]}.",
-    )
-    with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
-        test_client.club_id = club  # type: ignore[attr-defined]
+    with loaded_client(
+        database_url, redis_url, SECRET, raise_server_exceptions=False
+    ) as test_client:
         yield test_client
-
-
-def problem(reply: Any, status: int, field: str | None = None) -> dict[str, Any]:
-    assert reply.status_code == status, reply.text
-    assert reply.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = reply.json()
-    if field is not None:
-        assert field in {e["field"] for e in body.get("errors", [])}, body
-    return body
 
 
 # -- 6: a province writes only its own plans ------------------------------------------

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import tomllib
-import uuid
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.encoders import jsonable_encoder
 from fastapi.testclient import TestClient
 
 from ishc_platform.auth import Role, issue_token
-from ishc_platform.db import Database
-from ishc_platform.migrate import upgrade
-from ishc_platform.settings import Settings
-from ishc_reporting.app import create_app
-from tests.reporting.conftest import Registry, feeder
+from tests.reporting.conftest import loaded_client, plan, problem
 
 SECRET = "p" * 48
 
@@ -36,35 +28,8 @@ NATIONAL, OPS = bearer(Role.NATIONAL), bearer(Role.OPS)
 
 @pytest.fixture
 def client(database_url: str, redis_url: str) -> Iterator[TestClient]:
-    upgrade("reporting", database_url)
-    registry = Registry()
-    club = registry.club("29623", date(2020, 1, 1), name="CLB Nhơn Phú")
-    registry.members(club, "86", 3, joined_on=date(2021, 1, 1))
-
-    async def load() -> None:
-        db = Database(database_url)
-        await feeder(db).apply_log(registry.log)
-        await db.dispose()
-
-    asyncio.run(load())
-    settings = Settings(
-        database_url=database_url,
-        redis_url=redis_url,
-        jwt_secrets=SECRET,
-        stream_prefix=f"test.{uuid.uuid4().hex[:10]}.",
-    )
-    with TestClient(create_app(settings)) as test_client:
-        test_client.club_id = club  # type: ignore[attr-defined]
+    with loaded_client(database_url, redis_url, SECRET) as test_client:
         yield test_client
-
-
-def problem(reply: Any, status: int, field: str | None = None) -> dict[str, Any]:
-    assert reply.status_code == status, reply.text
-    assert reply.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = reply.json()
-    if field is not None:
-        assert field in {e["field"] for e in body.get("errors", [])}, body
-    return body
 
 
 def test_tokens_decide_what_is_seen(client: TestClient) -> None:
@@ -114,20 +79,6 @@ def test_bad_queries_are_problems_naming_the_field(client: TestClient) -> None:
     )
     problem(client.get("/v1/indicators/provinces/8", headers=NATIONAL), 422, "code")
     problem(client.get("/v1/indicators/provinces/99", headers=NATIONAL), 404)
-
-
-def plan(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "id": "vinh-long-2026",
-        "scope": "province",
-        "province": "86",
-        "title": "Kế hoạch 2026",
-        "period_start": "2026-01-01",
-        "period_end": "2026-12-31",
-        "targets": [{"indicator": "clubs", "value": "10", "by": "2026-12-31"}],
-    }
-    body.update(overrides)
-    return body
 
 
 def test_plans_are_written_by_their_province_or_the_nation(client: TestClient) -> None:

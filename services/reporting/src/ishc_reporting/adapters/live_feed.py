@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import structlog
@@ -55,6 +56,7 @@ class LiveFeed:
         self.interval = interval
         self.threshold = small_cell_threshold or ReportingSettings().small_cell_threshold
         self.revision = -1
+        self.day: date | None = None  # the date the figures were computed for
         self.rows: dict[str, dict[str, Any]] = {}  # exact
         self.public_rows: dict[str, dict[str, Any]] = {}
         self._subscribers: dict[asyncio.Queue[dict[str, Any]], bool] = {}  # queue: exact?
@@ -91,10 +93,12 @@ class LiveFeed:
         async with self.db.sessions() as session:
             state = await queries.projection_state(session)
             revision = state.revision if state else 0
-            if revision == self.revision:
+            q = queries.todays_query()
+            # Nothing new, and still the same day: after midnight the figures are
+            # recomputed even without new events (ages and periods move with the date).
+            if revision == self.revision and q.as_of == self.day:
                 return
             # Every province, read unchecked: each subscriber gets only the ones it may see.
-            q = queries.todays_query()
             table = await queries.province_table_unchecked(session, q)
         rows = {r["code"]: jsonable(summary(r)) for r in table["provinces"]}
         public = {code: suppress_small_cells(row, self.threshold) for code, row in rows.items()}
@@ -107,6 +111,7 @@ class LiveFeed:
             for exact, new, old in ((True, rows, self.rows), (False, public, self.public_rows))
         }
         self.rows, self.public_rows, self.revision = rows, public, revision
+        self.day = q.as_of
         for queue, exact in list(self._subscribers.items()):
             with contextlib.suppress(asyncio.QueueFull):  # a stalled reader misses a beat
                 queue.put_nowait(messages[exact])

@@ -25,7 +25,7 @@ from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from ishc_platform.auth import Caller, Role, bearer_token, verify_token
-from ishc_platform.errors import Problem, problems
+from ishc_platform.errors import Problem, forbidden, problems
 from ishc_platform.limits import StreamSlots, client_address
 from ishc_reporting.adapters.live_feed import LiveFeed
 
@@ -44,7 +44,7 @@ def dashboard_viewer(request: Request) -> Caller | None:
         raise Problem(401, "sign in with a national or province token", kind="unauthorized")
     caller = verify_token(token, settings.jwt_secret_list)
     if caller.role not in (Role.NATIONAL, Role.PROVINCE):
-        raise Problem(403, "the dashboard is for national and province tokens", kind="forbidden")
+        raise forbidden("the dashboard is for national and province tokens")
     return caller
 
 
@@ -52,7 +52,7 @@ Viewer = Annotated[Caller | None, Depends(dashboard_viewer)]
 
 
 def sees(viewer: Caller | None, province: str) -> bool:
-    return viewer is None or viewer.role is Role.NATIONAL or province in viewer.provinces
+    return viewer is None or viewer.can_see_province(province)
 
 
 def live_feed(request: Request) -> LiveFeed:

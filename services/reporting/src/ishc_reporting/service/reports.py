@@ -24,6 +24,7 @@ from ishc_platform.clock import today, utcnow
 from ishc_platform.errors import invalid
 from ishc_platform.pagination import decode_cursor, keyset
 from ishc_reporting import queries
+from ishc_reporting.adapters.report_files import stored
 from ishc_reporting.domain import report_layout as layout
 from ishc_reporting.models import IssuedReport
 from ishc_reporting.schemas import ReportRequest
@@ -84,11 +85,6 @@ async def _figures(
 async def load_report(session: AsyncSession, caller: Caller, report_id: str) -> IssuedReport:
     """A report the caller may read; another province's is not found."""
     return policy.ensure_report_visible(caller, await session.get(IssuedReport, report_id))
-
-
-def stored(report: IssuedReport) -> dict[str, Any]:
-    content: dict[str, Any] = json.loads(report.content)
-    return content
 
 
 async def report_with_revision(
