@@ -31,7 +31,7 @@ from fastapi.staticfiles import StaticFiles
 
 from ishc_platform.auth import BEARER_SCHEME
 from ishc_platform.errors import PROBLEM_JSON, PROBLEM_SCHEMA
-from ishc_platform.idempotency import MAX_KEY_LENGTH
+from ishc_platform.idempotency import KEY_PATTERN
 from ishc_platform.ratelimit import EXEMPT_PATHS
 
 DOCS_URL = "/docs"
@@ -63,7 +63,7 @@ IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
     "required": False,
     "description": "The same key with the same body replays the stored answer; "
     "with another body it answers 422.",
-    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+    "schema": {"type": "string", "pattern": f"^{KEY_PATTERN.pattern}$"},
 }
 
 

@@ -47,7 +47,7 @@ def utcnow() -> datetime:
 
 def today() -> date:
     """Today's calendar date in Vietnam, the default `as_of` everywhere."""
-    return utcnow().astimezone(VIETNAM).date()
+    return vietnam_now().date()
 
 
 def vietnam_now() -> datetime:

@@ -73,14 +73,9 @@ class SpreadsheetError(FieldError):
         if details:
             extra["details"] = list(details)
         super().__init__(field, message, **extra)
-        self.details = list(details)
         self.row = row
         self.column = column
         self.limit = limit
-
-    def as_error(self) -> dict[str, object]:
-        """This problem as one entry of a problem+json `errors` list."""
-        return {"field": self.field, "message": self.message, **self.extra}
 
 
 # Template headers (Vietnamese), then the other spellings provinces use.

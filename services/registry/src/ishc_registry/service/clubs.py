@@ -14,8 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ishc_platform.admin_units import search_key
 from ishc_platform.auth import Caller
 from ishc_platform.clock import today, utcnow
-from ishc_platform.errors import Problem, conflict, from_field_error, invalid
-from ishc_platform.validation import FieldError
+from ishc_platform.errors import Problem, conflict, invalid
 from ishc_registry import queries, schemas
 from ishc_registry.domain import clubs as rules
 from ishc_registry.domain import events, people
@@ -37,16 +36,9 @@ from ishc_registry.service.writes import (
 )
 
 
-def placement_of(commune_code: str | None, legacy_commune_code: str | None) -> Placement:
-    try:
-        return place(commune_code, legacy_commune_code)
-    except FieldError as exc:
-        raise from_field_error(exc) from None
-
-
 async def register_club(session: AsyncSession, caller: Caller, data: schemas.ClubIn) -> Club:
     policy.require_province_token(caller, "registering a club")
-    placement = placement_of(data.commune_code, data.legacy_commune_code)
+    placement = place(data.commune_code, data.legacy_commune_code)  # FieldError: a 422
     policy.ensure_covers(caller, placement.province, "commune_code")
     raise_first(rules.not_in_future(data.founded_on, "founded_on", today()))
     await ensure_unique_external_id(session, Club, placement.province, data.external_id)
@@ -155,7 +147,7 @@ async def relocate_club(
     if club.dissolved_on is not None:
         raise conflict("club_id", "a dissolved club cannot move")
     raise_first(rules.not_in_future(data.relocated_on, "relocated_on", today()))
-    placement = placement_of(data.commune_code, data.legacy_commune_code)
+    placement = place(data.commune_code, data.legacy_commune_code)  # FieldError: a 422
     policy.ensure_covers(caller, placement.province, "commune_code")
     club_id, external_id, province = club.id, club.external_id, placement.province
     moves = province != club.province

@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ishc_platform.auth import Caller
 from ishc_platform.clock import today
 from ishc_platform.db import is_unique_violation
-from ishc_platform.errors import Problem, from_field_error
+from ishc_platform.errors import Problem
 from ishc_platform.validation import FieldError
 from ishc_registry import schemas
 from ishc_registry.adapters.spreadsheet import read_sheet
@@ -24,10 +24,10 @@ from ishc_registry.domain import clubs as club_rules
 from ishc_registry.domain import events
 from ishc_registry.domain.members import member_problems
 from ishc_registry.domain.places import place
-from ishc_registry.domain.spreadsheet import SheetKind, SheetRow, SpreadsheetError
+from ishc_registry.domain.spreadsheet import SheetKind, SheetRow
 from ishc_registry.models import Club, Member
 from ishc_registry.service import policy
-from ishc_registry.service.access import load_club
+from ishc_registry.service.access import club_for_write
 from ishc_registry.service.clubs import change_club, new_club
 from ishc_registry.service.members import change_member, member_values, new_member_row
 from ishc_registry.service.writes import publish_all
@@ -81,10 +81,9 @@ async def import_sheet(
     dry_run: bool,
 ) -> schemas.ImportReport:
     policy.require_province_token(caller, "importing")
-    try:
-        sheet = read_sheet(content, filename=filename, kind=kind)
-    except SpreadsheetError as exc:
-        raise from_field_error(exc) from None
+    sheet = read_sheet(
+        content, filename=filename, kind=kind
+    )  # SpreadsheetError (a FieldError): a 422
     outcome = Outcome(rows=len(sheet.rows), headers=sheet.headers)
     for cell in sheet.errors:
         outcome.problem(cell.row, cell.field, cell.message, cell.column)
@@ -119,7 +118,9 @@ async def _apply(
     if kind is SheetKind.CLUBS:
         await _import_clubs(session, caller, rows, outcome)
     else:
-        fixed_club = await _locked_club(session, caller, club_id) if club_id else None
+        fixed_club = (
+            await club_for_write(session, caller, club_id, "importing") if club_id else None
+        )
         await _import_members(session, caller, rows, fixed_club, outcome)
     report = schemas.ImportReport(
         kind=kind.value,
@@ -143,12 +144,6 @@ async def _apply(
         return report
     await session.commit()
     return report
-
-
-async def _locked_club(session: AsyncSession, caller: Caller, club_id: str) -> Club:
-    club = await load_club(session, caller, club_id)
-    await session.refresh(club, with_for_update=True)
-    return club
 
 
 async def _import_clubs(
@@ -244,8 +239,6 @@ async def _import_members(
     fixed_club: Club | None,
     outcome: Outcome,
 ) -> None:
-    if fixed_club is not None:
-        policy.require_province_token(caller, "importing")
     references = {str(r.values["club"]) for r in rows if r.values.get("club")}
     clubs = await _clubs_by_reference(session, caller, references)
     ids = {str(r.values["external_id"]) for r in rows if r.values.get("external_id")}

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -14,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ishc_platform.admin_units import search_key
 from ishc_platform.auth import Caller
 from ishc_platform.clock import today, utcnow
-from ishc_platform.errors import conflict
+from ishc_platform.errors import conflict, invalid
 from ishc_registry import queries, schemas
 from ishc_registry.domain import clubs as club_rules
 from ishc_registry.domain import events
@@ -149,7 +150,14 @@ async def update_member(
     changes = patch.model_dump(exclude_unset=True)
     raise_first(rules.emptied_member_problems(changes))
     current = {k: getattr(member, k) for k in schemas.MemberIn.model_fields}
-    merged = schemas.MemberIn.model_validate(rules.merged_member(current, changes))
+    try:
+        merged = schemas.MemberIn.model_validate(rules.merged_member(current, changes))
+    except ValidationError as exc:
+        # A stored value that today's rules refuse (written before them): the
+        # change cannot be made until that field is corrected in the same PATCH.
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "body"
+        raise invalid(field, f"{field}: {first['msg']}; send a corrected value") from None
     raise_first(rules.member_change_problems(merged, member.left_on, today()))
     province = member.province
     new_key = (
