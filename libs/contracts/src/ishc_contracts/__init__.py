@@ -1,6 +1,6 @@
 """ISHC event contracts: the envelope and every event's versioned payload."""
 
-from ishc_contracts import registry_events
+from ishc_contracts import finance_events, registry_events
 from ishc_contracts.envelope import Envelope, new_event_id
 from ishc_contracts.registry import (
     ContractError,
@@ -22,6 +22,7 @@ __all__ = [
     "MalformedEvent",
     "UnknownEventType",
     "event_type",
+    "finance_events",
     "known_event_types",
     "new_event_id",
     "parse_event",
