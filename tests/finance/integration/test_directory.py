@@ -90,6 +90,7 @@ def test_directory_follows_registry_events(database_url: str, redis_url: str, pr
             sex="female",
             birth_year=1950,
             poverty_status="poor",
+            is_volunteer=True,
             joined_on=date(2021, 1, 1),
         ),
     )
@@ -120,7 +121,11 @@ def test_directory_follows_registry_events(database_url: str, redis_url: str, pr
         date(2026, 6, 30),
         2,
     )
-    assert (member.club_id, member.joined_on) == ("c-1", date(2021, 1, 1))
+    assert (member.club_id, member.joined_on, member.is_volunteer) == (
+        "c-1",
+        date(2021, 1, 1),
+        True,
+    )
 
 
 def test_ops_list_dead_letters_and_a_broken_entry_cannot_be_redriven(

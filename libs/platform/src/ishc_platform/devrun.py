@@ -146,13 +146,18 @@ def main() -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
 
-    # Reporting backfills from the registry's event log what Redis lost (ADR 0005).
+    # Consumers backfill from their sources' event logs what Redis lost (ADR 0005):
+    # reporting reads the registry and finance, finance and health the registry.
+    registry_log = f"registry=http://127.0.0.1:{services_ports['registry']}"
+    finance_log = f"finance=http://127.0.0.1:{services_ports['finance']}"
     per_service = {
         "reporting": {
             "ISHC_EVENT_SOURCES": os.environ.get(
-                "ISHC_EVENT_SOURCES", f"registry=http://127.0.0.1:{services_ports['registry']}"
+                "ISHC_EVENT_SOURCES", f"{registry_log},{finance_log}"
             )
-        }
+        },
+        "finance": {"ISHC_EVENT_SOURCES": registry_log},
+        "health": {"ISHC_EVENT_SOURCES": registry_log},
     }
     for name, port in services_ports.items():
         services.append(

@@ -45,6 +45,7 @@ class DirectoryMember(DirectoryTable, table=True):
     club_id: str = Field(max_length=36, index=True)
     province: str = Field(max_length=2, index=True)
     joined_on: date | None = None
+    is_volunteer: bool = False  # a home-care volunteer (tình nguyện viên)
     facts_sequence: int = 0
     left_on: date | None = None
     status_sequence: int = 0
@@ -89,6 +90,7 @@ async def apply_registry_events(session: AsyncSession, events: Sequence[Event[Ba
                     club_id=payload.club_id,
                     province=event.envelope.province,
                     joined_on=payload.joined_on,
+                    is_volunteer=payload.is_volunteer,
                 )
             elif isinstance(payload, re.MemberLeft):
                 set_if_newer(member, "status_sequence", sequence, left_on=payload.left_on)

@@ -1,9 +1,12 @@
-"""HTTP routes of the finance service, one module per resource (`api/funds.py`,
-`api/loans.py`), each included in `router` below. A route only translates HTTP: it
-parses a body from `schemas.py`, calls one use case in `service/` or one read in
-`queries.py`, and answers a schema; it never commits nor writes a table.
+"""HTTP routes of the finance service, one router per resource; `app.py` includes
+them. A route only translates HTTP: it parses a body from `schemas.py`, calls one
+use case in `service/`, and answers a schema; it never commits nor writes a table.
 """
+
+from __future__ import annotations
 
 from fastapi import APIRouter
 
-router = APIRouter(prefix="/v1")
+from ishc_finance.api import funds, loans
+
+ROUTERS: tuple[APIRouter, ...] = (funds.router, loans.router)
