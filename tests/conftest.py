@@ -42,6 +42,11 @@ No test depends on the day it runs; a test that needs another day sets its own
 (`tests.helpers.services.ServiceProcess`)."""
 
 
+# Clinical values are sealed under ISHC_HEALTH_KEYS, without which the health
+# service does not start: a test key (a Fernet key, for tests only) for every app
+# a test builds and every service it starts; a test of a missing key says so.
+os.environ.setdefault("ISHC_HEALTH_KEYS", "dGVzdC1vbmx5LWhlYWx0aC1rZXktMzItYnl0ZXMhISE=")
+
 # From the start of collection, so tokens that test modules make when imported
 # are current on the same clock; then again at each test's start.
 set_clock_start(TEST_CLOCK_START)

@@ -1,6 +1,6 @@
 """ISHC event contracts: the envelope and every event's versioned payload."""
 
-from ishc_contracts import finance_events, registry_events
+from ishc_contracts import finance_events, health_events, registry_events
 from ishc_contracts.envelope import Envelope, new_event_id
 from ishc_contracts.registry import (
     ContractError,
@@ -23,6 +23,7 @@ __all__ = [
     "UnknownEventType",
     "event_type",
     "finance_events",
+    "health_events",
     "known_event_types",
     "new_event_id",
     "parse_event",

@@ -10,6 +10,7 @@ stops every child process it started.
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import signal
@@ -94,6 +95,18 @@ def jwt_secret(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def health_keys(data_dir: Path) -> str:
+    """ISHC_HEALTH_KEYS, else a development key kept in `<data dir>/dev-health-key`
+    (a Fernet key: urlsafe base64 of 32 random bytes)."""
+    if os.environ.get("ISHC_HEALTH_KEYS"):
+        return os.environ["ISHC_HEALTH_KEYS"]
+    path = data_dir / "dev-health-key"
+    if not path.exists():
+        path.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def ready(port: int) -> bool:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as reply:
@@ -120,7 +133,12 @@ def main() -> int:
     services_ports = {name: base_port + i for i, name in enumerate(SERVICE_NAMES)}
     data_dir = Path(os.environ.get("ISHC_DATA_DIR", "var")).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, ISHC_DATA_DIR=str(data_dir), ISHC_JWT_SECRETS=jwt_secret(data_dir))
+    env = dict(
+        os.environ,
+        ISHC_DATA_DIR=str(data_dir),
+        ISHC_JWT_SECRETS=jwt_secret(data_dir),
+        ISHC_HEALTH_KEYS=health_keys(data_dir),
+    )
     env.setdefault("ISHC_LOG_LEVEL", "INFO")
 
     services: list[subprocess.Popen[bytes]] = []

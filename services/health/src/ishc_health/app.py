@@ -2,18 +2,24 @@
 
 from fastapi import FastAPI
 
-from ishc_health.api import router
+from ishc_health.adapters.sealing import Sealer
+from ishc_health.api import ROUTERS
 from ishc_health.consumers import SUBSCRIPTIONS
+from ishc_health.settings import HealthSettings
 from ishc_platform.service_app import ServiceSpec, create_service_app
 from ishc_platform.settings import Settings
 
 SPEC = ServiceSpec(
     name="health",
-    description="Health checks, exercise, home-care visits and insurance.",
-    routers=[router],
+    description="Consent, health checks and books, exercise, home-care visits and insurance.",
+    routers=ROUTERS,
     subscriptions=SUBSCRIPTIONS,
 )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    return create_service_app(SPEC, settings)
+def create_app(settings: Settings | None = None, health: HealthSettings | None = None) -> FastAPI:
+    # No key, no service: clinical values are never stored in clear.
+    sealer = Sealer((health or HealthSettings()).key_list)
+    app = create_service_app(SPEC, settings)
+    app.state.sealer = sealer
+    return app

@@ -1,10 +1,12 @@
-"""HTTP routes of the health service, one module per resource (`api/health_checks.py`,
-`api/exercise_sessions.py`, `api/home_care_visits.py`), each included in `router`
-below. A route only translates HTTP: it parses a body from `schemas.py`, calls one use
-case in `service/` or one read in `queries.py`, and answers a schema; it never commits
-nor writes a table.
+"""HTTP routes of the health service, one router per resource; `app.py` includes
+them. A route only translates HTTP: it parses a body from `schemas.py`, calls one
+use case in `service/`, and answers a schema; it never commits nor writes a table.
 """
+
+from __future__ import annotations
 
 from fastapi import APIRouter
 
-router = APIRouter(prefix="/v1")
+from ishc_health.api import clubs, members
+
+ROUTERS: tuple[APIRouter, ...] = (members.router, clubs.router)
