@@ -7,7 +7,9 @@ import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -15,7 +17,8 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 from redis.asyncio import Redis
 
-from ishc_contracts import Envelope, new_event_id
+from ishc_contracts import Envelope, known_event_types, new_event_id, payload_model
+from ishc_contracts import finance_events as fe
 from ishc_contracts import registry_events as re
 from ishc_platform import admin_units
 from ishc_platform.auth import Caller, Role
@@ -24,7 +27,7 @@ from ishc_platform.db import Database
 from ishc_platform.migrate import upgrade
 from ishc_platform.settings import Settings
 from ishc_reporting.app import create_app
-from ishc_reporting.consumers import apply_registry_events
+from ishc_reporting.consumers import apply_finance_events, apply_registry_events
 
 NATIONAL = Caller(sub="vae", role=Role.NATIONAL, provinces=frozenset())
 VINH_LONG = Caller(sub="vl", role=Role.PROVINCE, provinces=frozenset({"86"}))
@@ -173,6 +176,290 @@ class Registry:
 @pytest.fixture
 def registry() -> Registry:
     return Registry()
+
+
+FINANCE_TYPES = {
+    payload_model(name): name for name in known_event_types() if name.startswith("ishc.finance.")
+}
+
+
+def add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, min(day.day, 28))
+
+
+@dataclass
+class Loan:
+    loan_id: str
+    fund_id: str
+    club_id: str
+    province: str
+    member_id: str
+    principal: int
+    disbursed_on: date
+    schedule: list[fe.InstalmentFacts]
+
+
+class Finance:
+    """Writes finance events as the finance service would: per-aggregate sequences,
+    fund events under the fund, loan events under the loan. Amounts in whole VND."""
+
+    def __init__(self) -> None:
+        self.sequences: dict[str, int] = defaultdict(int)
+        self.log: list[dict[str, Any]] = []
+        self.loans: dict[str, Loan] = {}
+        self.activity_funds: dict[str, str] = {}  # club -> its activity fund
+
+    def emit(self, subject: str, province: str, data: BaseModel) -> None:
+        self.sequences[subject] += 1
+        envelope = Envelope(
+            id=new_event_id(),
+            type=FINANCE_TYPES[type(data)],
+            source="/ishc/finance",
+            time=datetime.now(UTC),
+            subject=subject,
+            sequence=self.sequences[subject],
+            province=province,
+            data=data.model_dump(mode="json"),
+        )
+        self.log.append(envelope.model_dump(mode="json"))
+
+    def fund(self, club_id: str, province: str, kind: str, opened_on: date) -> str:
+        fund_id = str(uuid.uuid4())
+        self.emit(
+            fund_id,
+            province,
+            fe.FundOpened(
+                fund_id=fund_id, club_id=club_id, kind=fe.FundKind(kind), opened_on=opened_on
+            ),
+        )
+        if kind == "activity":
+            self.activity_funds[club_id] = fund_id
+        return fund_id
+
+    def contribute(
+        self,
+        fund_id: str,
+        club_id: str,
+        province: str,
+        amount: int,
+        on: date,
+        in_kind: bool = False,
+    ) -> str:
+        contribution_id = str(uuid.uuid4())
+        self.emit(
+            fund_id,
+            province,
+            fe.ContributionReceived(
+                contribution_id=contribution_id,
+                fund_id=fund_id,
+                club_id=club_id,
+                source=fe.ContributionSource.GOLDEN_HEART_BOOK,
+                amount_vnd=amount,
+                in_kind=in_kind,
+                received_on=on,
+            ),
+        )
+        return contribution_id
+
+    def lend(
+        self,
+        fund_id: str,
+        club_id: str,
+        province: str,
+        member_id: str,
+        principal: int,
+        on: date,
+        instalments: int,
+        interest: int,
+        first_due: date | None = None,
+    ) -> str:
+        """Equal principal parts (the last absorbing the rest) and `interest` each
+        month, the first a month after `on`."""
+        loan_id = str(uuid.uuid4())
+        first = first_due or add_months(on, 1)
+        part = principal // instalments
+        schedule = [
+            fe.InstalmentFacts(
+                number=n + 1,
+                due_on=add_months(first, n),
+                principal_vnd=part if n < instalments - 1 else principal - part * n,
+                interest_vnd=interest,
+            )
+            for n in range(instalments)
+        ]
+        self.emit(
+            loan_id,
+            province,
+            fe.LoanDisbursed(
+                loan_id=loan_id,
+                fund_id=fund_id,
+                club_id=club_id,
+                member_id=member_id,
+                principal_vnd=principal,
+                monthly_rate=Decimal("0.01"),
+                term_months=instalments,
+                method=fe.InterestMethod.FLAT,
+                disbursed_on=on,
+                schedule=schedule,
+            ),
+        )
+        self.loans[loan_id] = Loan(
+            loan_id, fund_id, club_id, province, member_id, principal, on, schedule
+        )
+        return loan_id
+
+    def repay(
+        self,
+        loan_id: str,
+        on: date,
+        allocations: list[tuple[int, int, int]],
+        settles: bool = False,
+    ) -> str:
+        """`allocations`: (instalment number, principal, interest) paid of each."""
+        loan = self.loans[loan_id]
+        repayment_id = str(uuid.uuid4())
+        principal = sum(p for _, p, _ in allocations)
+        interest = sum(i for _, _, i in allocations)
+        self.emit(
+            loan_id,
+            loan.province,
+            fe.RepaymentReceived(
+                repayment_id=repayment_id,
+                loan_id=loan_id,
+                fund_id=loan.fund_id,
+                activity_fund_id=self.activity_funds.get(loan.club_id, loan.fund_id),
+                club_id=loan.club_id,
+                paid_on=on,
+                amount_vnd=principal + interest,
+                principal_vnd=principal,
+                interest_vnd=interest,
+                allocations=[
+                    fe.AllocationFacts(number=n, principal_vnd=p, interest_vnd=i)
+                    for n, p, i in allocations
+                ],
+                settles_loan=settles,
+            ),
+        )
+        return repayment_id
+
+    def pay_instalments(self, loan_id: str, *numbers: int) -> None:
+        """Each instalment paid in full on its due date."""
+        for n in numbers:
+            instalment = self.loans[loan_id].schedule[n - 1]
+            self.repay(
+                loan_id,
+                instalment.due_on,
+                [(n, instalment.principal_vnd, instalment.interest_vnd)],
+            )
+
+    def write_off(self, loan_id: str, on: date, principal: int) -> None:
+        loan = self.loans[loan_id]
+        self.emit(
+            loan_id,
+            loan.province,
+            fe.LoanWrittenOff(
+                loan_id=loan_id,
+                fund_id=loan.fund_id,
+                club_id=loan.club_id,
+                written_off_on=on,
+                principal_vnd=principal,
+            ),
+        )
+
+    def recover(self, loan_id: str, on: date, amount: int) -> None:
+        loan = self.loans[loan_id]
+        self.emit(
+            loan_id,
+            loan.province,
+            fe.LoanRecovered(
+                recovery_id=str(uuid.uuid4()),
+                loan_id=loan_id,
+                fund_id=loan.fund_id,
+                club_id=loan.club_id,
+                recovered_on=on,
+                amount_vnd=amount,
+            ),
+        )
+
+    def fee(
+        self, fund_id: str, club_id: str, province: str, member_id: str, month: date, amount: int
+    ) -> str:
+        """A month's fee, paid on the 5th of that month."""
+        fee_id = str(uuid.uuid4())
+        self.emit(
+            fund_id,
+            province,
+            fe.FeePaid(
+                fee_id=fee_id,
+                fund_id=fund_id,
+                club_id=club_id,
+                member_id=member_id,
+                month=month.replace(day=1),
+                paid_on=month.replace(day=5),
+                amount_vnd=amount,
+            ),
+        )
+        return fee_id
+
+    def expense(
+        self, fund_id: str, club_id: str, province: str, amount: int, on: date, area: str
+    ) -> str:
+        expense_id = str(uuid.uuid4())
+        self.emit(
+            fund_id,
+            province,
+            fe.ExpenseRecorded(
+                expense_id=expense_id,
+                fund_id=fund_id,
+                club_id=club_id,
+                area=re.ActivityArea(area),
+                spent_on=on,
+                amount_vnd=amount,
+            ),
+        )
+        return expense_id
+
+    def reverse(
+        self,
+        reversed_id: str,
+        kind: str,
+        fund_id: str,
+        club_id: str,
+        province: str,
+        amount: int,
+        on: date,
+    ) -> None:
+        self.emit(
+            fund_id,
+            province,
+            fe.EntryReversed(
+                reversal_id=str(uuid.uuid4()),
+                reversed_id=reversed_id,
+                kind=fe.ReversedKind(kind),
+                fund_id=fund_id,
+                club_id=club_id,
+                reversed_on=on,
+                amount_vnd=amount,
+            ),
+        )
+
+
+@pytest.fixture
+def finance() -> Finance:
+    return Finance()
+
+
+def finance_feeder(db: Database, batch_size: int = 100) -> InboxConsumer:
+    """The reporting consumer of `ishc.finance`, fed from a log here."""
+    return InboxConsumer(
+        db,
+        Redis(),  # never used when fed from a log
+        stream="ishc.finance",
+        group="reporting",
+        handler=apply_finance_events,
+        batch_size=batch_size,
+    )
 
 
 @pytest.fixture

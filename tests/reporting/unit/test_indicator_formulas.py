@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from ishc_contracts.people import age_on, older_cutoff
 from ishc_platform.admin_units import Boundary
+from ishc_reporting.domain.finance import ClubFinance
 from ishc_reporting.domain.indicators import (
     Bands,
     ClubFacts,
@@ -28,6 +29,7 @@ def club(**facts: object) -> ClubFacts:
         "poor": 40,  # 66.67%
         "volunteers": 5,
         "board_complete": True,
+        "finance": ClubFinance(income_fund=True, activity_fund=True),
     }
     base.update(facts)
     return ClubFacts(**base)  # type: ignore[arg-type]

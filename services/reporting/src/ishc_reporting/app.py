@@ -12,8 +12,9 @@ SPEC = ServiceSpec(
     name="reporting",
     description="Coverage and quality indicators, plans, reports and the dashboard.",
     routers=[indicators.router, plans.router, reports.router, live.router, dashboard.router],
-    # `ishc.registry`, whose source is the registry: with ISHC_EVENT_SOURCES naming it
-    # (make run and deploy/ do), what Redis lost is backfilled from its log (ADR 0005).
+    # `ishc.registry` and `ishc.finance`, whose sources are the registry and finance: with
+    # ISHC_EVENT_SOURCES naming them (deploy/ does), what Redis lost is backfilled from
+    # their logs (ADR 0005).
     subscriptions=SUBSCRIPTIONS,
     background=[keep_gauges_fresh],
 )

@@ -2,7 +2,8 @@
 
     ishc-reporting plans load services/reporting/plans/*.toml
     ishc-reporting rebuild --into sqlite:///var/reporting-rebuilt.db \\
-        --log registry=http://127.0.0.1:8001 --compare-with sqlite:///var/reporting.db
+        --log registry=http://127.0.0.1:8001 --log finance=http://127.0.0.1:8002 \\
+        --compare-with sqlite:///var/reporting.db
 
 Both read ISHC_* settings (the database, Redis, the stream prefix, the JWT secrets).
 """
@@ -24,7 +25,6 @@ from redis.asyncio import Redis
 from rich.console import Console
 from rich.progress import Progress
 
-from ishc_contracts.registry_events import STREAM as REGISTRY_STREAM
 from ishc_platform.admin_units import Boundary
 from ishc_platform.auth import Role, issue_token
 from ishc_platform.broker import decode_entry
@@ -33,7 +33,7 @@ from ishc_platform.db import Database
 from ishc_platform.migrate import upgrade
 from ishc_platform.settings import Settings
 from ishc_reporting import queries
-from ishc_reporting.consumers import apply_registry_events
+from ishc_reporting.consumers import SUBSCRIPTIONS
 from ishc_reporting.domain.plans import PlanDoc
 from ishc_reporting.service import plans as plan_use_cases
 from ishc_reporting.service.rebuild import copy_non_events
@@ -105,16 +105,27 @@ async def rebuild(
     settings: Settings,
     copy_from: str | None = None,
 ) -> int:
-    """Apply every event of the services' logs, then of their streams, to a fresh
-    database; the inbox skips what the log already gave. Plans and issued reports
-    (which are not events) are copied from `copy_from`. Returns events applied."""
+    """Apply every event of the services' logs, then of the streams reporting
+    consumes (`ishc.registry`, `ishc.finance`), to a fresh database; the inbox
+    skips what a log already gave. `logs` names each log by its service, which is
+    the source of one of those streams. Plans and issued reports (which are not
+    events) are copied from `copy_from`. Returns events applied."""
+    sources = {sub.log_source for sub in SUBSCRIPTIONS}
+    if unknown := sorted(set(logs) - sources):
+        raise typer.BadParameter(f"no stream of reporting's comes from {', '.join(unknown)}")
     upgrade("reporting", into)
     db = Database(into)
     redis = Redis.from_url(settings.redis_url)
-    stream = settings.stream_prefix + REGISTRY_STREAM
-    consumer = InboxConsumer(
-        db, redis, stream=stream, group="reporting", handler=apply_registry_events
-    )
+    consumers = {
+        sub.log_source: InboxConsumer(
+            db,
+            redis,
+            stream=settings.stream_prefix + sub.stream,
+            group="reporting",
+            handler=sub.handler,
+        )
+        for sub in SUBSCRIPTIONS
+    }
     token = issue_token(
         settings.jwt_secret_list[0],
         sub="reporting-rebuild",
@@ -128,27 +139,33 @@ async def rebuild(
             for name, base_url in logs.items():
                 task = progress.add_task(f"{name} log", total=None)
                 async for page in _log_pages(base_url, token):
-                    applied += await consumer.apply_log(page)
+                    applied += await consumers[name].apply_log(page)
                     progress.advance(task, len(page))
-            task = progress.add_task("stream", total=None)
-            start = "-"
-            while True:
-                entries: list[tuple[bytes, dict[bytes, bytes]]] = await redis.xrange(  # type: ignore[assignment]
-                    stream, min=start, count=PAGE
-                )
-                if not entries:
-                    break
-                applied += await consumer.apply_log(
-                    json.loads(decode_entry(fields)) for _, fields in entries
-                )
-                progress.advance(task, len(entries))
-                start = f"({entries[-1][0].decode()}"
+            for consumer in consumers.values():
+                applied += await _apply_stream(consumer, progress)
         if copy_from:
             await _copy_non_events(copy_from, db)
     finally:
         await redis.aclose()
         await db.dispose()
     return applied
+
+
+async def _apply_stream(consumer: InboxConsumer, progress: Progress) -> int:
+    """Every entry of the consumer's stream, from its start."""
+    task = progress.add_task(consumer.stream, total=None)
+    applied, start = 0, "-"
+    while True:
+        entries: list[tuple[bytes, dict[bytes, bytes]]] = await consumer.redis.xrange(  # type: ignore[assignment,unused-ignore]
+            consumer.stream, min=start, count=PAGE
+        )
+        if not entries:
+            return applied
+        applied += await consumer.apply_log(
+            json.loads(decode_entry(fields)) for _, fields in entries
+        )
+        progress.advance(task, len(entries))
+        start = f"({entries[-1][0].decode()}"
 
 
 async def _copy_non_events(source_url: str, target: Database) -> None:

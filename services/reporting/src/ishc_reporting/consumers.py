@@ -1,8 +1,10 @@
-"""Event handlers of the reporting service: the registry's events become facts.
+"""Event handlers of the reporting service: the registry's and the finance
+service's events become facts.
 
 Dispatch only: each event goes to the statement that records it
-(`adapters/projection_store.py`). The handler runs inside the inbox consumer's
-transaction (an event already applied never comes back here), which commits.
+(`adapters/projection_store.py`, `adapters/finance_facts.py`). Each handler runs
+inside the inbox consumer's transaction (an event already applied never comes
+back here), which commits.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ishc_contracts import Event
+from ishc_contracts import finance_events as fe
 from ishc_contracts import registry_events as re
 from ishc_platform.service_app import Subscription
 from ishc_reporting.adapters import projection_store as store
+from ishc_reporting.adapters.finance_facts import FinanceBatch
 from ishc_reporting.adapters.projection_store import MemberEvent
 from ishc_reporting.models import ActivityFact, BoardState, MeetingFact
 
@@ -67,4 +71,37 @@ async def apply_registry_events(session: AsyncSession, events: Sequence[Event[Ba
     await store.note_batch(session, events)
 
 
-SUBSCRIPTIONS = (Subscription(stream=re.STREAM, handler=apply_registry_events),)
+async def apply_finance_events(session: AsyncSession, events: Sequence[Event[BaseModel]]) -> None:
+    """Funds, loans with their schedules, what repayments paid, and money flows.
+    A regulation changes no indicator: it is recorded in the inbox and nothing else."""
+    batch = FinanceBatch()
+    for event in events:
+        payload = event.payload
+        if isinstance(payload, fe.FundOpened):
+            batch.fund_opened(payload)
+        elif isinstance(payload, fe.LoanDisbursed):
+            batch.loan_disbursed(payload)
+        elif isinstance(payload, fe.RepaymentReceived):
+            batch.repayment_received(payload)
+        elif isinstance(payload, fe.LoanWrittenOff):
+            batch.loan_written_off(payload)
+        elif isinstance(payload, fe.LoanRecovered):
+            batch.loan_recovered(payload)
+        elif isinstance(payload, fe.ContributionReceived):
+            batch.contribution_received(payload)
+        elif isinstance(payload, fe.FeePaid):
+            batch.fee_paid(payload)
+        elif isinstance(payload, fe.ExpenseRecorded):
+            batch.expense_recorded(payload)
+        elif isinstance(payload, fe.EntryReversed):
+            batch.entry_reversed(payload)
+    await batch.write(session)
+    await store.note_batch(session, events)
+
+
+# Each stream's log source is its service ("registry", "finance"): with its URL in
+# ISHC_EVENT_SOURCES, what Redis lost is backfilled from that service's log (ADR 0005).
+SUBSCRIPTIONS = (
+    Subscription(stream=re.STREAM, handler=apply_registry_events),
+    Subscription(stream=fe.STREAM, handler=apply_finance_events),
+)

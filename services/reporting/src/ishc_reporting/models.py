@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, DateTime, Index, MetaData, Text
+from sqlalchemy import BigInteger, Column, DateTime, Index, MetaData, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -107,6 +107,130 @@ class ActivityFact(ReportingTable, table=True):
     area: str = Field(max_length=30)
     held_on: date
     participants: int
+
+
+# -- finance: the facts of ishc.finance events ---------------------------------------
+# Each row is a fact an event states once (a fund opened, a loan disbursed, an
+# instalment due, what a repayment paid, a flow of money), inserted once whatever
+# the number of deliveries. Rows are keyed by their own ids, never by a row of
+# another table, so events of different aggregates may arrive in any order (a
+# repayment before its loan's disbursement) and the facts converge.
+
+
+class FundFact(ReportingTable, table=True):
+    """A club's fund: its income-generation or activity fund, from the day it opened."""
+
+    __tablename__ = "fund_fact"
+    __table_args__ = (Index("ix_fund_fact_club", "club_id", "opened_on"),)
+
+    fund_id: str = Field(primary_key=True, max_length=36)
+    club_id: str = Field(max_length=36)
+    kind: str = Field(max_length=10)  # income | activity
+    opened_on: date
+
+
+class LoanFact(ReportingTable, table=True):
+    """A loan. Its disbursement, settlement and write-off each set their own
+    columns, whichever arrives first: a row made by a settlement or a write-off
+    that came before the disbursement has no principal yet and counts nowhere."""
+
+    __tablename__ = "loan_fact"
+    __table_args__ = (Index("ix_loan_fact_club_disbursed", "club_id", "disbursed_on"),)
+
+    loan_id: str = Field(primary_key=True, max_length=36)
+    club_id: str = Field(max_length=36)
+    fund_id: str = Field(max_length=36)
+    # Who borrowed, to count borrowers once each; never shown (ADR 0004).
+    member_id: str | None = Field(default=None, max_length=36)
+    principal: int | None = Field(default=None, sa_type=BigInteger)
+    disbursed_on: date | None = None
+    closed_on: date | None = None  # settled early (a repayment that `settles_loan`)
+    # The first day by which its repayments had paid all its principal, None while
+    # some is unpaid: derived from the allocations whenever they or the
+    # disbursement arrive, so a read as of a date skips the loans paid off by then
+    # without summing their repayments.
+    repaid_on: date | None = None
+    written_off_on: date | None = None
+    written_off_vnd: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class InstalmentFact(ReportingTable, table=True):
+    """An instalment of a loan's schedule, as its disbursement stated it."""
+
+    __tablename__ = "instalment_fact"
+
+    loan_id: str = Field(primary_key=True, max_length=36)
+    number: int = Field(primary_key=True)
+    due_on: date
+    principal: int = Field(sa_type=BigInteger)
+    interest: int = Field(sa_type=BigInteger)
+    # The first day by which repayments had paid it in full (interest and
+    # principal), None while some is unpaid: derived from the allocations like
+    # `LoanFact.repaid_on`, so lateness as of a date is a comparison of dates.
+    settled_on: date | None = None
+
+
+class AllocationFact(ReportingTable, table=True):
+    """What one repayment paid of one instalment (kept by loan and by club, not
+    under a loan row, so a repayment may arrive before its loan)."""
+
+    __tablename__ = "allocation_fact"
+    __table_args__ = (
+        Index("ix_allocation_fact_loan", "loan_id", "number"),
+        Index("ix_allocation_fact_club_paid", "club_id", "paid_on"),
+    )
+
+    repayment_id: str = Field(primary_key=True, max_length=36)
+    number: int = Field(primary_key=True)
+    loan_id: str = Field(max_length=36)
+    club_id: str = Field(max_length=36)
+    paid_on: date
+    principal: int = Field(sa_type=BigInteger)
+    interest: int = Field(sa_type=BigInteger)
+
+
+class MoneyFlow(ReportingTable, table=True):
+    """Money into or out of a fund other than lending and repaid principal (which
+    `loan_fact` and `allocation_fact` say): `amount` is signed as it moves the
+    fund (an expense is negative). A reversal negates the flow it reverses, on
+    its own date; `counts_as` is the kind whose totals it moves (its own kind, or
+    for a reversal the kind of the flow it reverses, set again when that flow
+    arrives after it)."""
+
+    __tablename__ = "money_flow"
+    __table_args__ = (
+        Index("ix_money_flow_club_booked", "club_id", "booked_on"),
+        Index("ix_money_flow_kind_booked", "kind", "booked_on"),
+        Index("ix_money_flow_reversed", "reversed_id"),
+    )
+
+    ref_id: str = Field(primary_key=True, max_length=36)  # the contribution, fee… id
+    fund_id: str = Field(max_length=36)
+    club_id: str = Field(max_length=36)
+    kind: str = Field(max_length=24)
+    counts_as: str = Field(max_length=24)
+    amount: int = Field(sa_type=BigInteger)
+    booked_on: date  # received, paid, spent or reversed on
+    area: str | None = Field(default=None, max_length=30)  # an expense's activity area
+    reversed_id: str | None = Field(default=None, max_length=36)  # what a reversal undoes
+
+
+PRINCIPAL_REPAID = "principal_repaid"  # MoneyMonth's key for the principal repayments paid
+
+
+class MoneyMonth(ReportingTable, table=True):
+    """Each club's money by kind and calendar month: the flows (by `counts_as`) and
+    the principal repaid (`principal_repaid`), summed as their facts are first
+    inserted, in the same transaction. A read as of a date sums the months before
+    the date's month here and only that month's facts, instead of every flow
+    since the club began (fees alone are a row per member and month)."""
+
+    __tablename__ = "money_month"
+
+    club_id: str = Field(primary_key=True, max_length=36)
+    counts_as: str = Field(primary_key=True, max_length=24)
+    month: date = Field(primary_key=True)  # its first day
+    amount: int = Field(sa_type=BigInteger)
 
 
 class ProjectionState(ReportingTable, table=True):

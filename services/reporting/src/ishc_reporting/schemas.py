@@ -66,7 +66,37 @@ class Answer(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class Indicators(Answer):
+class FinanceFigures(Answer):
+    """The finance indicators of a club or a roll-up of clubs (DOMAIN.md,
+    "Finance"): amounts in whole VND; shares in percent, truncated to two
+    decimals. Never a member's id nor one person's loan."""
+
+    borrowers: int = Field(
+        description="members with a loan outstanding at as_of or disbursed in the twelve "
+        "months up to it (the default period's months), each once"
+    )
+    borrowers_share: DecimalString | None = Field(
+        description="% of members who are borrowers (sum over sum when rolled up)"
+    )
+    fund_balance_vnd: int = Field(
+        description="cash in the funds at as_of: contributions in cash, principal repaid, "
+        "interest, fees and recoveries, less loans disbursed and expenses, reversals applied"
+    )
+    in_kind_vnd: int = Field(description="value of gifts in kind received by as_of (not cash)")
+    outstanding_principal_vnd: int = Field(description="gross outstanding principal at as_of")
+    at_risk_principal_vnd: int = Field(
+        description="whole unpaid principal of loans with an instalment more than 30 days late"
+    )
+    par30: DecimalString | None = Field(
+        description="PAR30: at-risk over outstanding principal, in %; null without a portfolio"
+    )
+    loans_outstanding: int = Field(description="loans with principal outstanding at as_of")
+    loans_at_risk: int = Field(description="of them, loans more than 30 days late")
+    interest_income_vnd: int = Field(description="interest received in the period")
+    fee_income_vnd: int = Field(description="member fees received in the period, net of reversals")
+
+
+class Indicators(FinanceFigures):
     """A roll-up of clubs (a commune, a province, the nation)."""
 
     coverage: DecimalString | None = Field(description="% of communes with an active club")
@@ -155,7 +185,7 @@ class ProvinceFigures(QueryFields):
     communes: list[CommuneRow]
 
 
-class ClubRow(Answer):
+class ClubRow(FinanceFigures):
     club_id: str
     name: str | None
     commune_code: str

@@ -9,6 +9,7 @@ import structlog
 from fastapi import FastAPI
 from prometheus_client import Gauge
 
+from ishc_contracts.finance_events import STREAM as FINANCE_STREAM
 from ishc_contracts.registry_events import STREAM as REGISTRY_STREAM
 from ishc_platform.clock import as_utc, utcnow
 from ishc_platform.db import Database
@@ -51,16 +52,18 @@ async def refresh(db: Database, lag: int) -> None:
 
 
 async def _lag(app: FastAPI) -> int:
-    stream = app.state.settings.stream_prefix + REGISTRY_STREAM
-    try:
-        groups = await app.state.redis.xinfo_groups(stream)
-    except Exception:  # no stream yet, or Redis away: nothing known to be behind
-        return 0
-    for group in groups:
-        name = group["name"].decode() if isinstance(group["name"], bytes) else group["name"]
-        if name == "reporting":
-            return int(group.get("lag") or 0) + int(group.get("pending") or 0)
-    return 0
+    """Entries of the streams reporting consumes not yet applied (read or not)."""
+    behind = 0
+    for stream in (REGISTRY_STREAM, FINANCE_STREAM):
+        try:
+            groups = await app.state.redis.xinfo_groups(app.state.settings.stream_prefix + stream)
+        except Exception:  # no stream yet, or Redis away: nothing known to be behind
+            continue
+        for group in groups:
+            name = group["name"].decode() if isinstance(group["name"], bytes) else group["name"]
+            if name == "reporting":
+                behind += int(group.get("lag") or 0) + int(group.get("pending") or 0)
+    return behind
 
 
 async def keep_gauges_fresh(app: FastAPI) -> None:

@@ -45,6 +45,12 @@ def summary(row: dict[str, Any]) -> dict[str, Any]:
         "clubs": ind["clubs"],
         "members": ind["members"],
         "shares": ind["shares"],
+        "borrowers": ind["borrowers"],
+        "borrowers_share": ind["borrowers_share"],
+        "loans_outstanding": ind["loans_outstanding"],
+        "outstanding_principal_vnd": ind["outstanding_principal_vnd"],
+        "par30": ind["par30"],
+        "fund_balance_vnd": ind["fund_balance_vnd"],
     }
 
 

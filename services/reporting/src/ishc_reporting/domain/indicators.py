@@ -5,7 +5,8 @@ its plan's bands (`judge`), and judged clubs roll up per commune, province and
 nation (`roll_up`). Conventions (DOMAIN.md): a club counts from its founding to
 its dissolution; shares of clubs are over clubs active at the as-of date;
 "met every month" asks for a meeting in each complete calendar month of the
-period in which the club was active.
+period in which the club was active. The finance facts and their formulas
+(cash, borrowers, PAR30's roll-up) are in `domain/finance.py`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
 from functools import lru_cache
 
+from ishc_contracts.loans import PortfolioAtRisk
 from ishc_contracts.people import DEFAULT_OLDER_AGE
+from ishc_reporting.domain.finance import NO_FINANCE, NO_PORTFOLIO, ClubFinance, combined
 
 ACTIVITY_AREAS = 8
 
@@ -66,6 +69,7 @@ class ClubFacts:
     months_met: frozenset[tuple[int, int]] = frozenset()
     activity_areas: frozenset[str] = frozenset()
     hardship_cases_supported: int = 0
+    finance: ClubFinance = NO_FINANCE
 
     @property
     def young(self) -> int:
@@ -83,6 +87,7 @@ class ClubQuality:
     poor_ok: bool | None
     board_ok: bool
     volunteers_ok: bool
+    funds_ok: bool  # an income fund and an activity fund, both open
     meetings_ok: bool
 
 
@@ -114,6 +119,7 @@ def judge(club: ClubFacts, bands: Bands = DEFAULT_BANDS) -> ClubQuality:
         poor_ok=_in_band(club.poor, n, bands.poor_percent),
         board_ok=club.board_complete,
         volunteers_ok=club.volunteers >= bands.volunteers_min,
+        funds_ok=club.finance.funds_ok,
         meetings_ok=club.months_required <= club.months_met,
     )
 
@@ -161,6 +167,13 @@ class Rollup:
     volunteers: int = 0
     hardship_cases_supported: int = 0
     activity_areas: set[str] = field(default_factory=set)
+    borrowers: int = 0
+    fund_balance_vnd: int = 0
+    in_kind_vnd: int = 0
+    portfolio: PortfolioAtRisk = NO_PORTFOLIO
+    loans_outstanding: int = 0
+    interest_income_vnd: int = 0
+    fee_income_vnd: int = 0
     quality: dict[str, int] = field(default_factory=lambda: dict.fromkeys(QUALITY_FLAGS, 0))
     assessed: dict[str, int] = field(default_factory=lambda: dict.fromkeys(QUALITY_FLAGS, 0))
     unplaced: int = 0
@@ -178,6 +191,14 @@ class Rollup:
         self.volunteers += club.volunteers
         self.hardship_cases_supported += club.hardship_cases_supported
         self.activity_areas |= club.activity_areas
+        money = club.finance
+        self.borrowers += money.borrowers
+        self.fund_balance_vnd += money.balance_vnd
+        self.in_kind_vnd += money.in_kind_vnd
+        self.portfolio = combined(self.portfolio, money.portfolio)
+        self.loans_outstanding += money.loans_outstanding
+        self.interest_income_vnd += money.interest_income_vnd
+        self.fee_income_vnd += money.fee_income_vnd
         for flag in QUALITY_FLAGS:
             passed = getattr(quality, flag)
             if passed is not None:
@@ -187,6 +208,18 @@ class Rollup:
     @property
     def coverage(self) -> Decimal | None:
         return None if self.communes is None else percent(self.communes_with_club, self.communes)
+
+    @property
+    def borrowers_share(self) -> Decimal | None:
+        """Borrowers over members, in percent: the sum over the sum, not an
+        average of clubs' shares."""
+        return percent(self.borrowers, self.members)
+
+    @property
+    def par30(self) -> Decimal | None:
+        """PAR30 in percent (`ishc_contracts.loans.PortfolioAtRisk` summed over
+        the clubs), truncated as every share; None without a portfolio."""
+        return percent(self.portfolio.at_risk_vnd, self.portfolio.outstanding_vnd)
 
     def shares(self) -> dict[str, Decimal | None]:
         """Each quality flag as a share of the active clubs assessed on it, in
@@ -214,6 +247,7 @@ class Rollup:
             "volunteers": self.volunteers,
             "hardship_cases_supported": self.hardship_cases_supported,
             "activity_areas_covered": len(self.activity_areas),
+            **finance_figures(self),
             "clubs_meeting": self.meeting(),
             "shares": self.shares(),
             "unplaced": self.unplaced,
@@ -234,3 +268,20 @@ def roll_up(
             with_club.add(commune)
     rollup.communes_with_club = len(with_club)
     return rollup
+
+
+def finance_figures(figures: Rollup) -> dict[str, object]:
+    """The finance indicators of a roll-up (per club, the same from its own roll-up)."""
+    return {
+        "borrowers": figures.borrowers,
+        "borrowers_share": figures.borrowers_share,
+        "fund_balance_vnd": figures.fund_balance_vnd,
+        "in_kind_vnd": figures.in_kind_vnd,
+        "outstanding_principal_vnd": figures.portfolio.outstanding_vnd,
+        "at_risk_principal_vnd": figures.portfolio.at_risk_vnd,
+        "par30": figures.par30,
+        "loans_outstanding": figures.loans_outstanding,
+        "loans_at_risk": figures.portfolio.loans_at_risk,
+        "interest_income_vnd": figures.interest_income_vnd,
+        "fee_income_vnd": figures.fee_income_vnd,
+    }

@@ -110,7 +110,28 @@ INDICATORS: list[tuple[str, str, str]] = [
     ("volunteers", "Tình nguyện viên", "Volunteers"),
     ("hardship_cases_supported", "Lượt hỗ trợ trường hợp khó khăn", "Hardship cases supported"),
     ("activity_areas_covered", "Số lĩnh vực hoạt động (trên 8)", "Activity areas covered (of 8)"),
+    ("borrowers", "Hội viên được vay vốn", "Members who borrow"),
+    ("borrowers_share", "Tỷ lệ hội viên được vay vốn (%)", "Members who borrow (%)"),
+    ("fund_balance_vnd", "Số dư quỹ bằng tiền (đồng)", "Fund balance in cash (VND)"),
+    ("in_kind_vnd", "Giá trị hỗ trợ bằng hiện vật (đồng)", "Gifts in kind, value (VND)"),
+    ("outstanding_principal_vnd", "Dư nợ gốc cho vay (đồng)", "Outstanding principal (VND)"),
+    (
+        "at_risk_principal_vnd",
+        "Dư nợ gốc của khoản vay quá hạn trên 30 ngày (đồng)",
+        "Principal of loans more than 30 days late (VND)",
+    ),
+    ("par30", "Tỷ lệ dư nợ có rủi ro PAR30 (%)", "Portfolio at risk, PAR30 (%)"),
+    ("loans_outstanding", "Số khoản vay còn dư nợ", "Loans outstanding"),
+    ("loans_at_risk", "Số khoản vay quá hạn trên 30 ngày", "Loans more than 30 days late"),
+    (
+        "interest_income_vnd",
+        "Thu lãi cho vay trong kỳ (đồng)",
+        "Interest income in the period (VND)",
+    ),
+    ("fee_income_vnd", "Thu hội phí trong kỳ (đồng)", "Fee income in the period (VND)"),
 ]
+# A row whose plan target is named otherwise: the borrowers' target is their share.
+TARGET_OF = {"borrowers_share": "borrowers", "borrowers": ""}
 SHARES: dict[str, tuple[str, str]] = {
     "size_ok": ("CLB đủ quy mô (%)", "Clubs of the right size (%)"),
     "women_ok": ("CLB đạt tỷ lệ nữ (%)", "Clubs with the share of women (%)"),
@@ -119,6 +140,10 @@ SHARES: dict[str, tuple[str, str]] = {
     "poor_ok": ("CLB đạt tỷ lệ người khó khăn (%)", "Clubs with the share of disadvantaged (%)"),
     "board_ok": ("CLB có đủ Ban chủ nhiệm 5 người (%)", "Clubs with a full board of 5 (%)"),
     "volunteers_ok": ("CLB có ít nhất 5 tình nguyện viên (%)", "Clubs with 5+ volunteers (%)"),
+    "funds_ok": (
+        "CLB có đủ quỹ tăng thu nhập và quỹ hoạt động (%)",
+        "Clubs with both an income fund and an activity fund (%)",
+    ),
     "meetings_ok": ("CLB sinh hoạt đủ các tháng (%)", "Clubs that met every month (%)"),
 }
 assert set(SHARES) == set(QUALITY_FLAGS)
@@ -140,7 +165,7 @@ def indicator_rows(figures: dict[str, Any], lang: str) -> list[list[Any]]:
     rows = []
     for entry in INDICATORS:
         key = entry[0]
-        target = targets.get(key) or {}
+        target = targets.get(TARGET_OF.get(key, key)) or {}
         rows.append([entry[column], indicators.get(key), target.get("target"), target.get("gap")])
     for key, labels in SHARES.items():
         target = targets.get(key) or {}

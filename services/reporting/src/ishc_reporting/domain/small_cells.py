@@ -12,7 +12,12 @@ dashboard and the public live feed), figures pass through `suppress_small_cells`
 - shares and checks computed from the people of a group of fewer than
   `threshold` people are hidden (None), since a share of 3 people reveals the
   counts; shares of clubs' own properties (board, meetings) stay;
-- counts of clubs and communes, coverage and dates are not about people and stay.
+- counts of clubs and communes, coverage and dates are not about people and stay;
+- borrowers are people, and loans stand for their borrowers: the share of
+  members who borrow hides with the count of borrowers (beside the members it
+  would give that count away); the outstanding principal, the principal at
+  risk and PAR30 of fewer than `threshold` loans are hidden, since they would
+  tell one person's loan. A group's cash, gifts in kind and incomes stay.
 
 Signed-in viewers and the authenticated API see exact figures. Differencing
 across levels (a province's total minus its other communes) is not prevented:
@@ -40,14 +45,20 @@ PEOPLE_COUNTS = frozenset(
         "new_older_members",
         "hardship_cases_supported",
         "borrowers",
+        "loans_outstanding",
+        "loans_at_risk",
     }
 )
 # Parts of a group's membership: the rest of the group is the complement.
-MEMBERSHIP_PARTS = frozenset({"women", "older", "older_members", "young", "poor", "volunteers"})
+MEMBERSHIP_PARTS = frozenset(
+    {"women", "older", "older_members", "young", "poor", "volunteers", "borrowers"}
+)
 # Checks and shares computed from the people of a club (not its board or meetings).
 PEOPLE_FLAGS = frozenset(
     {"size_ok", "women_ok", "older_ok", "young_ok", "poor_ok", "volunteers_ok", "borrowers"}
 )
+# What a few loans' figures would tell of one person's loan.
+PORTFOLIO_FIGURES = frozenset({"outstanding_principal_vnd", "at_risk_principal_vnd", "par30"})
 # Sub-tables keyed by check: shares of clubs, clubs meeting a check, a club's checks.
 FLAG_TABLES = frozenset({"shares", "clubs_meeting", "checks"})
 
@@ -77,17 +88,50 @@ def _base(figures: Mapping[str, Any], inherited: int | None) -> int | None:
     return inherited
 
 
+def _own(figures: Mapping[str, Any], key: str) -> int | None:
+    """A count of the group: its own, else its indicators'."""
+    own = figures.get(key)
+    if isinstance(own, int) and _is_count(own):
+        return own
+    indicators = figures.get("indicators")
+    if isinstance(indicators, Mapping):
+        theirs = indicators.get(key)
+        if isinstance(theirs, int) and _is_count(theirs):
+            return theirs
+    return None
+
+
+def _derived(figures: Mapping[str, Any], base: int | None, few: bool, t: int) -> set[str]:
+    """Figures that would give a hidden count away: the share of borrowers beside
+    a hidden count of borrowers, a few loans' principal and PAR30."""
+    hidden: set[str] = set()
+    borrowers = _own(figures, "borrowers")
+    if borrowers is not None and (few or _count("borrowers", borrowers, base, t) != borrowers):
+        hidden.add("borrowers_share")
+    loans = _own(figures, "loans_outstanding")
+    if loans is not None and 0 < loans < t:
+        hidden |= PORTFOLIO_FIGURES
+    return hidden
+
+
 def _group(figures: Mapping[str, Any], t: int, inherited: int | None) -> dict[str, Any]:
     base = _base(figures, inherited)
     few = base is not None and 0 < base < t
+    hidden = _derived(figures, base, few, t)
     result: dict[str, Any] = {}
     for key, value in figures.items():
-        if key in PEOPLE_COUNTS and _is_count(value):
+        if key in hidden:
+            result[key] = None
+        elif key in PEOPLE_COUNTS and _is_count(value):
             result[key] = _count(key, value, base, t)
         elif key in FLAG_TABLES and isinstance(value, Mapping):
             result[key] = {f: None if few and f in PEOPLE_FLAGS else v for f, v in value.items()}
         elif key == "targets" and isinstance(value, Mapping):
-            result[key] = {k: _target(k, v, base, few, t) for k, v in value.items()}
+            result[key] = {
+                # the borrowers' target is a share of members: it hides with it
+                k: _target(k, v, base, few or (k == "borrowers" and "borrowers_share" in hidden), t)
+                for k, v in value.items()
+            }
         elif isinstance(value, Mapping):
             result[key] = _group(value, t, base)
         elif isinstance(value, list):

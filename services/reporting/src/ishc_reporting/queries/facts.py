@@ -5,19 +5,18 @@ checks here: callers pass the provinces or clubs they may read."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
-from sqlalchemy import Integer, Select, and_, case, func, or_
+from sqlalchemy import and_, func, or_
 from sqlalchemy import select as select_columns
-from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ishc_contracts.people import older_cutoff
 from ishc_platform import admin_units
+from ishc_reporting.domain.finance import NO_FINANCE
 from ishc_reporting.domain.indicators import ClubFacts, months_required
 from ishc_reporting.models import (
     ActivityFact,
@@ -27,6 +26,8 @@ from ishc_reporting.models import (
     MeetingFact,
     MemberFact,
 )
+from ishc_reporting.queries.finance import club_finance
+from ishc_reporting.queries.scope import Scope, count_if, fetch_rows
 
 _DISADVANTAGED = ("poor", "near_poor", "disadvantaged")
 
@@ -43,17 +44,6 @@ class ClubRecord:
     founded_on: date
     dissolved_on: date | None
     facts: ClubFacts
-
-
-def _count(condition: Any) -> ColumnElement[int]:
-    return func.sum(case((condition, 1), else_=0), type_=Integer)
-
-
-async def _rows(session: AsyncSession, statement: Select[Any, *tuple[Any, ...]]) -> Sequence[Any]:
-    # SQLModel's `select` is typed for four columns at most; these read more.
-    result = await session.exec(statement)  # type: ignore[call-overload]
-    rows: Sequence[Any] = result.all()
-    return rows
 
 
 async def active_clubs(
@@ -85,16 +75,19 @@ async def active_clubs(
         club_query = club_query.where(col(ClubFact.province).in_(sorted(provinces)))
     if club_ids is not None:
         club_query = club_query.where(col(ClubFact.club_id).in_(sorted(club_ids)))
-    clubs = {row.club_id: row for row in await _rows(session, club_query)}
+    clubs = {row.club_id: row for row in await fetch_rows(session, club_query)}
     if not clubs:
         return []
-    scope = _scope(provinces, club_ids)
+    scope = Scope(provinces, club_ids)
 
     places = await _places_on(session, as_of, scope)
     tallies = await _member_tallies(session, as_of, period_start, older_age, scope)
     boards = await _boards_on(session, as_of, scope)
     met, supported = await _meetings(session, period_start, as_of, scope)
     areas = await _activity_areas(session, period_start, as_of, scope)
+    finance, finance_areas = await club_finance(
+        session, as_of=as_of, period_start=period_start, scope=scope
+    )
 
     records = []
     for club_id, club in clubs.items():
@@ -116,8 +109,10 @@ async def active_clubs(
                 club.founded_on, club.dissolved_on, period_start, as_of
             ),
             months_met=met.get(club_id, frozenset()),
-            activity_areas=areas.get(club_id, frozenset()),
+            activity_areas=areas.get(club_id, frozenset())
+            | finance_areas.get(club_id, frozenset()),
             hardship_cases_supported=supported.get(club_id, 0),
+            finance=finance.get(club_id, NO_FINANCE),
         )
         records.append(
             ClubRecord(
@@ -134,47 +129,17 @@ async def active_clubs(
     return records
 
 
-@dataclass(frozen=True)
-class _Scope:
-    provinces: Collection[str] | None
-    club_ids: Collection[str] | None
-
-    def members(self) -> list[Any]:
-        conditions: list[Any] = []
-        if self.provinces is not None:
-            conditions.append(col(MemberFact.province).in_(sorted(self.provinces)))
-        if self.club_ids is not None:
-            conditions.append(col(MemberFact.club_id).in_(sorted(self.club_ids)))
-        return conditions
-
-    def club_column(self, column: Any) -> list[Any]:
-        """For tables without a province: restrict by club through club_fact."""
-        conditions: list[Any] = []
-        if self.club_ids is not None:
-            conditions.append(col(column).in_(sorted(self.club_ids)))
-        if self.provinces is not None:
-            in_provinces = select(ClubFact.club_id).where(
-                col(ClubFact.province).in_(sorted(self.provinces))
-            )
-            conditions.append(col(column).in_(in_provinces))
-        return conditions
-
-
-def _scope(provinces: Collection[str] | None, club_ids: Collection[str] | None) -> _Scope:
-    return _Scope(provinces, club_ids)
-
-
 def _province_of(commune: str, fallback: str | None) -> str:
     unit = admin_units.current_commune(commune)
     return unit.province_code if unit else (fallback or "")
 
 
 async def _places_on(
-    session: AsyncSession, as_of: date, scope: _Scope
+    session: AsyncSession, as_of: date, scope: Scope
 ) -> dict[str, tuple[str, str | None]]:
     """Where clubs that have moved were on the date (the others are where they are now)."""
     moved = select(ClubLocation.club_id).where(col(ClubLocation.relocation))
-    rows = await _rows(
+    rows = await fetch_rows(
         session,
         select_columns(
             col(ClubLocation.club_id),
@@ -194,23 +159,23 @@ async def _places_on(
 
 
 async def _member_tallies(
-    session: AsyncSession, as_of: date, period_start: date, older_age: int, scope: _Scope
+    session: AsyncSession, as_of: date, period_start: date, older_age: int, scope: Scope
 ) -> dict[str, tuple[int, ...]]:
     # Events carry the birth year only (ADR 0004): age is year(as_of) - birth_year.
     _, latest_birth_year = older_cutoff(as_of, older_age)
     older = col(MemberFact.birth_year) <= latest_birth_year
     joined_in_period = col(MemberFact.joined_on) >= period_start
-    rows = await _rows(
+    rows = await fetch_rows(
         session,
         select_columns(
             col(MemberFact.club_id),
             func.count(),
-            _count(col(MemberFact.sex) == "female"),
-            _count(older),
-            _count(col(MemberFact.poverty_status).in_(_DISADVANTAGED)),
-            _count(col(MemberFact.is_volunteer)),
-            _count(joined_in_period),
-            _count(and_(joined_in_period, older)),
+            count_if(col(MemberFact.sex) == "female"),
+            count_if(older),
+            count_if(col(MemberFact.poverty_status).in_(_DISADVANTAGED)),
+            count_if(col(MemberFact.is_volunteer)),
+            count_if(joined_in_period),
+            count_if(and_(joined_in_period, older)),
         )
         .where(
             col(MemberFact.joined_on) <= as_of,
@@ -222,8 +187,8 @@ async def _member_tallies(
     return {row[0]: tuple(int(v or 0) for v in row[1:]) for row in rows}
 
 
-async def _boards_on(session: AsyncSession, as_of: date, scope: _Scope) -> dict[str, bool]:
-    rows = await _rows(
+async def _boards_on(session: AsyncSession, as_of: date, scope: Scope) -> dict[str, bool]:
+    rows = await fetch_rows(
         session,
         select_columns(
             col(BoardState.club_id),
@@ -242,9 +207,9 @@ async def _boards_on(session: AsyncSession, as_of: date, scope: _Scope) -> dict[
 
 
 async def _meetings(
-    session: AsyncSession, start: date, as_of: date, scope: _Scope
+    session: AsyncSession, start: date, as_of: date, scope: Scope
 ) -> tuple[dict[str, frozenset[tuple[int, int]]], dict[str, int]]:
-    rows = await _rows(
+    rows = await fetch_rows(
         session,
         select_columns(
             col(MeetingFact.club_id),
@@ -263,9 +228,9 @@ async def _meetings(
 
 
 async def _activity_areas(
-    session: AsyncSession, start: date, as_of: date, scope: _Scope
+    session: AsyncSession, start: date, as_of: date, scope: Scope
 ) -> dict[str, frozenset[str]]:
-    rows = await _rows(
+    rows = await fetch_rows(
         session,
         select_columns(col(ActivityFact.club_id), col(ActivityFact.area))
         .where(col(ActivityFact.held_on) >= start, col(ActivityFact.held_on) <= as_of)

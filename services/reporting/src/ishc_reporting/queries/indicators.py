@@ -36,6 +36,7 @@ from ishc_reporting.domain.indicators import (
     ClubQuality,
     Rollup,
     default_period_start,
+    finance_figures,
     judge,
     percent,
     roll_up,
@@ -352,6 +353,8 @@ async def commune_detail_unchecked(session: AsyncSession, code: str, q: Query) -
 
 def _club_row(record: ClubRecord, quality: ClubQuality) -> dict[str, Any]:
     f = record.facts
+    alone = Rollup()  # the club's finance figures, counted as for a group of clubs
+    alone.add(f, quality)
     return {
         "club_id": record.club_id,
         "name": record.name,
@@ -370,6 +373,7 @@ def _club_row(record: ClubRecord, quality: ClubQuality) -> dict[str, Any]:
         "months_met": len(f.months_required & f.months_met),
         "activity_areas": sorted(f.activity_areas),
         "hardship_cases_supported": f.hardship_cases_supported,
+        **finance_figures(alone),
         "checks": {flag: getattr(quality, flag) for flag in quality.__dataclass_fields__},
     }
 

@@ -32,10 +32,11 @@
   function show(row) {
     var tr = table.querySelector('tr[data-code="' + row.code + '"]');
     if (!tr) { return; }
-    var values = {
-      coverage: row.coverage, coverage_target: row.coverage_target,
-      coverage_gap: row.coverage_gap, clubs: row.clubs, members: row.members
-    };
+    // Every figure of the row (coverage, clubs, members, borrowers_share, par30…), then each share.
+    var values = {};
+    Object.keys(row).forEach(function (k) {
+      if (row[k] === null || typeof row[k] !== "object") { values[k] = row[k]; }
+    });
     Object.keys(row.shares || {}).forEach(function (k) { values[k] = row.shares[k]; });
     tr.querySelectorAll("[data-field]").forEach(function (cell) {
       var field = cell.getAttribute("data-field");
