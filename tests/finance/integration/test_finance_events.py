@@ -13,7 +13,7 @@ import pytest
 
 from ishc_platform.auth import Role, issue_token
 from tests.finance.conftest import NATIONAL, OPS, SECRET, VL, Finance
-from tests.finance.integration.test_loans_support import club_with_funds, lend, repay
+from tests.finance.integration.loans_support import club_with_funds, lend, repay
 
 pytestmark = pytest.mark.integration
 

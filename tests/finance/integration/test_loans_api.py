@@ -19,7 +19,7 @@ import pytest
 
 from ishc_finance.domain.regulations import NationalBands
 from tests.finance.conftest import DN, DONG_NAI, NATIONAL, OPS, VL, Finance
-from tests.finance.integration.test_loans_support import (
+from tests.finance.integration.loans_support import (
     DISBURSED,
     Club,
     adopt_regulation,

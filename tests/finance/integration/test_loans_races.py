@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.finance.conftest import VL, Finance
-from tests.finance.integration.test_loans_support import (
+from tests.finance.integration.loans_support import (
     check_books,
     club_with_funds,
     lend,

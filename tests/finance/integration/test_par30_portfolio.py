@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests.finance.conftest import DN, DONG_NAI, NATIONAL, VL, Finance
-from tests.finance.integration.test_loans_support import (
+from tests.finance.integration.loans_support import (
     check_books,
     club_with_funds,
     lend,
