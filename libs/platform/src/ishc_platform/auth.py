@@ -42,6 +42,9 @@ class Caller:
     sub: str
     role: Role
     provinces: frozenset[str]
+    # A province token of an auditor (claim `"auditor": true`): health reads what
+    # a withdrawn consent hides from everyone else (PDPL 91/2025 oversight).
+    auditor: bool = False
 
     def can_see_province(self, province: str) -> bool:
         """Records of a province: national sees every one, a province token its own."""
@@ -57,9 +60,12 @@ def issue_token(
     role: Role,
     provinces: Iterable[str] = (),
     lifetime: timedelta = timedelta(hours=1),
+    auditor: bool = False,
 ) -> str:
     if lifetime > MAX_LIFETIME:
         raise ValueError(f"a token lives at most {MAX_LIFETIME.days} days")
+    if auditor and role is not Role.PROVINCE:
+        raise ValueError("only province tokens can be an auditor's")
     now = utcnow()
     claims = {
         "sub": sub,
@@ -68,6 +74,8 @@ def issue_token(
         "iat": int(now.timestamp()),
         "exp": int((now + lifetime).timestamp()),
     }
+    if auditor:
+        claims["auditor"] = True
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -125,7 +133,12 @@ def verify_token(token: str, secrets: list[str]) -> Caller:
     sub = claims["sub"]
     if not isinstance(sub, str) or not 0 < len(sub) <= 200:
         raise _unauthorized("claim 'sub' must be a string of 1 to 200 characters")
-    return Caller(sub=sub, role=role, provinces=frozenset(provinces))
+    auditor = claims.get("auditor", False)
+    if not isinstance(auditor, bool):
+        raise _unauthorized("claim 'auditor' must be true or false")
+    if auditor and role is not Role.PROVINCE:
+        raise _unauthorized("only a province token can carry claim 'auditor'")
+    return Caller(sub=sub, role=role, provinces=frozenset(provinces), auditor=auditor)
 
 
 MAX_TOKEN_LENGTH = 4096

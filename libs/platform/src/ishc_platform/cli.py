@@ -39,6 +39,12 @@ def issue(
         list[str] | None, typer.Option("--province", "-p", help="2-digit code; repeat for several")
     ] = None,
     lifetime: Annotated[str, typer.Option(help="90m, 12h or 30d")] = "12h",
+    auditor: Annotated[
+        bool,
+        typer.Option(
+            help="a province auditor's: also reads health records hidden by withdrawn consent"
+        ),
+    ] = False,
 ) -> None:
     """Print a signed token (signed with the first of ISHC_JWT_SECRETS)."""
     settings = Settings()
@@ -54,6 +60,10 @@ def issue(
         raise typer.BadParameter("a province token needs --province", param_hint="--province")
     if role is not Role.PROVINCE and provinces:
         raise typer.BadParameter("only province tokens carry provinces", param_hint="--province")
+    if auditor and role is not Role.PROVINCE:
+        raise typer.BadParameter(
+            "only a province token can be an auditor's", param_hint="--auditor"
+        )
     typer.echo(
         issue_token(
             settings.jwt_secret_list[0],
@@ -61,6 +71,7 @@ def issue(
             role=role,
             provinces=provinces,
             lifetime=parse_lifetime(lifetime),
+            auditor=auditor,
         )
     )
 

@@ -2,6 +2,7 @@
 
 from fastapi import FastAPI
 
+from ishc_health import queries
 from ishc_health.adapters.sealing import Sealer
 from ishc_health.api import ROUTERS
 from ishc_health.consumers import SUBSCRIPTIONS
@@ -22,4 +23,7 @@ def create_app(settings: Settings | None = None, health: HealthSettings | None =
     sealer = Sealer((health or HealthSettings()).key_list)
     app = create_service_app(SPEC, settings)
     app.state.sealer = sealer
+    # Idempotent replays go only to callers who may still see the record (it moves
+    # with its club): the platform asks where it lives now.
+    app.state.record_province = queries.record_province
     return app

@@ -49,4 +49,9 @@ class Sealer:
 
     def reseal(self, token: str) -> str:
         """The same value sealed under the newest key (key rotation)."""
-        return self._fernet.rotate(token.encode()).decode()
+        try:
+            return self._fernet.rotate(token.encode()).decode()
+        except InvalidToken as exc:
+            raise MissingHealthKey(
+                "a sealed value opens under none of ISHC_HEALTH_KEYS (a key removed too early?)"
+            ) from exc

@@ -7,6 +7,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ishc_health.api import clubs, members
+from ishc_health.api import clubs, insurance, members
 
-ROUTERS: tuple[APIRouter, ...] = (members.router, clubs.router)
+ROUTERS: tuple[APIRouter, ...] = (members.router, clubs.router, insurance.router)
