@@ -1,11 +1,12 @@
-"""Registry events made by hand, and a reporting database to apply them to."""
+"""Registry, finance and health events made by hand, and a reporting database to
+apply them to."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -19,6 +20,7 @@ from redis.asyncio import Redis
 
 from ishc_contracts import Envelope, known_event_types, new_event_id, payload_model
 from ishc_contracts import finance_events as fe
+from ishc_contracts import health_events as he
 from ishc_contracts import registry_events as re
 from ishc_platform import admin_units
 from ishc_platform.auth import Caller, Role
@@ -27,7 +29,11 @@ from ishc_platform.db import Database
 from ishc_platform.migrate import upgrade
 from ishc_platform.settings import Settings
 from ishc_reporting.app import create_app
-from ishc_reporting.consumers import apply_finance_events, apply_registry_events
+from ishc_reporting.consumers import (
+    apply_finance_events,
+    apply_health_events,
+    apply_registry_events,
+)
 
 NATIONAL = Caller(sub="vae", role=Role.NATIONAL, provinces=frozenset())
 VINH_LONG = Caller(sub="vl", role=Role.PROVINCE, provinces=frozenset({"86"}))
@@ -458,6 +464,156 @@ def finance_feeder(db: Database, batch_size: int = 100) -> InboxConsumer:
         stream="ishc.finance",
         group="reporting",
         handler=apply_finance_events,
+        batch_size=batch_size,
+    )
+
+
+HEALTH_TYPES = {
+    payload_model(name): name for name in known_event_types() if name.startswith("ishc.health.")
+}
+
+
+class Health:
+    """Writes health events as the health service would: per-aggregate sequences,
+    consent, check and insurance events under the member, session and visit events
+    under the club. Ids, dates and counts only: the events carry no clinical value."""
+
+    def __init__(self) -> None:
+        self.sequences: dict[str, int] = defaultdict(int)
+        self.log: list[dict[str, Any]] = []
+
+    def emit(self, subject: str, province: str, data: BaseModel) -> None:
+        self.sequences[subject] += 1
+        envelope = Envelope(
+            id=new_event_id(),
+            type=HEALTH_TYPES[type(data)],
+            source="/ishc/health",
+            time=datetime.now(UTC),
+            subject=subject,
+            sequence=self.sequences[subject],
+            province=province,
+            data=data.model_dump(mode="json"),
+        )
+        self.log.append(envelope.model_dump(mode="json"))
+
+    def consent(self, member_id: str, club_id: str, province: str, on: date) -> str:
+        consent_id = str(uuid.uuid4())
+        self.emit(
+            member_id,
+            province,
+            he.ConsentGiven(
+                consent_id=consent_id,
+                member_id=member_id,
+                club_id=club_id,
+                given_on=on,
+                scopes=[he.ConsentScope.HEALTH_CHECKS, he.ConsentScope.HOME_CARE],
+            ),
+        )
+        return consent_id
+
+    def withdraw(
+        self, consent_id: str, member_id: str, club_id: str, province: str, on: date
+    ) -> None:
+        self.emit(
+            member_id,
+            province,
+            he.ConsentWithdrawn(
+                consent_id=consent_id, member_id=member_id, club_id=club_id, withdrawn_on=on
+            ),
+        )
+
+    def check(
+        self, member_id: str, club_id: str, province: str, on: date, checker: str = "station"
+    ) -> str:
+        check_id = str(uuid.uuid4())
+        self.emit(
+            member_id,
+            province,
+            he.HealthCheckDone(
+                check_id=check_id,
+                member_id=member_id,
+                club_id=club_id,
+                checked_on=on,
+                checker=he.Checker(checker),
+            ),
+        )
+        return check_id
+
+    def session(self, club_id: str, province: str, on: date, participants: int = 20) -> str:
+        session_id = str(uuid.uuid4())
+        self.emit(
+            club_id,
+            province,
+            he.ExerciseSessionHeld(
+                session_id=session_id, club_id=club_id, held_on=on, participants=participants
+            ),
+        )
+        return session_id
+
+    def sessions(self, club_id: str, province: str, days: Iterable[date]) -> int:
+        """A session on each of `days`; how many."""
+        held = 0
+        for day in days:
+            self.session(club_id, province, day)
+            held += 1
+        return held
+
+    def visit(
+        self,
+        club_id: str,
+        province: str,
+        volunteer_id: str,
+        beneficiary_id: str,
+        on: date,
+        beneficiary: str = "member",
+    ) -> str:
+        visit_id = str(uuid.uuid4())
+        self.emit(
+            club_id,
+            province,
+            he.HomeCareVisitMade(
+                visit_id=visit_id,
+                club_id=club_id,
+                volunteer_id=volunteer_id,
+                beneficiary=he.Beneficiary(beneficiary),
+                beneficiary_id=beneficiary_id,
+                visited_on=on,
+                tasks=[he.CareTask.TALKING, he.CareTask.COOKING],
+            ),
+        )
+        return visit_id
+
+    def insure(
+        self, member_id: str, club_id: str, province: str, valid_from: date, valid_to: date
+    ) -> str:
+        insurance_id = str(uuid.uuid4())
+        self.emit(
+            member_id,
+            province,
+            he.InsuranceRecorded(
+                insurance_id=insurance_id,
+                member_id=member_id,
+                club_id=club_id,
+                valid_from=valid_from,
+                valid_to=valid_to,
+            ),
+        )
+        return insurance_id
+
+
+@pytest.fixture
+def health() -> Health:
+    return Health()
+
+
+def health_feeder(db: Database, batch_size: int = 100) -> InboxConsumer:
+    """The reporting consumer of `ishc.health`, fed from a log here."""
+    return InboxConsumer(
+        db,
+        Redis(),  # never used when fed from a log
+        stream="ishc.health",
+        group="reporting",
+        handler=apply_health_events,
         batch_size=batch_size,
     )
 

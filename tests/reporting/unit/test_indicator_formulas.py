@@ -8,6 +8,7 @@ from decimal import Decimal
 from ishc_contracts.people import age_on, older_cutoff
 from ishc_platform.admin_units import Boundary
 from ishc_reporting.domain.finance import ClubFinance
+from ishc_reporting.domain.health import ClubHealth
 from ishc_reporting.domain.indicators import (
     Bands,
     ClubFacts,
@@ -30,6 +31,8 @@ def club(**facts: object) -> ClubFacts:
         "volunteers": 5,
         "board_complete": True,
         "finance": ClubFinance(income_fund=True, activity_fund=True),
+        "health": ClubHealth(exercise_sessions=3),  # 3 sessions in its one week
+        "days_active": 7,
     }
     base.update(facts)
     return ClubFacts(**base)  # type: ignore[arg-type]

@@ -165,13 +165,14 @@ def main() -> int:
     signal.signal(signal.SIGTERM, on_signal)
 
     # Consumers backfill from their sources' event logs what Redis lost (ADR 0005):
-    # reporting reads the registry and finance, finance and health the registry.
+    # reporting reads the registry, finance and health; finance and health the registry.
     registry_log = f"registry=http://127.0.0.1:{services_ports['registry']}"
     finance_log = f"finance=http://127.0.0.1:{services_ports['finance']}"
+    health_log = f"health=http://127.0.0.1:{services_ports['health']}"
     per_service = {
         "reporting": {
             "ISHC_EVENT_SOURCES": os.environ.get(
-                "ISHC_EVENT_SOURCES", f"{registry_log},{finance_log}"
+                "ISHC_EVENT_SOURCES", f"{registry_log},{finance_log},{health_log}"
             )
         },
         "finance": {"ISHC_EVENT_SOURCES": registry_log},

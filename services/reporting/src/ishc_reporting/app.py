@@ -12,9 +12,9 @@ SPEC = ServiceSpec(
     name="reporting",
     description="Coverage and quality indicators, plans, reports and the dashboard.",
     routers=[indicators.router, plans.router, reports.router, live.router, dashboard.router],
-    # `ishc.registry` and `ishc.finance`, whose sources are the registry and finance: with
-    # ISHC_EVENT_SOURCES naming them (deploy/ does), what Redis lost is backfilled from
-    # their logs (ADR 0005).
+    # `ishc.registry`, `ishc.finance` and `ishc.health`, whose sources are the registry,
+    # finance and health: with ISHC_EVENT_SOURCES naming them, what Redis lost is
+    # backfilled from their logs (ADR 0005).
     subscriptions=SUBSCRIPTIONS,
     background=[keep_gauges_fresh],
 )

@@ -3,7 +3,7 @@
     ishc-reporting plans load services/reporting/plans/*.toml
     ishc-reporting rebuild --into sqlite:///var/reporting-rebuilt.db \\
         --log registry=http://127.0.0.1:8001 --log finance=http://127.0.0.1:8002 \\
-        --compare-with sqlite:///var/reporting.db
+        --log health=http://127.0.0.1:8003 --compare-with sqlite:///var/reporting.db
 
 Both read ISHC_* settings (the database, Redis, the stream prefix, the JWT secrets).
 """
@@ -106,10 +106,11 @@ async def rebuild(
     copy_from: str | None = None,
 ) -> int:
     """Apply every event of the services' logs, then of the streams reporting
-    consumes (`ishc.registry`, `ishc.finance`), to a fresh database; the inbox
-    skips what a log already gave. `logs` names each log by its service, which is
-    the source of one of those streams. Plans and issued reports (which are not
-    events) are copied from `copy_from`. Returns events applied."""
+    consumes (`ishc.registry`, `ishc.finance`, `ishc.health`), to a fresh
+    database; the inbox skips what a log already gave. `logs` names each log by
+    its service, which is the source of one of those streams. Plans and issued
+    reports (which are not events) are copied from `copy_from`. Returns events
+    applied."""
     sources = {sub.log_source for sub in SUBSCRIPTIONS}
     if unknown := sorted(set(logs) - sources):
         raise typer.BadParameter(f"no stream of reporting's comes from {', '.join(unknown)}")

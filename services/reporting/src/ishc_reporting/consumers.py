@@ -1,8 +1,9 @@
-"""Event handlers of the reporting service: the registry's and the finance
-service's events become facts.
+"""Event handlers of the reporting service: the registry's, the finance
+service's and the health service's events become facts.
 
 Dispatch only: each event goes to the statement that records it
-(`adapters/projection_store.py`, `adapters/finance_facts.py`). Each handler runs
+(`adapters/projection_store.py`, `adapters/finance_facts.py`,
+`adapters/health_facts.py`). Each handler runs
 inside the inbox consumer's transaction (an event already applied never comes
 back here), which commits.
 """
@@ -16,10 +17,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ishc_contracts import Event
 from ishc_contracts import finance_events as fe
+from ishc_contracts import health_events as he
 from ishc_contracts import registry_events as re
 from ishc_platform.service_app import Subscription
 from ishc_reporting.adapters import projection_store as store
 from ishc_reporting.adapters.finance_facts import FinanceBatch
+from ishc_reporting.adapters.health_facts import HealthBatch
 from ishc_reporting.adapters.projection_store import MemberEvent
 from ishc_reporting.models import ActivityFact, BoardState, MeetingFact
 
@@ -99,9 +102,30 @@ async def apply_finance_events(session: AsyncSession, events: Sequence[Event[Bas
     await store.note_batch(session, events)
 
 
-# Each stream's log source is its service ("registry", "finance"): with its URL in
-# ISHC_EVENT_SOURCES, what Redis lost is backfilled from that service's log (ADR 0005).
+async def apply_health_events(session: AsyncSession, events: Sequence[Event[BaseModel]]) -> None:
+    """Checks, exercise sessions, home-care visits and insurance cards, with their
+    dates and never a clinical value (the events carry none). A consent, given or
+    withdrawn, changes no indicator: it is recorded in the inbox and nothing else."""
+    batch = HealthBatch()
+    for event in events:
+        payload = event.payload
+        if isinstance(payload, he.HealthCheckDone):
+            batch.check_done(payload)
+        elif isinstance(payload, he.ExerciseSessionHeld):
+            batch.session_held(payload)
+        elif isinstance(payload, he.HomeCareVisitMade):
+            batch.visit_made(payload)
+        elif isinstance(payload, he.InsuranceRecorded):
+            batch.insurance_recorded(payload)
+    await batch.write(session)
+    await store.note_batch(session, events)
+
+
+# Each stream's log source is its service ("registry", "finance", "health"): with its
+# URL in ISHC_EVENT_SOURCES, what Redis lost is backfilled from that service's log
+# (ADR 0005).
 SUBSCRIPTIONS = (
     Subscription(stream=re.STREAM, handler=apply_registry_events),
     Subscription(stream=fe.STREAM, handler=apply_finance_events),
+    Subscription(stream=he.STREAM, handler=apply_health_events),
 )

@@ -233,6 +233,72 @@ class MoneyMonth(ReportingTable, table=True):
     amount: int = Field(sa_type=BigInteger)
 
 
+# -- health: the facts of ishc.health events -----------------------------------------
+# What happened and when, never what was found (no clinical value reaches reporting):
+# each row is keyed by the health service's own id and inserted once, so a re-sent
+# event changes nothing and events may arrive in any order. Member ids are kept to
+# count members (checked twice, insured) once each, and never leave the database.
+
+
+class HealthCheckFact(ReportingTable, table=True):
+    """A member's health check on a date (by a station or a volunteer: not kept)."""
+
+    __tablename__ = "health_check_fact"
+    __table_args__ = (
+        Index("ix_health_check_fact_member", "member_id", "checked_on"),
+        Index("ix_health_check_fact_club", "club_id", "checked_on"),
+    )
+
+    check_id: str = Field(primary_key=True, max_length=36)
+    member_id: str = Field(max_length=36)
+    club_id: str = Field(max_length=36)
+    checked_on: date
+
+
+class ExerciseSessionFact(ReportingTable, table=True):
+    """A club's session of dưỡng sinh."""
+
+    __tablename__ = "exercise_session_fact"
+    __table_args__ = (Index("ix_exercise_session_fact_club", "club_id", "held_on"),)
+
+    session_id: str = Field(primary_key=True, max_length=36)
+    club_id: str = Field(max_length=36)
+    held_on: date
+    participants: int
+
+
+class HomeCareVisitFact(ReportingTable, table=True):
+    """A volunteer's home-care visit: to whom (a member, or a person of the
+    community by the health service's id: never a name), and when. Who visited
+    and what was done are not kept: no indicator needs them."""
+
+    __tablename__ = "home_care_visit_fact"
+    __table_args__ = (Index("ix_home_care_visit_fact_club", "club_id", "visited_on"),)
+
+    visit_id: str = Field(primary_key=True, max_length=36)
+    club_id: str = Field(max_length=36)
+    beneficiary: str = Field(max_length=10)  # member | community
+    beneficiary_id: str = Field(max_length=36)
+    visited_on: date
+
+
+class InsuranceFact(ReportingTable, table=True):
+    """A member's health insurance card (BHYT) and its validity, both ends included
+    (the card's number stays in the health service)."""
+
+    __tablename__ = "insurance_fact"
+    __table_args__ = (
+        Index("ix_insurance_fact_member", "member_id", "valid_from"),
+        Index("ix_insurance_fact_club", "club_id", "valid_from"),
+    )
+
+    insurance_id: str = Field(primary_key=True, max_length=36)
+    member_id: str = Field(max_length=36)
+    club_id: str = Field(max_length=36)
+    valid_from: date
+    valid_to: date
+
+
 class ProjectionState(ReportingTable, table=True):
     """One row: a revision bumped by every applied batch, so readers (the live
     feed, caches) see that something changed without scanning."""

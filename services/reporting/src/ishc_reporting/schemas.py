@@ -96,7 +96,37 @@ class FinanceFigures(Answer):
     fee_income_vnd: int = Field(description="member fees received in the period, net of reversals")
 
 
-class Indicators(FinanceFigures):
+class HealthFigures(Answer):
+    """The health indicators of a club or a roll-up of clubs (DOMAIN.md, "Health"),
+    from events that carry no clinical value: counts, and shares of members in
+    percent, truncated to two decimals. `exercise_ok` is a check of clubs, among
+    `shares`, `clubs_meeting` and a club's `checks`. Never a member's id."""
+
+    members_checked_twice: int = Field(
+        description="members at as_of with at least 2 health checks in the twelve months up "
+        "to it (from the day after the same date a year before)"
+    )
+    health_checks_ok: DecimalString | None = Field(
+        description="% of members checked at least twice in the twelve months "
+        "(sum over sum when rolled up)"
+    )
+    exercise_sessions: int = Field(
+        description="exercise (dưỡng sinh) sessions in the period, on the days the club was active"
+    )
+    home_care_visits: int = Field(description="volunteers' home-care visits in the period")
+    people_cared_for: int = Field(
+        description="people cared for at home in the period (members or people of the "
+        "community), each once however often visited"
+    )
+    members_insured: int = Field(
+        description="members at as_of with a health insurance (BHYT) card valid on it"
+    )
+    insurance_coverage: DecimalString | None = Field(
+        description="% of members with a valid health insurance card (sum over sum)"
+    )
+
+
+class Indicators(FinanceFigures, HealthFigures):
     """A roll-up of clubs (a commune, a province, the nation)."""
 
     coverage: DecimalString | None = Field(description="% of communes with an active club")
@@ -185,7 +215,7 @@ class ProvinceFigures(QueryFields):
     communes: list[CommuneRow]
 
 
-class ClubRow(FinanceFigures):
+class ClubRow(FinanceFigures, HealthFigures):
     club_id: str
     name: str | None
     commune_code: str

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from prometheus_client import Gauge
 
 from ishc_contracts.finance_events import STREAM as FINANCE_STREAM
+from ishc_contracts.health_events import STREAM as HEALTH_STREAM
 from ishc_contracts.registry_events import STREAM as REGISTRY_STREAM
 from ishc_platform.clock import as_utc, utcnow
 from ishc_platform.db import Database
@@ -54,7 +55,7 @@ async def refresh(db: Database, lag: int) -> None:
 async def _lag(app: FastAPI) -> int:
     """Entries of the streams reporting consumes not yet applied (read or not)."""
     behind = 0
-    for stream in (REGISTRY_STREAM, FINANCE_STREAM):
+    for stream in (REGISTRY_STREAM, FINANCE_STREAM, HEALTH_STREAM):
         try:
             groups = await app.state.redis.xinfo_groups(app.state.settings.stream_prefix + stream)
         except Exception:  # no stream yet, or Redis away: nothing known to be behind

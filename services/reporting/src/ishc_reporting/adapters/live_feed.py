@@ -51,6 +51,12 @@ def summary(row: dict[str, Any]) -> dict[str, Any]:
         "outstanding_principal_vnd": ind["outstanding_principal_vnd"],
         "par30": ind["par30"],
         "fund_balance_vnd": ind["fund_balance_vnd"],
+        # each share of members beside its count, so the public sees neither when few
+        "members_checked_twice": ind["members_checked_twice"],
+        "health_checks_ok": ind["health_checks_ok"],
+        "members_insured": ind["members_insured"],
+        "insurance_coverage": ind["insurance_coverage"],
+        "people_cared_for": ind["people_cared_for"],
     }
 
 

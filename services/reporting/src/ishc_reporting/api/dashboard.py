@@ -171,6 +171,20 @@ LABELS: dict[str, dict[str, str]] = {
             "Được vay vốn: % hội viên đang có dư nợ hoặc được vay trong 12 tháng; "
             "PAR30: % dư nợ gốc của các khoản vay quá hạn trên 30 ngày."
         ),
+        "exercise_ok": "Dưỡng sinh ≥ 3 buổi/tuần",
+        "health": "Sức khỏe và chăm sóc tại nhà",
+        "members_checked_twice": "Hội viên khám sức khỏe ≥ 2 lần/12 tháng",
+        "health_checks_ok": "Khám sức khỏe ≥ 2 lần/năm (%)",
+        "exercise_sessions": "Buổi tập dưỡng sinh trong kỳ",
+        "home_care_visits": "Lượt chăm sóc tại nhà trong kỳ",
+        "people_cared_for": "Người được chăm sóc tại nhà",
+        "members_insured": "Hội viên có BHYT còn hạn",
+        "insurance_coverage": "Có BHYT (%)",
+        "health_note": (
+            "Khám sức khỏe: % hội viên được khám ít nhất 2 lần trong 12 tháng; "
+            "Có BHYT: % hội viên có thẻ bảo hiểm y tế còn hạn; "
+            "Dưỡng sinh: % CLB tập bình quân ít nhất 3 buổi mỗi tuần hoạt động."
+        ),
         "has_club": "Có CLB",
         "yes": "Có",
         "no": "Không",
@@ -265,6 +279,20 @@ LABELS: dict[str, dict[str, str]] = {
         "finance_note": (
             "Borrowers: % of members with a loan outstanding or taken in the last 12 months; "
             "PAR30: % of outstanding principal in loans more than 30 days late."
+        ),
+        "exercise_ok": "Exercise ≥ 3 a week",
+        "health": "Health and home care",
+        "members_checked_twice": "Members checked twice in 12 months",
+        "health_checks_ok": "Checked twice a year (%)",
+        "exercise_sessions": "Exercise sessions in the period",
+        "home_care_visits": "Home-care visits in the period",
+        "people_cared_for": "People cared for at home",
+        "members_insured": "Members with valid insurance",
+        "insurance_coverage": "Insured (%)",
+        "health_note": (
+            "Checked: % of members with at least 2 health checks in the last 12 months; "
+            "Insured: % of members with a valid health insurance card; "
+            "Exercise: % of clubs averaging at least 3 sessions a week while active."
         ),
         "has_club": "Has a club",
         "yes": "Yes",

@@ -6,7 +6,8 @@ nation (`roll_up`). Conventions (DOMAIN.md): a club counts from its founding to
 its dissolution; shares of clubs are over clubs active at the as-of date;
 "met every month" asks for a meeting in each complete calendar month of the
 period in which the club was active. The finance facts and their formulas
-(cash, borrowers, PAR30's roll-up) are in `domain/finance.py`.
+(cash, borrowers, PAR30's roll-up) are in `domain/finance.py`, the health ones
+(checks, exercise, home care, insurance) in `domain/health.py`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from functools import lru_cache
 from ishc_contracts.loans import PortfolioAtRisk
 from ishc_contracts.people import DEFAULT_OLDER_AGE
 from ishc_reporting.domain.finance import NO_FINANCE, NO_PORTFOLIO, ClubFinance, combined
+from ishc_reporting.domain.health import NO_HEALTH, ClubHealth, exercise_ok
 
 ACTIVITY_AREAS = 8
 
@@ -70,6 +72,8 @@ class ClubFacts:
     activity_areas: frozenset[str] = frozenset()
     hardship_cases_supported: int = 0
     finance: ClubFinance = NO_FINANCE
+    health: ClubHealth = NO_HEALTH
+    days_active: int = 0  # days of the period the club was active, up to the date
 
     @property
     def young(self) -> int:
@@ -89,6 +93,7 @@ class ClubQuality:
     volunteers_ok: bool
     funds_ok: bool  # an income fund and an activity fund, both open
     meetings_ok: bool
+    exercise_ok: bool | None  # 3+ sessions a week; None: active no day of the period
 
 
 QUALITY_FLAGS = tuple(ClubQuality.__dataclass_fields__)
@@ -121,6 +126,7 @@ def judge(club: ClubFacts, bands: Bands = DEFAULT_BANDS) -> ClubQuality:
         volunteers_ok=club.volunteers >= bands.volunteers_min,
         funds_ok=club.finance.funds_ok,
         meetings_ok=club.months_required <= club.months_met,
+        exercise_ok=exercise_ok(club.health.exercise_sessions, club.days_active),
     )
 
 
@@ -174,6 +180,11 @@ class Rollup:
     loans_outstanding: int = 0
     interest_income_vnd: int = 0
     fee_income_vnd: int = 0
+    members_checked_twice: int = 0
+    exercise_sessions: int = 0
+    home_care_visits: int = 0
+    people_cared_for: int = 0
+    members_insured: int = 0
     quality: dict[str, int] = field(default_factory=lambda: dict.fromkeys(QUALITY_FLAGS, 0))
     assessed: dict[str, int] = field(default_factory=lambda: dict.fromkeys(QUALITY_FLAGS, 0))
     unplaced: int = 0
@@ -199,6 +210,12 @@ class Rollup:
         self.loans_outstanding += money.loans_outstanding
         self.interest_income_vnd += money.interest_income_vnd
         self.fee_income_vnd += money.fee_income_vnd
+        health = club.health
+        self.members_checked_twice += health.members_checked_twice
+        self.exercise_sessions += health.exercise_sessions
+        self.home_care_visits += health.home_care_visits
+        self.people_cared_for += health.people_cared_for
+        self.members_insured += health.members_insured
         for flag in QUALITY_FLAGS:
             passed = getattr(quality, flag)
             if passed is not None:
@@ -220,6 +237,17 @@ class Rollup:
         """PAR30 in percent (`ishc_contracts.loans.PortfolioAtRisk` summed over
         the clubs), truncated as every share; None without a portfolio."""
         return percent(self.portfolio.at_risk_vnd, self.portfolio.outstanding_vnd)
+
+    @property
+    def health_checks_share(self) -> Decimal | None:
+        """Members checked at least twice in the twelve months over members, in
+        percent (`health_checks_ok`): the sum over the sum."""
+        return percent(self.members_checked_twice, self.members)
+
+    @property
+    def insurance_coverage(self) -> Decimal | None:
+        """Members with a valid health insurance card over members, in percent."""
+        return percent(self.members_insured, self.members)
 
     def shares(self) -> dict[str, Decimal | None]:
         """Each quality flag as a share of the active clubs assessed on it, in
@@ -248,6 +276,7 @@ class Rollup:
             "hardship_cases_supported": self.hardship_cases_supported,
             "activity_areas_covered": len(self.activity_areas),
             **finance_figures(self),
+            **health_figures(self),
             "clubs_meeting": self.meeting(),
             "shares": self.shares(),
             "unplaced": self.unplaced,
@@ -284,4 +313,18 @@ def finance_figures(figures: Rollup) -> dict[str, object]:
         "loans_at_risk": figures.portfolio.loans_at_risk,
         "interest_income_vnd": figures.interest_income_vnd,
         "fee_income_vnd": figures.fee_income_vnd,
+    }
+
+
+def health_figures(figures: Rollup) -> dict[str, object]:
+    """The health indicators of a roll-up (per club, the same from its own roll-up);
+    `exercise_ok` is a check of clubs, among the shares."""
+    return {
+        "members_checked_twice": figures.members_checked_twice,
+        "health_checks_ok": figures.health_checks_share,
+        "exercise_sessions": figures.exercise_sessions,
+        "home_care_visits": figures.home_care_visits,
+        "people_cared_for": figures.people_cared_for,
+        "members_insured": figures.members_insured,
+        "insurance_coverage": figures.insurance_coverage,
     }

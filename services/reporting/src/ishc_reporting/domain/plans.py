@@ -264,8 +264,7 @@ def targets_of(
     plan: PlanDoc | None, rollup: Rollup, as_of: date, boundary: Boundary
 ) -> dict[str, dict[str, Any]]:
     """Each indicator the plan sets a target for, with the value, target and gap.
-    Targets of indicators not measured yet (`health_checks_ok` and `exercise_ok`,
-    which need the health service's events, and `full_activity`) are left out."""
+    Targets of indicators not measured yet (`full_activity`) are left out."""
     if plan is None:
         return {}
     values: dict[str, Decimal | int | None] = {
@@ -276,7 +275,8 @@ def targets_of(
         "new_members": rollup.new_members,
         "new_older_members": rollup.new_older_members,
         "borrowers": rollup.borrowers_share,  # a share of members, not of clubs
-        **rollup.shares(),  # funds_ok among them
+        "health_checks_ok": rollup.health_checks_share,  # a share of members too
+        **rollup.shares(),  # funds_ok and exercise_ok among them
     }
     # A plan written on the old map counts coverage over its own communes.
     if boundary is Boundary.LEGACY and plan.commune_count:

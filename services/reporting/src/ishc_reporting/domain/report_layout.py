@@ -129,8 +129,36 @@ INDICATORS: list[tuple[str, str, str]] = [
         "Interest income in the period (VND)",
     ),
     ("fee_income_vnd", "Thu hội phí trong kỳ (đồng)", "Fee income in the period (VND)"),
+    (
+        "members_checked_twice",
+        "Hội viên được khám sức khỏe ít nhất 2 lần trong 12 tháng",
+        "Members checked at least twice in 12 months",
+    ),
+    (
+        "health_checks_ok",
+        "Tỷ lệ hội viên được khám sức khỏe ít nhất 2 lần/năm (%)",
+        "Members checked at least twice a year (%)",
+    ),
+    ("exercise_sessions", "Số buổi tập dưỡng sinh trong kỳ", "Exercise sessions in the period"),
+    ("home_care_visits", "Lượt chăm sóc tại nhà trong kỳ", "Home-care visits in the period"),
+    (
+        "people_cared_for",
+        "Số người được chăm sóc tại nhà trong kỳ",
+        "People cared for at home in the period",
+    ),
+    (
+        "members_insured",
+        "Hội viên có thẻ bảo hiểm y tế còn hiệu lực",
+        "Members with valid health insurance",
+    ),
+    (
+        "insurance_coverage",
+        "Tỷ lệ hội viên có bảo hiểm y tế (%)",
+        "Members with health insurance (%)",
+    ),
 ]
-# A row whose plan target is named otherwise: the borrowers' target is their share.
+# A row whose plan target is named otherwise: the borrowers' target is their share
+# (the count shows none); `health_checks_ok` is itself the share its target measures.
 TARGET_OF = {"borrowers_share": "borrowers", "borrowers": ""}
 SHARES: dict[str, tuple[str, str]] = {
     "size_ok": ("CLB đủ quy mô (%)", "Clubs of the right size (%)"),
@@ -145,6 +173,10 @@ SHARES: dict[str, tuple[str, str]] = {
         "Clubs with both an income fund and an activity fund (%)",
     ),
     "meetings_ok": ("CLB sinh hoạt đủ các tháng (%)", "Clubs that met every month (%)"),
+    "exercise_ok": (
+        "CLB tập dưỡng sinh bình quân ít nhất 3 buổi/tuần (%)",
+        "Clubs exercising at least 3 times a week on average (%)",
+    ),
 }
 assert set(SHARES) == set(QUALITY_FLAGS)
 

@@ -17,7 +17,13 @@ dashboard and the public live feed), figures pass through `suppress_small_cells`
   members who borrow hides with the count of borrowers (beside the members it
   would give that count away); the outstanding principal, the principal at
   risk and PAR30 of fewer than `threshold` loans are hidden, since they would
-  tell one person's loan. A group's cash, gifts in kind and incomes stay.
+  tell one person's loan. A group's cash, gifts in kind and incomes stay;
+- members checked twice in the year and members insured are parts of the
+  membership, and people cared for at home and the visits that stand for them
+  are people: each count is shown as the others, and its share of members
+  (`health_checks_ok`, `insurance_coverage`) hides with it, as does the target
+  of `health_checks_ok`. Exercise sessions, and the share of clubs exercising
+  three times a week (a club's own practice), stay.
 
 Signed-in viewers and the authenticated API see exact figures. Differencing
 across levels (a province's total minus its other communes) is not prevented:
@@ -47,16 +53,47 @@ PEOPLE_COUNTS = frozenset(
         "borrowers",
         "loans_outstanding",
         "loans_at_risk",
+        "members_checked_twice",
+        "members_insured",
+        "people_cared_for",
+        "home_care_visits",
     }
 )
 # Parts of a group's membership: the rest of the group is the complement.
 MEMBERSHIP_PARTS = frozenset(
-    {"women", "older", "older_members", "young", "poor", "volunteers", "borrowers"}
+    {
+        "women",
+        "older",
+        "older_members",
+        "young",
+        "poor",
+        "volunteers",
+        "borrowers",
+        "members_checked_twice",
+        "members_insured",
+    }
 )
-# Checks and shares computed from the people of a club (not its board or meetings).
+# Checks and shares computed from the people of a club (not its board, meetings or exercise).
 PEOPLE_FLAGS = frozenset(
-    {"size_ok", "women_ok", "older_ok", "young_ok", "poor_ok", "volunteers_ok", "borrowers"}
+    {
+        "size_ok",
+        "women_ok",
+        "older_ok",
+        "young_ok",
+        "poor_ok",
+        "volunteers_ok",
+        "borrowers",
+        "health_checks_ok",
+    }
 )
+# A share of members beside the count it is computed from: it hides with the count.
+SHARE_OF_COUNT = {
+    "borrowers_share": "borrowers",
+    "health_checks_ok": "members_checked_twice",
+    "insurance_coverage": "members_insured",
+}
+# Plan targets measured on such a share (by the target's name: the share's name).
+TARGET_SHARES = {"borrowers": "borrowers_share", "health_checks_ok": "health_checks_ok"}
 # What a few loans' figures would tell of one person's loan.
 PORTFOLIO_FIGURES = frozenset({"outstanding_principal_vnd", "at_risk_principal_vnd", "par30"})
 # Sub-tables keyed by check: shares of clubs, clubs meeting a check, a club's checks.
@@ -102,12 +139,14 @@ def _own(figures: Mapping[str, Any], key: str) -> int | None:
 
 
 def _derived(figures: Mapping[str, Any], base: int | None, few: bool, t: int) -> set[str]:
-    """Figures that would give a hidden count away: the share of borrowers beside
-    a hidden count of borrowers, a few loans' principal and PAR30."""
+    """Figures that would give a hidden count away: a share of members beside its
+    hidden count (borrowers, members checked twice, members insured), a few
+    loans' principal and PAR30."""
     hidden: set[str] = set()
-    borrowers = _own(figures, "borrowers")
-    if borrowers is not None and (few or _count("borrowers", borrowers, base, t) != borrowers):
-        hidden.add("borrowers_share")
+    for share, key in SHARE_OF_COUNT.items():
+        count = _own(figures, key)
+        if count is not None and (few or _count(key, count, base, t) != count):
+            hidden.add(share)
     loans = _own(figures, "loans_outstanding")
     if loans is not None and 0 < loans < t:
         hidden |= PORTFOLIO_FIGURES
@@ -128,8 +167,8 @@ def _group(figures: Mapping[str, Any], t: int, inherited: int | None) -> dict[st
             result[key] = {f: None if few and f in PEOPLE_FLAGS else v for f, v in value.items()}
         elif key == "targets" and isinstance(value, Mapping):
             result[key] = {
-                # the borrowers' target is a share of members: it hides with it
-                k: _target(k, v, base, few or (k == "borrowers" and "borrowers_share" in hidden), t)
+                # a target measured on a share of members hides with the share
+                k: _target(k, v, base, few or TARGET_SHARES.get(k) in hidden, t)
                 for k, v in value.items()
             }
         elif isinstance(value, Mapping):

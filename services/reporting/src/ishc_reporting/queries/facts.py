@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ishc_contracts.people import older_cutoff
 from ishc_platform import admin_units
 from ishc_reporting.domain.finance import NO_FINANCE
+from ishc_reporting.domain.health import NO_HEALTH, days_active
 from ishc_reporting.domain.indicators import ClubFacts, months_required
 from ishc_reporting.models import (
     ActivityFact,
@@ -27,6 +28,7 @@ from ishc_reporting.models import (
     MemberFact,
 )
 from ishc_reporting.queries.finance import club_finance
+from ishc_reporting.queries.health import club_health
 from ishc_reporting.queries.scope import Scope, count_if, fetch_rows
 
 _DISADVANTAGED = ("poor", "near_poor", "disadvantaged")
@@ -88,6 +90,9 @@ async def active_clubs(
     finance, finance_areas = await club_finance(
         session, as_of=as_of, period_start=period_start, scope=scope
     )
+    health, health_areas = await club_health(
+        session, as_of=as_of, period_start=period_start, scope=scope
+    )
 
     records = []
     for club_id, club in clubs.items():
@@ -110,9 +115,12 @@ async def active_clubs(
             ),
             months_met=met.get(club_id, frozenset()),
             activity_areas=areas.get(club_id, frozenset())
-            | finance_areas.get(club_id, frozenset()),
+            | finance_areas.get(club_id, frozenset())
+            | health_areas.get(club_id, frozenset()),
             hardship_cases_supported=supported.get(club_id, 0),
             finance=finance.get(club_id, NO_FINANCE),
+            health=health.get(club_id, NO_HEALTH),
+            days_active=days_active(club.founded_on, club.dissolved_on, period_start, as_of),
         )
         records.append(
             ClubRecord(

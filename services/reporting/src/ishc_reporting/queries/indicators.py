@@ -37,6 +37,7 @@ from ishc_reporting.domain.indicators import (
     Rollup,
     default_period_start,
     finance_figures,
+    health_figures,
     judge,
     percent,
     roll_up,
@@ -353,7 +354,7 @@ async def commune_detail_unchecked(session: AsyncSession, code: str, q: Query) -
 
 def _club_row(record: ClubRecord, quality: ClubQuality) -> dict[str, Any]:
     f = record.facts
-    alone = Rollup()  # the club's finance figures, counted as for a group of clubs
+    alone = Rollup()  # the club's finance and health figures, counted as for a group
     alone.add(f, quality)
     return {
         "club_id": record.club_id,
@@ -374,6 +375,7 @@ def _club_row(record: ClubRecord, quality: ClubQuality) -> dict[str, Any]:
         "activity_areas": sorted(f.activity_areas),
         "hardship_cases_supported": f.hardship_cases_supported,
         **finance_figures(alone),
+        **health_figures(alone),
         "checks": {flag: getattr(quality, flag) for flag in quality.__dataclass_fields__},
     }
 

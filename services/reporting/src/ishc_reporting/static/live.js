@@ -32,7 +32,8 @@
   function show(row) {
     var tr = table.querySelector('tr[data-code="' + row.code + '"]');
     if (!tr) { return; }
-    // Every figure of the row (coverage, clubs, members, borrowers_share, par30…), then each share.
+    // Every figure of the row (coverage, clubs, members, borrowers_share, par30,
+    // health_checks_ok, insurance_coverage, people_cared_for…), then each share.
     var values = {};
     Object.keys(row).forEach(function (k) {
       if (row[k] === null || typeof row[k] !== "object") { values[k] = row[k]; }
