@@ -106,8 +106,12 @@ def test_a_write_changes_the_coverage_on_screen(reporting: ServiceProcess, redis
                         .textContent === '1,61'""",
                 timeout=10_000,
             )  # 2 of 124, shown without a reload
-            members = page.locator('tr[data-code="86"] [data-field="members"]').inner_text()
-            assert members == "8"
+            # The club and its members may arrive in different batches of the feed.
+            page.wait_for_function(
+                """() => document.querySelector('tr[data-code="86"] [data-field="members"]')
+                        .textContent === '8'""",
+                timeout=10_000,
+            )
             assert page.evaluate("window.notReloaded === true")
             assert page.locator("#updated").get_attribute("class") != "stale"
         finally:

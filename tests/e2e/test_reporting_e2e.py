@@ -155,6 +155,8 @@ def test_registry_writes_become_indicators_and_a_rebuild_agrees(
         "board_ok": 1,
         "volunteers_ok": 1,
         "meetings_ok": 1,  # A met every complete month; B never
+        "funds_ok": 0,  # neither opened its funds (finance is not running here)
+        "exercise_ok": 0,  # nor recorded an exercise session (nor health)
     }
     assert figures["activity_areas_covered"] == 1
     assert figures["hardship_cases_supported"] == len(months_in_period())
