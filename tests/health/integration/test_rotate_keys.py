@@ -62,7 +62,7 @@ def running(database_url: str, redis_url: str, keys: str) -> Iterator[Health]:
     )
     try:
         with TestClient(create_app(settings, HealthSettings(keys=keys))) as client:
-            yield Health(client, database_url, redis_url, f"{prefix}ishc.health")
+            yield Health(client, database_url, redis_url, f"{prefix}ishc.health", SECRET)
     finally:
         r = redis.Redis.from_url(redis_url)
         found = r.keys(f"{prefix}*")

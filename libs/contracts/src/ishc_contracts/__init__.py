@@ -13,6 +13,7 @@ from ishc_contracts.registry import (
     payload_model,
     personal_fields,
     public_view,
+    type_of,
 )
 
 __all__ = [
@@ -31,4 +32,5 @@ __all__ = [
     "personal_fields",
     "public_view",
     "registry_events",
+    "type_of",
 ]

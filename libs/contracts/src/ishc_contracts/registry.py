@@ -58,6 +58,14 @@ def event_type[M: type[BaseModel]](name: str) -> Callable[[M], M]:
     return register
 
 
+def type_of(payload: BaseModel) -> str:
+    """The event type `payload` is published as (its model is registered once)."""
+    for name, model in _PAYLOADS.items():
+        if type(payload) is model:
+            return name
+    raise UnknownEventType(type(payload).__name__)
+
+
 def payload_model(name: str) -> type[BaseModel]:
     try:
         return _PAYLOADS[name]

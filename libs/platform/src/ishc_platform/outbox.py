@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ishc_contracts import Envelope, new_event_id, parse_event, payload_model
+from ishc_contracts import Envelope, new_event_id, parse_event, payload_model, type_of
 from ishc_platform import metrics
 from ishc_platform.broker import EventPublisher
 from ishc_platform.clock import as_utc, utcnow
@@ -109,6 +109,26 @@ async def record_event(
     await connection.execute(insert(OutboxEvent), [_outbox_row(envelope)])
     session.info[_OUTBOX_DIRTY] = True
     return envelope
+
+
+async def publish(
+    session: AsyncSession,
+    subject: str,
+    province: str,
+    payload: BaseModel,
+    *,
+    new_aggregate: bool = False,
+) -> Envelope:
+    """Record the event of a contract `payload` (its type found from its model) in
+    the change's transaction."""
+    return await record_event(
+        session,
+        event_type=type_of(payload),
+        subject=subject,
+        province=province,
+        new_aggregate=new_aggregate,
+        data=payload,
+    )
 
 
 async def record_events(session: AsyncSession, events: Sequence[NewEvent]) -> list[Envelope]:

@@ -39,12 +39,13 @@ from ishc_finance.models import Contribution, Expense, Fee, Fund, LedgerEntry, L
 from ishc_finance.service import policy
 from ishc_finance.service.access import club_for_read, club_for_write, fund_for_read, fund_for_write
 from ishc_finance.service.regulations import terms_of
-from ishc_finance.service.writes import new_id, post, publish
+from ishc_finance.service.writes import new_id, post
 from ishc_platform.auth import Caller
 from ishc_platform.clock import today, utcnow
 from ishc_platform.db import is_unique_violation
 from ishc_platform.directory import DirectoryClub
 from ishc_platform.errors import conflict
+from ishc_platform.outbox import publish
 from ishc_platform.pagination import decode_cursor, keyset
 from ishc_platform.validation import FieldError
 

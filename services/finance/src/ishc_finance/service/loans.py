@@ -51,11 +51,12 @@ from ishc_finance.models import (
 from ishc_finance.service import policy
 from ishc_finance.service.access import fund_for_read, fund_for_write, loan_for_read, loan_for_write
 from ishc_finance.service.regulations import terms_of
-from ishc_finance.service.writes import new_id, post, publish
+from ishc_finance.service.writes import new_id, post
 from ishc_platform.auth import Caller
 from ishc_platform.clock import today, utcnow
 from ishc_platform.directory import DirectoryClub
 from ishc_platform.errors import conflict, invalid
+from ishc_platform.outbox import publish
 
 RATIO_PLACES = Decimal("0.000001")
 """PAR30 is answered as a decimal string with six places."""

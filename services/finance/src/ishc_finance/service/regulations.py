@@ -15,10 +15,11 @@ from ishc_finance.domain.dates import check_dated
 from ishc_finance.domain.regulations import NationalBands, RegulationTerms, check_regulation
 from ishc_finance.models import Regulation
 from ishc_finance.service.access import club_for_read, club_for_write
-from ishc_finance.service.writes import new_id, publish
+from ishc_finance.service.writes import new_id
 from ishc_platform.auth import Caller
 from ishc_platform.clock import today, utcnow
 from ishc_platform.directory import DirectoryClub
+from ishc_platform.outbox import publish
 from ishc_platform.pagination import decode_cursor, keyset
 from ishc_platform.validation import FieldError
 

@@ -1,53 +1,23 @@
-"""What every write of finance does the same way: new ids, its outbox event, and
-its double entry in the ledger, all in the use case's transaction."""
+"""What every write of finance does the same way: new ids and its double entry in
+the ledger, in the use case's transaction (events go through
+`ishc_platform.outbox.publish`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from functools import cache
 
-from pydantic import BaseModel
 from sqlalchemy import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ishc_contracts import known_event_types, new_event_id, payload_model
+from ishc_contracts import new_event_id
 from ishc_finance.domain.ledger import Line, check_balanced
 from ishc_finance.models import LedgerEntry, LedgerLine
 from ishc_platform.clock import utcnow
-from ishc_platform.outbox import record_event
 
 
 def new_id() -> str:
     return str(new_event_id())
-
-
-@cache
-def _event_types() -> dict[type[BaseModel], str]:
-    return {
-        payload_model(name): name
-        for name in known_event_types()
-        if name.startswith("ishc.finance.")
-    }
-
-
-async def publish(
-    session: AsyncSession,
-    subject: str,
-    province: str,
-    payload: BaseModel,
-    *,
-    new_aggregate: bool = False,
-) -> None:
-    """Record the event of `payload` in the outbox, in the change's transaction."""
-    await record_event(
-        session,
-        event_type=_event_types()[type(payload)],
-        subject=subject,
-        province=province,
-        new_aggregate=new_aggregate,
-        data=payload,
-    )
 
 
 async def post(

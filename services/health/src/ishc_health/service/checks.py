@@ -30,11 +30,12 @@ from ishc_health.domain import consent as consent_rules
 from ishc_health.models import HealthCheck
 from ishc_health.service.access import member_for_read, member_for_write
 from ishc_health.service.consent import consents_of, facts_of
-from ishc_health.service.writes import new_id, publish
+from ishc_health.service.writes import new_id
 from ishc_platform.auth import Caller
 from ishc_platform.clock import today, utcnow
 from ishc_platform.directory import DirectoryClub
 from ishc_platform.errors import Problem, conflict, field_error, invalid
+from ishc_platform.outbox import publish
 from ishc_platform.pagination import decode_cursor, keyset
 from ishc_platform.validation import FieldError
 

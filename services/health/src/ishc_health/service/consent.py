@@ -16,10 +16,11 @@ from ishc_health import queries, schemas
 from ishc_health.domain import consent as rules
 from ishc_health.models import Consent, HealthCheck
 from ishc_health.service.access import member_for_read, member_for_write
-from ishc_health.service.writes import new_id, publish
+from ishc_health.service.writes import new_id
 from ishc_platform.auth import Caller
 from ishc_platform.clock import today, utcnow
 from ishc_platform.errors import conflict, invalid
+from ishc_platform.outbox import publish
 from ishc_platform.pagination import decode_cursor, keyset
 
 

@@ -20,12 +20,13 @@ from ishc_health import schemas
 from ishc_health.domain import activities
 from ishc_health.models import ExerciseSession
 from ishc_health.service.access import club_for_read, club_for_write
-from ishc_health.service.writes import new_id, publish
+from ishc_health.service.writes import new_id
 from ishc_platform.auth import Caller
 from ishc_platform.clock import today, utcnow
 from ishc_platform.db import is_unique_violation
 from ishc_platform.directory import DirectoryClub, DirectoryMember
 from ishc_platform.errors import conflict, invalid
+from ishc_platform.outbox import publish
 from ishc_platform.pagination import decode_cursor, keyset
 
 

@@ -19,11 +19,12 @@ from ishc_health.adapters.sealing import Sealer
 from ishc_health.domain import insurance as rules
 from ishc_health.models import Insurance
 from ishc_health.service.access import member_for_read, member_for_write
-from ishc_health.service.writes import new_id, publish
+from ishc_health.service.writes import new_id
 from ishc_platform.auth import Caller
 from ishc_platform.clock import today, utcnow
 from ishc_platform.directory import DirectoryClub, DirectoryMember
 from ishc_platform.errors import conflict, invalid
+from ishc_platform.outbox import publish
 from ishc_platform.pagination import decode_cursor, keyset
 
 

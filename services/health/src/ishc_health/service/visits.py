@@ -25,10 +25,11 @@ from ishc_health.models import CommunityPerson, Consent, HomeCareVisit
 from ishc_health.service import policy
 from ishc_health.service.access import club_for_read, club_for_write
 from ishc_health.service.exercise import after_date, ensure_key_free, recheck_key_on_race
-from ishc_health.service.writes import new_id, publish
+from ishc_health.service.writes import new_id
 from ishc_platform.auth import Caller
 from ishc_platform.clock import today, utcnow
 from ishc_platform.directory import DirectoryClub
+from ishc_platform.outbox import publish
 from ishc_platform.pagination import keyset
 from ishc_platform.validation import FieldError
 
