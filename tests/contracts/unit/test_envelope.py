@@ -16,6 +16,8 @@ from ishc_contracts import (
     new_event_id,
     parse_event,
     payload_model,
+    personal_fields,
+    public_view,
 )
 from ishc_contracts.registry_events import MemberJoined, Sex
 
@@ -124,3 +126,17 @@ def test_no_payload_carries_personal_details(event_type: str) -> None:
         if any(word in f for word in PERSONAL) and (event_type, f) not in PUBLIC_NAMES
     ]
     assert leaks == [], f"{event_type} carries {leaks}"
+
+
+@pytest.mark.parametrize("verb", ["joined", "updated"])
+def test_the_ethnic_minority_flag_is_personal_and_defaults_to_false(verb: str) -> None:
+    # ADR 0007: a sensitive attribute, so the log's public view must leave it out.
+    event_type = f"ishc.registry.member.{verb}.v1"
+    assert "ethnic_minority" in personal_fields(event_type)
+    raw = envelope(type=event_type)
+    assert parse_event(raw).payload.ethnic_minority is False  # type: ignore[attr-defined]
+    raw["data"]["ethnic_minority"] = True
+    assert parse_event(raw).payload.ethnic_minority is True  # type: ignore[attr-defined]
+    public = public_view(raw)
+    assert "ethnic_minority" not in public["data"]
+    assert public["data"]["member_id"] == "m-1"  # ids and dates stay public

@@ -95,6 +95,7 @@ def test_each_change_publishes_one_event_and_no_names(
         "birth_year",
         "poverty_status",
         "is_volunteer",
+        "ethnic_minority",  # the flag, never the ethnicity (ADR 0007)
         "joined_on",
     }
 

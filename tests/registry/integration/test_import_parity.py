@@ -66,6 +66,7 @@ def test_a_member_imported_or_joined_publishes_the_same_events(registry: Registr
         birth_year=1952,
         poverty_status="near_poor",
         is_volunteer=True,
+        ethnic_minority=True,
         joined_on="2019-01-10",
         external_id="M-API",
     )
@@ -75,7 +76,7 @@ def test_a_member_imported_or_joined_publishes_the_same_events(registry: Registr
         "Nữ",
         1952,
         "Cận nghèo",
-        None,
+        "x",  # dân tộc thiểu số
         "x",
         "10/01/2019",
         "M-IMP",
@@ -88,6 +89,7 @@ def test_a_member_imported_or_joined_publishes_the_same_events(registry: Registr
     events = registry.events()
     joined = _payload(events, "member.joined", by_import)
     assert joined == _payload(events, "member.joined", by_api["id"])
+    assert joined["ethnic_minority"] is True  # the flag takes the same path both ways
 
     changed = registry.http.patch(
         f"/v1/members/{by_api['id']}",
@@ -102,4 +104,4 @@ def test_a_member_imported_or_joined_publishes_the_same_events(registry: Registr
     events = registry.events()
     updated = _payload(events, "member.updated", by_import)
     assert updated == _payload(events, "member.updated", by_api["id"])
-    assert updated["poverty_status"] == "poor"
+    assert updated["poverty_status"] == "poor" and updated["ethnic_minority"] is True

@@ -45,7 +45,7 @@ def test_club_payloads_carry_the_name() -> None:
     assert events.club_dissolved("c-1", date(2025, 8, 1)).dissolved_on == date(2025, 8, 1)
 
 
-def test_member_payloads_say_no_name_birth_date_or_ethnicity() -> None:
+def test_member_payloads_say_no_name_or_birth_date() -> None:
     record = MemberRecord()
     joined = events.member_joined(record)
     assert set(joined.model_dump()) == {
@@ -55,9 +55,11 @@ def test_member_payloads_say_no_name_birth_date_or_ethnicity() -> None:
         "birth_year",
         "poverty_status",
         "is_volunteer",
+        "ethnic_minority",  # the flag only (ADR 0007)
         "joined_on",
     }
     assert (joined.member_id, joined.birth_year, joined.is_volunteer) == ("m-1", 1952, True)
+    assert joined.ethnic_minority is True
     # The import's bulk rows (mappings) give the same payload as the record.
     row = {**record.__dict__}
     assert events.member_joined(row) == joined

@@ -1,10 +1,12 @@
 """Payloads of the registry's events (stream `ishc.registry`).
 
-Privacy (docs/adr/0004-personal-data-in-events.md): only what the indicators
-need — ids, commune codes, sex, birth year, poverty status, the volunteer flag
-and dates. Never names, phone numbers, addresses, an exact birth date or
-ethnicity. The person's attributes are marked `personal` (see `Personal`): the
-event log's public view leaves them out.
+Privacy (docs/adr/0004-personal-data-in-events.md, amended by
+docs/adr/0007-ethnic-minority-flag.md): only what the indicators need — ids,
+commune codes, sex, birth year, poverty status, the volunteer and
+ethnic-minority flags and dates. Never names, phone numbers, addresses, an
+exact birth date or the ethnicity itself (only whether the person belongs to an
+ethnic minority). The person's attributes are marked `PERSONAL`: the event
+log's public view leaves them out.
 """
 
 from __future__ import annotations
@@ -68,8 +70,13 @@ class ClubDissolved(_Payload):
 
 class MemberFacts(_Payload):
     """What the indicators need of a person. Events before ADR 0004 also carried
-    `birth_date` and `ethnic_minority`; they still parse (unknown fields are
-    ignored), and the registry's migration removed them from its log."""
+    `birth_date`; they still parse (unknown fields are ignored), and the
+    registry's migration removed it from its log.
+
+    `ethnic_minority` came back with ADR 0007 for the plans' priority counts: a
+    flag, never the ethnicity, and sensitive data, so `PERSONAL`. Events written
+    without it parse as False; erasing the member sets it back to False in the
+    registry's log."""
 
     member_id: str
     club_id: str
@@ -77,6 +84,7 @@ class MemberFacts(_Payload):
     birth_year: Annotated[int, Field(ge=1850, le=2200), PERSONAL]
     poverty_status: Annotated[PovertyStatus, PERSONAL]
     is_volunteer: Annotated[bool, PERSONAL] = False
+    ethnic_minority: Annotated[bool, PERSONAL] = False
 
 
 @event_type("ishc.registry.member.joined.v1")

@@ -8,13 +8,13 @@ import contextlib
 import json
 import time
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
 from pydantic import BaseModel
-from sqlalchemy import DateTime, bindparam, event, func, insert, text
+from sqlalchemy import DateTime, bindparam, event, func, insert, text, update
 from sqlalchemy.orm import Session
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -379,3 +379,44 @@ async def log_head(session: AsyncSession, *, after: str | None) -> dict[str, Any
         "after_position": start,
         "events_after": int(following or 0),
     }
+
+
+async def scrub_logged_payloads(
+    session: AsyncSession, subject: str, values: Mapping[str, Any]
+) -> int:
+    """Overwrite payload fields in every logged event of `subject`, for erasure
+    that must reach the log (PDPL 91/2025; ADR 0007): each field of `values` a
+    stored payload holds with another value is set to the given one; envelopes
+    and other fields stay. Returns how many events were rewritten.
+
+    Runs in the caller's transaction, so the erasure and the rewrite commit
+    together. JSON is edited in Python (no JSON SQL), so it works on SQLite and
+    PostgreSQL alike; an aggregate has few events, so they are read at once.
+    Copies already on the stream are not reached: they expire with retention.
+    """
+    rows = (
+        await session.exec(
+            select(OutboxEvent.id, OutboxEvent.envelope).where(OutboxEvent.subject == subject)
+        )
+    ).all()
+    changed: list[dict[str, Any]] = []
+    for row_id, stored in rows:
+        envelope = json.loads(stored)
+        data = envelope.get("data")
+        if not isinstance(data, dict):
+            continue
+        stale = {k: v for k, v in values.items() if k in data and data[k] != v}
+        if stale:
+            envelope["data"] = {**data, **stale}
+            # Compact and unescaped, as `model_dump_json` stored it.
+            rewritten = json.dumps(envelope, separators=(",", ":"), ensure_ascii=False)
+            changed.append({"row_id": row_id, "stored": rewritten})
+    if changed:
+        connection = await session.connection()
+        await connection.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.id == bindparam("row_id"))  # type: ignore[arg-type]
+            .values(envelope=bindparam("stored")),
+            changed,
+        )
+    return len(changed)

@@ -67,6 +67,8 @@ class MemberFact(ReportingTable, table=True):
     birth_year: int | None = None  # the year only: the exact date never leaves the registry
     poverty_status: str | None = Field(default=None, max_length=13)
     is_volunteer: bool = False
+    # A flag only, never the ethnicity: the plans' priority counts (ADR 0007).
+    ethnic_minority: bool = False
     joined_on: date | None = None
     facts_sequence: int = 0
     left_on: date | None = None

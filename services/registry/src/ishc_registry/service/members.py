@@ -16,6 +16,7 @@ from ishc_platform.admin_units import search_key
 from ishc_platform.auth import Caller
 from ishc_platform.clock import today, utcnow
 from ishc_platform.errors import conflict, invalid
+from ishc_platform.outbox import scrub_logged_payloads
 from ishc_registry import queries, schemas
 from ishc_registry.domain import clubs as club_rules
 from ishc_registry.domain import events
@@ -34,6 +35,9 @@ from ishc_registry.service.writes import (
     raise_first,
     unique_or_conflict,
 )
+
+ERASED_FACTS: dict[str, Any] = {"ethnic_minority": False}
+"""What erasure overwrites in the member's logged events (the rest stays anonymous facts)."""
 
 
 def member_values(data: schemas.MemberIn) -> dict[str, Any]:
@@ -203,7 +207,12 @@ async def erase_member(session: AsyncSession, caller: Caller, member_id: str) ->
         member.name_key = ""
         member.external_id = None
         member.birth_date = None  # the day identifies; the year is what indicators need
+        # Sensitive (ethnic origin) and of no use once the person is gone: cleared
+        # here, so the event below carries False, and in the member's earlier
+        # events in the log, in this transaction (ADR 0007).
+        member.ethnic_minority = False
         member.erased_at = utcnow()
+        await scrub_logged_payloads(session, member.id, ERASED_FACTS)
         await changed(session, member, events.member_updated(member), at=member.erased_at)
         audit(
             session, caller, "erase", member.province, club_id=member.club_id, member_id=member.id

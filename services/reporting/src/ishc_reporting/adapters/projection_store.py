@@ -153,7 +153,9 @@ async def apply_members(
             "status_sequence": 0,
             "left_on": None,
             **dict.fromkeys(_MEMBER_FACTS[1:]),
+            # NOT NULL flags: a departure arriving first must still insert a row.
             "is_volunteer": False,
+            "ethnic_minority": False,
         }
         if isinstance(payload, re.MemberLeft):
             row.update(left_on=payload.left_on, status_sequence=event.envelope.sequence)
@@ -187,6 +189,7 @@ _MEMBER_COLUMNS = {
     "birth_year": "int",
     "poverty_status": "varchar",
     "is_volunteer": "boolean",
+    "ethnic_minority": "boolean",
     "joined_on": "date",
     "facts_sequence": "int",
     "left_on": "date",
