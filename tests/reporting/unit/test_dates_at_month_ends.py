@@ -43,17 +43,67 @@ def test_the_default_period_and_its_complete_months(
 @pytest.mark.parametrize(
     ("dissolved_on", "last"),
     [
-        # A month counts while the club was active in it, on any day of it.
+        # A month counts only when the club was active on every day of it.
         (date(2028, 3, 1), (2028, 2)),  # dissolved the day after 29 February
-        (date(2028, 2, 29), (2028, 2)),  # dissolved on 29 February: active until the 28th
+        (date(2028, 2, 29), (2028, 1)),  # dissolved on 29 February: active until the 28th
         (date(2028, 2, 1), (2028, 1)),  # dissolved on 1 February: not active in February
         (date(2027, 1, 1), (2026, 12)),  # dissolved on New Year's Day
-        (date(2026, 12, 31), (2026, 12)),  # dissolved on 31 December: active until the 30th
+        (date(2026, 12, 31), (2026, 11)),  # dissolved on 31 December: active until the 30th
     ],
 )
 def test_a_club_dissolved_around_a_month_end(dissolved_on: date, last: tuple[int, int]) -> None:
     required = months_required(FOUNDED_LONG_AGO, dissolved_on, date(2026, 1, 1), date(2028, 6, 30))
     assert max(required) == last
+
+
+@pytest.mark.parametrize(
+    ("founded_on", "first"),
+    [
+        (date(2026, 1, 1), (2026, 1)),  # founded on the 1st: its founding month is asked for
+        (date(2026, 1, 31), (2026, 2)),  # founded on 31 January: February first
+        (date(2028, 2, 29), (2028, 3)),  # founded on 29 February: March first
+        (date(2028, 2, 1), (2028, 2)),  # founded on 1 February of a leap year
+        (date(2026, 11, 30), (2026, 12)),  # founded on a 30-day month's last day
+    ],
+)
+def test_the_founding_month_is_asked_for_only_when_the_club_began_on_its_first(
+    founded_on: date, first: tuple[int, int]
+) -> None:
+    required = months_required(founded_on, None, date(2025, 1, 1), date(2028, 12, 31))
+    assert min(required) == first
+
+
+@pytest.mark.parametrize(
+    ("as_of", "last"),
+    [
+        (date(2028, 2, 29), (2028, 2)),  # 29 February completes February
+        (date(2028, 2, 28), (2028, 1)),  # the day before does not
+        (date(2026, 1, 31), (2026, 1)),
+        (date(2026, 1, 30), (2025, 12)),
+        (date(2026, 12, 31), (2026, 12)),
+        (date(2026, 12, 30), (2026, 11)),
+    ],
+)
+def test_the_current_month_is_asked_for_only_on_its_last_day(
+    as_of: date, last: tuple[int, int]
+) -> None:
+    assert max(months_required(FOUNDED_LONG_AGO, None, date(2025, 1, 1), as_of)) == last
+
+
+def test_a_period_begun_mid_month_does_not_ask_for_that_month() -> None:
+    required = months_required(FOUNDED_LONG_AGO, None, date(2026, 1, 15), date(2026, 3, 31))
+    assert required == {(2026, 2), (2026, 3)}
+
+
+def test_a_club_founded_and_dissolved_inside_one_month_owes_no_month() -> None:
+    assert (
+        months_required(date(2026, 1, 31), date(2026, 2, 1), date(2025, 1, 1), date(2026, 6, 30))
+        == frozenset()
+    )
+    # Founded on the 1st, dissolved on the 1st of the next month: that one month.
+    assert months_required(
+        date(2026, 1, 1), date(2026, 2, 1), date(2025, 1, 1), date(2026, 6, 30)
+    ) == {(2026, 1)}
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from ishc_platform.admin_units import Boundary
 from ishc_reporting.domain.finance import ClubFinance
 from ishc_reporting.domain.health import ClubHealth
 from ishc_reporting.domain.indicators import (
+    ALL_AREAS,
     Bands,
     ClubFacts,
     default_period_start,
@@ -33,6 +34,7 @@ def club(**facts: object) -> ClubFacts:
         "finance": ClubFinance(income_fund=True, activity_fund=True),
         "health": ClubHealth(exercise_sessions=3),  # 3 sessions in its one week
         "days_active": 7,
+        "activity_areas": ALL_AREAS,  # so well managed and in full activity too
     }
     base.update(facts)
     return ClubFacts(**base)  # type: ignore[arg-type]
@@ -47,7 +49,11 @@ def test_vinh_long_baseline_reads_as_the_plan_wrote_it() -> None:
 
 def test_a_club_inside_every_band_meets_each_check() -> None:
     quality = judge(club())
-    assert all(getattr(quality, f) for f in quality.__dataclass_fields__)
+    # The default plan states no band of poor members: not assessed, not failed.
+    assert quality.poor_ok is None
+    assert all(getattr(quality, f) for f in quality.__dataclass_fields__ if f != "poor_ok")
+    with_poor_band = Bands(poor_percent=(Decimal(60), Decimal(70)))
+    assert all(getattr(judge(club(), with_poor_band), f) for f in quality.__dataclass_fields__)
 
 
 def test_band_edges_are_inclusive_and_compared_exactly() -> None:
@@ -95,8 +101,10 @@ def test_met_every_month_asks_only_for_complete_months_the_club_was_active() -> 
         (2026, 2),
         (2026, 3),
     }
-    # Founded in February: January is not asked for.
-    assert months_required(date(2026, 2, 10), None, period, date(2026, 4, 15)) == {
+    # Founded on 10 February: not active all February, so March is the first month asked for.
+    assert months_required(date(2026, 2, 10), None, period, date(2026, 4, 15)) == {(2026, 3)}
+    # Founded on 1 February: February is asked for.
+    assert months_required(date(2026, 2, 1), None, period, date(2026, 4, 15)) == {
         (2026, 2),
         (2026, 3),
     }

@@ -6,14 +6,16 @@ plain functions over plain data.
   applied to the kind it reverses. Gifts in kind are recorded at their value but
   are not cash: they are reported beside it, never in it.
 - **Borrowers** on a date: members with a loan outstanding then, or disbursed in
-  the twelve months up to it; a member with several loans counts once. Over the
-  members on that date, per club and rolled up (sum over sum).
+  the last 12 months up to it (`domain.indicators.twelve_months_start`: from
+  the day after the same date a year before); a member with several loans
+  counts once. Over the members on that date, per club and rolled up (sum over sum).
 - **PAR30** is `ishc_contracts.loans` (`par30`, `PortfolioAtRisk`): the one rule
   every service counts with. Here only its roll-up: the sums of clubs' portfolios.
 - **Both funds**: a club with an income-generation fund and an activity fund
   opened by the date.
-- **Activity areas**: a loan disbursed stands for income generation, a
-  contribution received for resource mobilisation (DOMAIN.md, "Indicators").
+- **Activity areas**: a loan disbursed or a repayment received in the last 12
+  months stands for income generation, a contribution received (in cash or in
+  kind, not reversed) for resource mobilisation (`domain.indicators.Proxy`).
 """
 
 from __future__ import annotations
@@ -36,10 +38,6 @@ class FlowKind(StrEnum):
     EXPENSE = "expense"
     RECOVERY = "recovery"  # received on a written-off loan
     REVERSAL = "reversal"  # undoes a contribution, a fee or an expense
-
-
-INCOME_GENERATION = "income_generation"
-RESOURCE_MOBILISATION = "resource_mobilisation"
 
 
 def signed_amount(kind: FlowKind, amount_vnd: int) -> int:
@@ -81,8 +79,8 @@ def in_kind_value(totals: FundTotals) -> int:
 
 def is_borrower(loan: LoanPosition, on: date, window_start: date) -> bool:
     """Whether a loan makes its borrower count on `on`: disbursed by then, and
-    either disbursed on or after `window_start` or still outstanding (unpaid
-    principal, neither settled nor written off)."""
+    either disbursed on or after `window_start` (`twelve_months_start(on)`) or
+    still outstanding (unpaid principal, neither settled nor written off)."""
     if loan.disbursed_on > on:
         return False
     return loan.disbursed_on >= window_start or outstanding_principal(loan, on) > 0

@@ -4,10 +4,10 @@ health service's events say that a check, a session, a visit or an insurance
 card happened, when, and for which club or member, never what was found.
 
 - **Checked twice** (`health_checks_ok`, the Vĩnh Long plan's "at least twice a
-  year"): a member on the date with at least 2 checks in the twelve months up
-  to it, from the day after the same date a year before (the health book's
-  window: 02/12/2025 to 01/12/2026). Over the members on the date, per club and
-  rolled up (sum over sum).
+  year"): a member on the date with at least 2 checks in the last 12 months up
+  to it (`domain.indicators.twelve_months_start`: from the day after the same
+  date a year before, the health book's window, 02/12/2025 to 01/12/2026). Over
+  the members on the date, per club and rolled up (sum over sum).
 - **Exercise** (`exercise_ok`, *dưỡng sinh* at least 3 times a week): the
   sessions of the period ÷ the weeks the club was active in it ≥ 3, weeks as
   the club's days of activity in the period over 7 (a fraction, as the health
@@ -20,8 +20,8 @@ card happened, when, and for which club or member, never what was found.
   member of it, or a person of the community it registered), so clubs' counts add up.
 - **Insurance** (BHYT): a member on the date with a card valid on it, both
   ends of the validity included. Over the members on the date.
-- **Activity areas**: a check or a session stands for health care, a visit for
-  home care (DOMAIN.md, "Indicators").
+- **Activity areas**: a check or a session in the last 12 months stands for
+  health care, a visit for home care (`domain.indicators.Proxy`).
 """
 
 from __future__ import annotations
@@ -34,33 +34,19 @@ CHECKS_A_YEAR = 2
 SESSIONS_PER_WEEK = 3
 DAYS_PER_WEEK = 7
 
-HEALTH_CARE = "health_care"
-HOME_CARE = "home_care"
-
-
-def year_before(on: date) -> date:
-    """The same date a year before; 28 February for 29 February."""
-    try:
-        return on.replace(year=on.year - 1)
-    except ValueError:
-        return on.replace(year=on.year - 1, day=28)
-
-
-def checks_window_start(on: date) -> date:
-    """The first day of the twelve months up to `on`: the day after the same date a
-    year before (02/12/2025 for 01/12/2026; 01/03/2027 for 29/02/2028)."""
-    return year_before(on) + timedelta(days=1)
-
 
 def checked_twice(checked_on: Iterable[date], on: date) -> bool:
-    """Whether a member's checks include at least two in the twelve months up to `on`."""
-    start = checks_window_start(on)
-    return sum(1 for day in checked_on if start <= day <= on) >= CHECKS_A_YEAR
+    """Whether a member's checks include at least two in the last 12 months up to `on`."""
+    # Imported here: `domain.indicators` imports this module (ClubHealth), and the
+    # twelve months are its one rule, shared with borrowers and activity areas.
+    from ishc_reporting.domain.indicators import in_twelve_months
+
+    return sum(1 for day in checked_on if in_twelve_months(day, on)) >= CHECKS_A_YEAR
 
 
 def members_checked_twice(checks: Iterable[tuple[str, date]], on: date) -> int:
     """How many of these members (a member id with each check's date; the members
-    on `on`) were checked at least twice in the twelve months up to `on`."""
+    on `on`) were checked at least twice in the last 12 months up to `on`."""
     by_member: dict[str, list[date]] = {}
     for member, day in checks:
         by_member.setdefault(member, []).append(day)

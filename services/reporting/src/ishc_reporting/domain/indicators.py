@@ -3,27 +3,123 @@
 A club's facts as of a date come in (`ClubFacts`); each club is judged against
 its plan's bands (`judge`), and judged clubs roll up per commune, province and
 nation (`roll_up`). Conventions (DOMAIN.md): a club counts from its founding to
-its dissolution; shares of clubs are over clubs active at the as-of date;
-"met every month" asks for a meeting in each complete calendar month of the
-period in which the club was active. The finance facts and their formulas
-(cash, borrowers, PAR30's roll-up) are in `domain/finance.py`, the health ones
-(checks, exercise, home care, insurance) in `domain/health.py`.
+its dissolution (`dissolved_on` is its first day no longer active); shares of
+clubs are over clubs active at the as-of date, each club judged on its own.
+
+- **The last 12 months** (`twelve_months_start`): from the day after the same
+  date a year before up to the date, both included (02/12/2025–01/12/2026;
+  01/03/2027–29/02/2028). One rule for members checked twice, borrowers and
+  activity areas; the query period (`default_period_start`) is another thing.
+- **Met every month** (`months_required`): a meeting in each calendar month the
+  club had to meet in, that is a month (1) on every day of which the club was
+  active, (2) lying wholly inside the period and (3) over by the as-of date.
+  So the founding month counts only for a club founded on its 1st, the month
+  of dissolution only when `dissolved_on` is the 1st of the next month, and
+  the current month only when the as-of date is its last day. A meeting in a
+  month not required still counts among the months met.
+- **Activity areas** (`twelve_month_areas`): over the last 12 months up to the
+  as-of date, not the period. A recorded activity counts for its own area;
+  besides it (`Proxy`), a loan disbursed or a repayment received stands for
+  income generation, a health check or an exercise session for health care, a
+  home-care visit for home care, a meeting that chose at least one hardship
+  case for self-help, a contribution (cash or in kind) for resource mobilisation.
+- **Well managed**: board complete, both funds open, met every month.
+  **Full activity**: active in all eight areas in the last 12 months and well
+  managed. Both are checks of each club, rolled up as the share of active
+  clubs passing them: areas are never pooled across clubs.
+- **Hardship cases at meetings** (Vĩnh Long P2 II.4: each regular meeting
+  chooses at least one hardship case to help): meetings of the period, and of
+  them those that chose at least one.
+
+The finance facts and their formulas (cash, borrowers, PAR30's roll-up) are in
+`domain/finance.py`, the health ones (checks, exercise, home care, insurance)
+in `domain/health.py`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
+from enum import StrEnum
 from functools import lru_cache
+from types import MappingProxyType
 
 from ishc_contracts.loans import PortfolioAtRisk
 from ishc_contracts.people import DEFAULT_OLDER_AGE
+from ishc_contracts.registry_events import ActivityArea
 from ishc_reporting.domain.finance import NO_FINANCE, NO_PORTFOLIO, ClubFinance, combined
 from ishc_reporting.domain.health import NO_HEALTH, ClubHealth, exercise_ok
 
-ACTIVITY_AREAS = 8
+ALL_AREAS: frozenset[str] = frozenset(area.value for area in ActivityArea)
+ACTIVITY_AREAS = len(ALL_AREAS)  # eight
+HARDSHIP_CASES_A_MEETING = 1  # Vĩnh Long P2 II.4: at least one case chosen at each meeting
+
+
+class Proxy(StrEnum):
+    """An event that stands for an activity of an area (DOMAIN.md, "Active in all
+    eight areas"), where no activity was recorded with its area."""
+
+    LOAN_DISBURSED = "loan_disbursed"
+    REPAYMENT_RECEIVED = "repayment_received"
+    HEALTH_CHECK = "health_check"
+    EXERCISE_SESSION = "exercise_session"
+    HOME_CARE_VISIT = "home_care_visit"
+    HARDSHIP_CASE_CHOSEN = "hardship_case_chosen"  # a meeting that chose at least one
+    CONTRIBUTION = "contribution"  # in cash or in kind
+
+
+PROXY_AREAS: Mapping[Proxy, ActivityArea] = MappingProxyType(
+    {
+        Proxy.LOAN_DISBURSED: ActivityArea.INCOME_GENERATION,
+        Proxy.REPAYMENT_RECEIVED: ActivityArea.INCOME_GENERATION,
+        Proxy.HEALTH_CHECK: ActivityArea.HEALTH_CARE,
+        Proxy.EXERCISE_SESSION: ActivityArea.HEALTH_CARE,
+        Proxy.HOME_CARE_VISIT: ActivityArea.HOME_CARE,
+        Proxy.HARDSHIP_CASE_CHOSEN: ActivityArea.SELF_HELP,
+        Proxy.CONTRIBUTION: ActivityArea.RESOURCE_MOBILISATION,
+    }
+)
+
+# What shows a club active in an area: an activity recorded with it, or a proxy.
+type Evidence = ActivityArea | Proxy
+
+
+def area_of(evidence: Evidence) -> ActivityArea:
+    """The area a recorded activity or a proxy counts for."""
+    return evidence if isinstance(evidence, ActivityArea) else PROXY_AREAS[evidence]
+
+
+def year_before(on: date) -> date:
+    """The same date a year before; 28 February for 29 February."""
+    try:
+        return on.replace(year=on.year - 1)
+    except ValueError:
+        return on.replace(year=on.year - 1, day=28)
+
+
+def twelve_months_start(on: date) -> date:
+    """The first day of the last 12 months up to `on`: the day after the same
+    date a year before (02/12/2025 for 01/12/2026; 01/03/2027 for 29/02/2028),
+    so the window holds 365 or 366 days and never the same date twice."""
+    return year_before(on) + timedelta(days=1)
+
+
+def in_twelve_months(day: date, on: date) -> bool:
+    """Whether `day` lies in the last 12 months up to `on`, both ends included."""
+    return twelve_months_start(on) <= day <= on
+
+
+def twelve_month_areas(evidence: Iterable[tuple[Evidence, date]], on: date) -> frozenset[str]:
+    """The areas a club was active in over the last 12 months up to `on`, from
+    its recorded activities and proxies, each with its date."""
+    return frozenset(area_of(kind).value for kind, day in evidence if in_twelve_months(day, on))
+
+
+def chose_hardship_case(hardship_cases_chosen: int) -> bool:
+    """Whether a meeting did what Vĩnh Long P2 II.4 asks: chose at least one case."""
+    return hardship_cases_chosen >= HARDSHIP_CASES_A_MEETING
 
 
 Band = tuple[Decimal, Decimal] | None  # None: the plan sets no such band
@@ -33,18 +129,21 @@ Band = tuple[Decimal, Decimal] | None  # None: the plan sets no such band
 class Bands:
     """A club's composition targets (inclusive), as a plan sets them.
 
-    Defaults are DOMAIN.md's national ones, used where no plan is in force: 50–70
-    members; women, older and poor-or-disadvantaged people 60–70% each; younger
-    people 30–40%. A plan's bands replace them, and a band the plan does not
-    state is not assessed under it (Vĩnh Long asks for 70%+ older members and
-    says nothing of younger ones, so holding it to 30–40% younger would be wrong).
+    The defaults are the stated default plan's (`plans.DEFAULT_PLAN_TITLE`), used
+    where no plan is in force: the national scheme's composition (1336/QĐ-TTg,
+    "as in the Đồng Nai plan"): 50–70 members; women and older people (from 60)
+    60–70% each; younger people 30–40%; no share of poor members (the scheme
+    states none, and borrowing Vĩnh Long's would blend two plans). A plan's bands
+    replace them, and a band the plan does not state is not assessed under it
+    (Vĩnh Long asks for 70%+ older members and says nothing of younger ones, so
+    holding it to 30–40% younger would be wrong).
     """
 
     size: tuple[int, int] | None = (50, 70)
     women_percent: Band = (Decimal(60), Decimal(70))
     older_percent: Band = (Decimal(60), Decimal(70))
     young_percent: Band = (Decimal(30), Decimal(40))
-    poor_percent: Band = (Decimal(60), Decimal(70))
+    poor_percent: Band = None
     volunteers_min: int = 5
     board_size: int = 5
     older_age: int = DEFAULT_OLDER_AGE
@@ -63,13 +162,18 @@ class ClubFacts:
     older: int = 0
     poor: int = 0  # poor, near-poor or otherwise disadvantaged
     volunteers: int = 0
+    poor_older_women: int = 0  # women, older and poor or disadvantaged: both plans' priority
+    ethnic_minority_members: int = 0
     new_members: int = 0  # joined in the period and still members at the date
     new_older_members: int = 0
+    new_older_women: int = 0  # of them, older women
     founded_in_period: bool = False
     board_complete: bool = False
     months_required: frozenset[tuple[int, int]] = frozenset()
-    months_met: frozenset[tuple[int, int]] = frozenset()
-    activity_areas: frozenset[str] = frozenset()
+    months_met: frozenset[tuple[int, int]] = frozenset()  # any month with a meeting
+    meetings: int = 0  # in the period
+    meetings_with_hardship_case: int = 0  # of them, those that chose at least one case
+    activity_areas: frozenset[str] = frozenset()  # over the last 12 months, not the period
     hardship_cases_supported: int = 0
     finance: ClubFinance = NO_FINANCE
     health: ClubHealth = NO_HEALTH
@@ -78,6 +182,11 @@ class ClubFacts:
     @property
     def young(self) -> int:
         return self.members - self.older
+
+    @property
+    def in_all_areas(self) -> bool:
+        """Active in all eight areas in the last 12 months."""
+        return self.activity_areas >= ALL_AREAS
 
 
 @dataclass(frozen=True)
@@ -94,6 +203,8 @@ class ClubQuality:
     funds_ok: bool  # an income fund and an activity fund, both open
     meetings_ok: bool
     exercise_ok: bool | None  # 3+ sessions a week; None: active no day of the period
+    well_managed: bool  # board complete, both funds open, met every month
+    full_activity: bool  # all eight areas in the last 12 months, and well managed
 
 
 QUALITY_FLAGS = tuple(ClubQuality.__dataclass_fields__)
@@ -116,6 +227,8 @@ def _in_band(part: int, whole: int, band: Band) -> bool | None:
 
 def judge(club: ClubFacts, bands: Bands = DEFAULT_BANDS) -> ClubQuality:
     n = club.members
+    meetings_ok = club.months_required <= club.months_met
+    well_managed = club.board_complete and club.finance.funds_ok and meetings_ok
     return ClubQuality(
         size_ok=None if bands.size is None else bands.size[0] <= n <= bands.size[1],
         women_ok=_in_band(club.women, n, bands.women_percent),
@@ -125,8 +238,10 @@ def judge(club: ClubFacts, bands: Bands = DEFAULT_BANDS) -> ClubQuality:
         board_ok=club.board_complete,
         volunteers_ok=club.volunteers >= bands.volunteers_min,
         funds_ok=club.finance.funds_ok,
-        meetings_ok=club.months_required <= club.months_met,
+        meetings_ok=meetings_ok,
         exercise_ok=exercise_ok(club.health.exercise_sessions, club.days_active),
+        well_managed=well_managed,
+        full_activity=club.in_all_areas and well_managed,
     )
 
 
@@ -134,23 +249,34 @@ def judge(club: ClubFacts, bands: Bands = DEFAULT_BANDS) -> ClubQuality:
 def months_required(
     founded_on: date, dissolved_on: date | None, period_start: date, as_of: date
 ) -> frozenset[tuple[int, int]]:
-    """The calendar months a club had to meet in: complete by `as_of`, inside
-    the period, and in which the club was active (a club dissolved on a day is
-    no longer active that day)."""
-    start = max(founded_on, period_start)
-    end = as_of if dissolved_on is None else min(as_of, dissolved_on - timedelta(days=1))
-    # The last complete month: as_of's own if as_of is its last day, else the one before.
-    if (as_of + timedelta(days=1)).month != as_of.month:
-        last = as_of.year * 12 + as_of.month - 1
-    else:
-        last = as_of.year * 12 + as_of.month - 2
-    first = start.year * 12 + start.month - 1
-    last = min(last, end.year * 12 + end.month - 1)
+    """The calendar months a club had to meet in ("met every month"): each month
+    every day of which lies in `period_start`..`as_of` and in the club's active
+    days, `founded_on` to the day before `dissolved_on` (its first day no longer
+    active). So a month is required only whole:
+
+    - the founding month only when the club was founded on its 1st (founded on
+      31/01 or 29/02/2028, its first month is March or the next);
+    - the month of dissolution only when `dissolved_on` is the 1st of the next
+      month (dissolved on 31/12: active until the 30th, December not required);
+    - the period's first month only when the period starts on its 1st;
+    - `as_of`'s own month only when `as_of` is its last day (30/11 completes
+      November; 29/11 does not).
+
+    A meeting in a month that is not required still counts among the months met."""
+    first_day = max(founded_on, period_start)
+    last_day = as_of if dissolved_on is None else min(as_of, dissolved_on - timedelta(days=1))
+    # Months as indexes (year * 12 + month - 1); a month begun late or left early is skipped.
+    first = first_day.year * 12 + first_day.month - 1 + (first_day.day != 1)
+    month_ends = (last_day + timedelta(days=1)).day == 1
+    last = last_day.year * 12 + last_day.month - 1 - (not month_ends)
     return frozenset((m // 12, m % 12 + 1) for m in range(first, last + 1))
 
 
 def default_period_start(as_of: date) -> date:
-    """The twelve months up to `as_of`: the first day of the month eleven months before."""
+    """The default query period's start: the first day of the month eleven months
+    before `as_of`, so the period is whole calendar months (new members, meetings,
+    incomes). Not the last 12 months of `twelve_months_start`, which the
+    borrowers, the checks and the activity areas count over."""
     months = as_of.year * 12 + as_of.month - 1 - 11
     return date(months // 12, months % 12 + 1, 1)
 
@@ -171,8 +297,14 @@ class Rollup:
     young: int = 0
     poor: int = 0
     volunteers: int = 0
+    poor_older_women: int = 0
+    ethnic_minority_members: int = 0
+    new_older_women: int = 0
+    meetings: int = 0
+    meetings_with_hardship_case: int = 0
     hardship_cases_supported: int = 0
-    activity_areas: set[str] = field(default_factory=set)
+    # A count of clubs, never a union of areas: areas pooled across clubs make no club active.
+    clubs_in_all_areas: int = 0
     borrowers: int = 0
     fund_balance_vnd: int = 0
     in_kind_vnd: int = 0
@@ -200,8 +332,13 @@ class Rollup:
         self.young += club.young
         self.poor += club.poor
         self.volunteers += club.volunteers
+        self.poor_older_women += club.poor_older_women
+        self.ethnic_minority_members += club.ethnic_minority_members
+        self.new_older_women += club.new_older_women
+        self.meetings += club.meetings
+        self.meetings_with_hardship_case += club.meetings_with_hardship_case
         self.hardship_cases_supported += club.hardship_cases_supported
-        self.activity_areas |= club.activity_areas
+        self.clubs_in_all_areas += club.in_all_areas
         money = club.finance
         self.borrowers += money.borrowers
         self.fund_balance_vnd += money.balance_vnd
@@ -225,6 +362,23 @@ class Rollup:
     @property
     def coverage(self) -> Decimal | None:
         return None if self.communes is None else percent(self.communes_with_club, self.communes)
+
+    @property
+    def hardship_case_meetings_share(self) -> Decimal | None:
+        """Meetings of the period that chose at least one hardship case over the
+        meetings held, in percent (Vĩnh Long P2 II.4 asks it of every meeting)."""
+        return percent(self.meetings_with_hardship_case, self.meetings)
+
+    @property
+    def new_older_women_share(self) -> Decimal | None:
+        """Older women among the older people who joined in the period, in percent
+        (the national scheme: 50–60% of older people joining are women)."""
+        return percent(self.new_older_women, self.new_older_members)
+
+    @property
+    def new_members_older_share(self) -> Decimal | None:
+        """Older people among the members who joined in the period, in percent."""
+        return percent(self.new_older_members, self.new_members)
 
     @property
     def borrowers_share(self) -> Decimal | None:
@@ -268,13 +422,21 @@ class Rollup:
             "members": self.members,
             "new_members": self.new_members,
             "new_older_members": self.new_older_members,
+            "new_older_women": self.new_older_women,
+            "new_members_older_share": self.new_members_older_share,
+            "new_older_women_share": self.new_older_women_share,
             "older_members": self.older_members,
             "women": self.women,
             "young": self.young,
             "poor": self.poor,
             "volunteers": self.volunteers,
+            "poor_older_women": self.poor_older_women,
+            "ethnic_minority_members": self.ethnic_minority_members,
+            "meetings": self.meetings,
+            "meetings_with_hardship_case": self.meetings_with_hardship_case,
+            "meetings_with_hardship_case_share": self.hardship_case_meetings_share,
             "hardship_cases_supported": self.hardship_cases_supported,
-            "activity_areas_covered": len(self.activity_areas),
+            "clubs_in_all_areas": self.clubs_in_all_areas,
             **finance_figures(self),
             **health_figures(self),
             "clubs_meeting": self.meeting(),

@@ -8,17 +8,26 @@ from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, func, literal, or_, union
 from sqlalchemy import select as select_columns
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ishc_contracts.people import older_cutoff
 from ishc_platform import admin_units
-from ishc_reporting.domain.finance import NO_FINANCE
-from ishc_reporting.domain.health import NO_HEALTH, days_active
-from ishc_reporting.domain.indicators import ClubFacts, months_required
+from ishc_reporting.domain.finance import NO_FINANCE, ClubFinance
+from ishc_reporting.domain.health import NO_HEALTH, ClubHealth, days_active
+from ishc_reporting.domain.indicators import (
+    HARDSHIP_CASES_A_MEETING,
+    ClubFacts,
+    Proxy,
+    area_of,
+    chose_hardship_case,
+    months_required,
+    twelve_months_start,
+)
 from ishc_reporting.models import (
     ActivityFact,
     BoardState,
@@ -56,9 +65,13 @@ async def active_clubs(
     older_age: int,
     provinces: Collection[str] | None = None,
     club_ids: Collection[str] | None = None,
+    membership_only: bool = False,
 ) -> list[ClubRecord]:
     """Clubs active on `as_of` (founded on or before it, not dissolved by it),
-    in `provinces` (current codes, where the club is now) when given."""
+    in `provinces` (current codes, where the club is now) when given.
+    `membership_only`: where the clubs are, and their members and new members
+    over the period, nothing else (a target's window of several years needs no
+    meetings, money or health read over those years)."""
     # Columns, not ORM objects: at national scale building 20,000 objects costs more than the query.
     club_query = select_columns(
         col(ClubFact.club_id),
@@ -82,42 +95,58 @@ async def active_clubs(
         return []
     scope = Scope(provinces, club_ids)
 
+    # Activity areas count over the last 12 months up to the date, whatever the period.
+    areas_since = twelve_months_start(as_of)
     places = await _places_on(session, as_of, scope)
     tallies = await _member_tallies(session, as_of, period_start, older_age, scope)
-    boards = await _boards_on(session, as_of, scope)
-    met, supported = await _meetings(session, period_start, as_of, scope)
-    areas = await _activity_areas(session, period_start, as_of, scope)
-    finance, finance_areas = await club_finance(
-        session, as_of=as_of, period_start=period_start, scope=scope
-    )
-    health, health_areas = await club_health(
-        session, as_of=as_of, period_start=period_start, scope=scope
-    )
+    boards: dict[str, bool] = {}
+    meetings: dict[str, Meetings] = {}
+    areas: dict[str, frozenset[str]] = {}
+    finance: dict[str, ClubFinance] = {}
+    finance_areas: dict[str, frozenset[str]] = {}
+    health: dict[str, ClubHealth] = {}
+    health_areas: dict[str, frozenset[str]] = {}
+    if not membership_only:
+        boards = await _boards_on(session, as_of, scope)
+        meetings = await _meetings(session, period_start, as_of, scope)
+        areas = await _activity_areas(session, areas_since, as_of, scope)
+        finance, finance_areas = await club_finance(
+            session, as_of=as_of, period_start=period_start, areas_since=areas_since, scope=scope
+        )
+        health, health_areas = await club_health(
+            session, as_of=as_of, period_start=period_start, areas_since=areas_since, scope=scope
+        )
 
     records = []
     for club_id, club in clubs.items():
         assert club.founded_on is not None and club.commune_code is not None
         commune, legacy = places.get(club_id, (club.commune_code, club.legacy_commune_code))
-        tally = tallies.get(club_id, (0, 0, 0, 0, 0, 0, 0))
+        tally = tallies.get(club_id, NO_MEMBERS)
+        met = meetings.get(club_id, NO_MEETINGS)
         facts = ClubFacts(
             club_id=club_id,
-            members=tally[0],
-            women=tally[1],
-            older=tally[2],
-            poor=tally[3],
-            volunteers=tally[4],
-            new_members=tally[5],
-            new_older_members=tally[6],
+            members=tally.members,
+            women=tally.women,
+            older=tally.older,
+            poor=tally.poor,
+            volunteers=tally.volunteers,
+            poor_older_women=tally.poor_older_women,
+            ethnic_minority_members=tally.ethnic_minority,
+            new_members=tally.new_members,
+            new_older_members=tally.new_older_members,
+            new_older_women=tally.new_older_women,
             founded_in_period=club.founded_on >= period_start,
             board_complete=boards.get(club_id, False),
             months_required=months_required(
                 club.founded_on, club.dissolved_on, period_start, as_of
             ),
-            months_met=met.get(club_id, frozenset()),
+            months_met=met.months,
+            meetings=met.held,
+            meetings_with_hardship_case=met.with_hardship_case,
             activity_areas=areas.get(club_id, frozenset())
             | finance_areas.get(club_id, frozenset())
             | health_areas.get(club_id, frozenset()),
-            hardship_cases_supported=supported.get(club_id, 0),
+            hardship_cases_supported=met.hardship_cases_supported,
             finance=finance.get(club_id, NO_FINANCE),
             health=health.get(club_id, NO_HEALTH),
             days_active=days_active(club.founded_on, club.dissolved_on, period_start, as_of),
@@ -166,24 +195,47 @@ async def _places_on(
     return {club_id: (v[2], v[3]) for club_id, v in latest.items()}
 
 
+class MemberTally(NamedTuple):
+    """A club's members on the date, and those of them who joined in the period."""
+
+    members: int = 0
+    women: int = 0
+    older: int = 0
+    poor: int = 0  # poor, near-poor or disadvantaged
+    volunteers: int = 0
+    poor_older_women: int = 0
+    ethnic_minority: int = 0
+    new_members: int = 0
+    new_older_members: int = 0
+    new_older_women: int = 0
+
+
+NO_MEMBERS = MemberTally()
+
+
 async def _member_tallies(
     session: AsyncSession, as_of: date, period_start: date, older_age: int, scope: Scope
-) -> dict[str, tuple[int, ...]]:
+) -> dict[str, MemberTally]:
     # Events carry the birth year only (ADR 0004): age is year(as_of) - birth_year.
     _, latest_birth_year = older_cutoff(as_of, older_age)
     older = col(MemberFact.birth_year) <= latest_birth_year
+    woman = col(MemberFact.sex) == "female"
+    poor = col(MemberFact.poverty_status).in_(_DISADVANTAGED)
     joined_in_period = col(MemberFact.joined_on) >= period_start
     rows = await fetch_rows(
         session,
         select_columns(
             col(MemberFact.club_id),
             func.count(),
-            count_if(col(MemberFact.sex) == "female"),
+            count_if(woman),
             count_if(older),
-            count_if(col(MemberFact.poverty_status).in_(_DISADVANTAGED)),
+            count_if(poor),
             count_if(col(MemberFact.is_volunteer)),
+            count_if(and_(woman, older, poor)),
+            count_if(col(MemberFact.ethnic_minority)),
             count_if(joined_in_period),
             count_if(and_(joined_in_period, older)),
+            count_if(and_(joined_in_period, older, woman)),
         )
         .where(
             col(MemberFact.joined_on) <= as_of,
@@ -192,7 +244,7 @@ async def _member_tallies(
         )
         .group_by(col(MemberFact.club_id)),
     )
-    return {row[0]: tuple(int(v or 0) for v in row[1:]) for row in rows}
+    return {row[0]: MemberTally(*(int(v or 0) for v in row[1:])) for row in rows}
 
 
 async def _boards_on(session: AsyncSession, as_of: date, scope: Scope) -> dict[str, bool]:
@@ -214,38 +266,67 @@ async def _boards_on(session: AsyncSession, as_of: date, scope: Scope) -> dict[s
     return {club_id: v[2] for club_id, v in latest.items()}
 
 
+class Meetings(NamedTuple):
+    """A club's meetings of the period."""
+
+    months: frozenset[tuple[int, int]] = frozenset()  # every month with one, required or not
+    held: int = 0
+    with_hardship_case: int = 0  # that chose at least one hardship case
+    hardship_cases_supported: int = 0
+
+
+NO_MEETINGS = Meetings()
+
+
 async def _meetings(
     session: AsyncSession, start: date, as_of: date, scope: Scope
-) -> tuple[dict[str, frozenset[tuple[int, int]]], dict[str, int]]:
+) -> dict[str, Meetings]:
     rows = await fetch_rows(
         session,
         select_columns(
             col(MeetingFact.club_id),
             col(MeetingFact.held_on),
+            col(MeetingFact.hardship_cases_chosen),
             col(MeetingFact.hardship_cases_supported),
         )
         .where(col(MeetingFact.held_on) >= start, col(MeetingFact.held_on) <= as_of)
         .where(*scope.club_column(MeetingFact.club_id)),
     )
     months: dict[str, set[tuple[int, int]]] = defaultdict(set)
+    held: dict[str, int] = defaultdict(int)
+    chose: dict[str, int] = defaultdict(int)
     supported: dict[str, int] = defaultdict(int)
-    for club_id, held_on, helped in rows:
+    for club_id, held_on, chosen, helped in rows:
         months[club_id].add((held_on.year, held_on.month))
+        held[club_id] += 1
+        chose[club_id] += chose_hardship_case(chosen)
         supported[club_id] += helped
-    return {k: frozenset(v) for k, v in months.items()}, dict(supported)
+    return {
+        club_id: Meetings(frozenset(months[club_id]), n, chose[club_id], supported[club_id])
+        for club_id, n in held.items()
+    }
 
 
 async def _activity_areas(
-    session: AsyncSession, start: date, as_of: date, scope: Scope
+    session: AsyncSession, since: date, as_of: date, scope: Scope
 ) -> dict[str, frozenset[str]]:
-    rows = await fetch_rows(
-        session,
-        select_columns(col(ActivityFact.club_id), col(ActivityFact.area))
-        .where(col(ActivityFact.held_on) >= start, col(ActivityFact.held_on) <= as_of)
-        .where(*scope.club_column(ActivityFact.club_id))
-        .distinct(),
-    )
+    """The areas of each club's recorded activities of `since`..`as_of`, and
+    self-help for a meeting then that chose at least one hardship case, in one
+    statement (UNION: each club with each area once)."""
+    a, m = ActivityFact, MeetingFact
+    self_help = area_of(Proxy.HARDSHIP_CASE_CHOSEN).value
+    found = union(
+        select_columns(col(a.club_id).label("club_id"), col(a.area).label("area")).where(
+            col(a.held_on) >= since, col(a.held_on) <= as_of, *scope.club_column(a.club_id)
+        ),
+        select_columns(col(m.club_id), literal(self_help)).where(
+            col(m.held_on) >= since,
+            col(m.held_on) <= as_of,
+            col(m.hardship_cases_chosen) >= HARDSHIP_CASES_A_MEETING,
+            *scope.club_column(m.club_id),
+        ),
+    ).subquery("evidence")
     areas: dict[str, set[str]] = defaultdict(set)
-    for club_id, area in rows:
+    for club_id, area in await fetch_rows(session, select_columns(found.c.club_id, found.c.area)):
         areas[club_id].add(area)
     return {k: frozenset(v) for k, v in areas.items()}

@@ -1,6 +1,7 @@
 """Reading the finance facts: every club's funds, borrowers, portfolio, cash and
-incomes as of a date, set-wise. Eight grouped statements whatever the number of
-clubs and loans; nothing is read loan by loan, and no member id leaves the
+incomes as of a date, and the activity areas its loans, repayments and
+contributions stand for, set-wise. Eight grouped statements whatever the number
+of clubs and loans; nothing is read loan by loan, and no member id leaves the
 database (borrowers are counted there).
 
 PAR30 and the outstanding principal are computed in SQL, for speed at a
@@ -24,7 +25,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, or_
+from sqlalchemy import and_, case, distinct, func, literal, or_, union
 from sqlalchemy import select as select_columns
 from sqlalchemy.sql.selectable import CTE
 from sqlmodel import col
@@ -33,16 +34,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ishc_contracts.finance_events import FundKind
 from ishc_contracts.loans import PAR_DAYS, PortfolioAtRisk
 from ishc_reporting.domain.finance import (
-    INCOME_GENERATION,
     NO_PORTFOLIO,
-    RESOURCE_MOBILISATION,
     ClubFinance,
     FlowKind,
     FundTotals,
     cash_balance,
     in_kind_value,
 )
-from ishc_reporting.domain.indicators import default_period_start
+from ishc_reporting.domain.indicators import Proxy, area_of, twelve_months_start
 from ishc_reporting.models import (
     PRINCIPAL_REPAID,
     AllocationFact,
@@ -59,17 +58,19 @@ _CONTRIBUTIONS = (FlowKind.CONTRIBUTION.value, FlowKind.CONTRIBUTION_IN_KIND.val
 
 
 async def club_finance(
-    session: AsyncSession, *, as_of: date, period_start: date, scope: Scope
+    session: AsyncSession, *, as_of: date, period_start: date, areas_since: date, scope: Scope
 ) -> tuple[dict[str, ClubFinance], dict[str, frozenset[str]]]:
     """Each club's finance facts on `as_of` (interest and fee income over
-    `period_start`..`as_of`), and the activity areas its loans and contributions
-    of the period stand for. Clubs without any finance fact are left out."""
+    `period_start`..`as_of`; borrowers over the last 12 months), and the
+    activity areas its loans, repayments and contributions of
+    `areas_since`..`as_of` stand for (the last 12 months, not the period).
+    Clubs without any finance fact are left out."""
     funds = await _funds(session, as_of, scope)
     portfolios = await portfolios_by_club(session, as_of, scope)
-    borrowers = await borrowers_by_club(session, as_of, default_period_start(as_of), scope)
+    borrowers = await borrowers_by_club(session, as_of, twelve_months_start(as_of), scope)
     sums = await _money(session, as_of, period_start, scope)
-    contributed = await _contributed(session, as_of, period_start, scope)
-    lent, lent_in_period = await _lent(session, as_of, period_start, scope)
+    areas = await _areas(session, as_of, areas_since, scope)
+    lent = await _lent(session, as_of, scope)
 
     clubs = funds.keys() | portfolios.keys() | borrowers.keys() | sums.keys() | lent.keys()
     result: dict[str, ClubFinance] = {}
@@ -93,12 +94,7 @@ async def club_finance(
             interest_income_vnd=in_period.get(FlowKind.INTEREST.value, 0),
             fee_income_vnd=in_period.get(FlowKind.FEE.value, 0),
         )
-    areas: dict[str, set[str]] = defaultdict(set)
-    for club_id in lent_in_period:
-        areas[club_id].add(INCOME_GENERATION)
-    for club_id in contributed:
-        areas[club_id].add(RESOURCE_MOBILISATION)
-    return result, {k: frozenset(v) for k, v in areas.items()}
+    return result, areas
 
 
 async def _funds(session: AsyncSession, as_of: date, scope: Scope) -> dict[str, set[str]]:
@@ -212,7 +208,8 @@ async def borrowers_by_club(
 ) -> dict[str, int]:
     """`domain.finance.borrowers` per club: members on the date (of the club they
     are members of) with a loan outstanding then, or disbursed on or after
-    `window_start`; each once, whatever their number of loans."""
+    `window_start` (`twelve_months_start(as_of)` for the indicator); each once,
+    whatever their number of loans."""
     outstanding = select_columns(_portfolio(as_of, scope).c.loan_id)
     statement = (
         select_columns(col(MemberFact.club_id), func.count(distinct(col(LoanFact.member_id))))
@@ -307,43 +304,54 @@ def _next_month(day: date) -> date:
     return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
-async def _contributed(
-    session: AsyncSession, as_of: date, period_start: date, scope: Scope
-) -> set[str]:
-    """Clubs that received a contribution (cash or kind) in the period that was
-    not reversed by the date (one reversed was recorded in error)."""
-    f = MoneyFlow
+async def _areas(
+    session: AsyncSession, as_of: date, since: date, scope: Scope
+) -> dict[str, frozenset[str]]:
+    """The areas each club's finance events of `since`..`as_of` stand for, in
+    one statement (each club with each proxy it has, once): a loan disbursed, a
+    repayment received (what it paid of an instalment, `allocation_fact`) and a
+    contribution in cash or in kind not reversed by the date (one reversed was
+    recorded in error)."""
+    loan, paid, flow = LoanFact, AllocationFact, MoneyFlow
     reversed_by_then = (
         select_columns(col(MoneyFlow.reversed_id))
         .where(col(MoneyFlow.reversed_id).is_not(None), col(MoneyFlow.booked_on) <= as_of)
         .correlate(None)  # the reversals, not the contribution's own row
     )
-    found = await fetch_rows(
-        session,
-        select_columns(col(f.club_id))
-        .where(
-            col(f.kind).in_(_CONTRIBUTIONS),
-            col(f.booked_on) >= period_start,
-            col(f.booked_on) <= as_of,
-            col(f.ref_id).not_in(reversed_by_then),
-            *scope.club_column(f.club_id),
+    sources = [
+        (
+            Proxy.LOAN_DISBURSED,
+            col(loan.club_id),
+            col(loan.disbursed_on),
+            [col(loan.principal).is_not(None)],  # a row without its disbursement is no loan
+        ),
+        (Proxy.REPAYMENT_RECEIVED, col(paid.club_id), col(paid.paid_on), []),
+        (
+            Proxy.CONTRIBUTION,
+            col(flow.club_id),
+            col(flow.booked_on),
+            [col(flow.kind).in_(_CONTRIBUTIONS), col(flow.ref_id).not_in(reversed_by_then)],
+        ),
+    ]
+    found = union(
+        *(
+            select_columns(club.label("club_id"), literal(proxy.value).label("proxy")).where(
+                day >= since, day <= as_of, *conditions, *scope.club_column(club)
+            )
+            for proxy, club, day, conditions in sources
         )
-        .distinct(),
-    )
-    return {club_id for (club_id,) in found}
+    ).subquery("evidence")
+    areas: dict[str, set[str]] = defaultdict(set)
+    for club_id, proxy in await fetch_rows(session, select_columns(found.c.club_id, found.c.proxy)):
+        areas[club_id].add(area_of(Proxy(proxy)).value)
+    return {k: frozenset(v) for k, v in areas.items()}
 
 
-async def _lent(
-    session: AsyncSession, as_of: date, period_start: date, scope: Scope
-) -> tuple[dict[str, int], set[str]]:
-    """The principal each club had lent by the date, and the clubs that lent in the period."""
+async def _lent(session: AsyncSession, as_of: date, scope: Scope) -> dict[str, int]:
+    """The principal each club had lent by the date."""
     found = await fetch_rows(
         session,
-        select_columns(
-            col(LoanFact.club_id),
-            func.sum(col(LoanFact.principal)),
-            count_if(col(LoanFact.disbursed_on) >= period_start),
-        )
+        select_columns(col(LoanFact.club_id), func.sum(col(LoanFact.principal)))
         .where(
             col(LoanFact.principal).is_not(None),
             col(LoanFact.disbursed_on) <= as_of,
@@ -351,5 +359,4 @@ async def _lent(
         )
         .group_by(col(LoanFact.club_id)),
     )
-    lent = {club_id: int(total or 0) for club_id, total, _ in found}
-    return lent, {club_id for club_id, _, in_period in found if in_period}
+    return {club_id: int(total or 0) for club_id, total in found}

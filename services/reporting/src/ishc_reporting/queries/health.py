@@ -1,15 +1,18 @@
 """Reading the health facts: every club's members checked twice in the year,
 exercise sessions, home-care visits, people cared for and members insured as of
-a date, set-wise. Five grouped statements whatever the number of clubs,
-members and checks; nothing is read club by club or member by member, and no
-member id leaves the database (members are counted there).
+a date, and the activity areas they stand for, set-wise. Five grouped
+statements whatever the number of clubs, members and checks; nothing is read
+club by club or member by member, and no member id leaves the database
+(members are counted there).
 
 The formulas are `domain/health.py`'s, in SQL: a member counts on the date
 (`member_fact`, of the club they are a member of) when they have at least
-`CHECKS_A_YEAR` checks from `checks_window_start(as_of)` to `as_of`, or a card
+`CHECKS_A_YEAR` checks from `twelve_months_start(as_of)` to `as_of`, or a card
 valid on the date; sessions count from the period's start, or the club's
 founding if later, to the date; visits and the people they cared for over the
-period. The tests check both against hand-worked values.
+period. The areas (`domain.indicators.Proxy`) come from a check, a session or a
+visit in the window the caller passes (the last 12 months). The tests check
+both against hand-worked values.
 
 No access checks here: callers pass the scope they may read.
 """
@@ -20,18 +23,13 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import distinct, func, or_
+from sqlalchemy import distinct, func, literal, or_, union
 from sqlalchemy import select as select_columns
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ishc_reporting.domain.health import (
-    CHECKS_A_YEAR,
-    HEALTH_CARE,
-    HOME_CARE,
-    ClubHealth,
-    checks_window_start,
-)
+from ishc_reporting.domain.health import CHECKS_A_YEAR, ClubHealth
+from ishc_reporting.domain.indicators import Proxy, area_of, twelve_months_start
 from ishc_reporting.models import (
     ClubFact,
     ExerciseSessionFact,
@@ -44,16 +42,17 @@ from ishc_reporting.queries.scope import Scope, fetch_rows
 
 
 async def club_health(
-    session: AsyncSession, *, as_of: date, period_start: date, scope: Scope
+    session: AsyncSession, *, as_of: date, period_start: date, areas_since: date, scope: Scope
 ) -> tuple[dict[str, ClubHealth], dict[str, frozenset[str]]]:
     """Each club's health facts on `as_of` (sessions and visits over
     `period_start`..`as_of`), and the activity areas its checks, sessions and
-    visits of the period stand for. Clubs without any health fact are left out."""
+    visits of `areas_since`..`as_of` stand for (the last 12 months, not the
+    period). Clubs without any health fact are left out."""
     checked = await members_checked_twice_by_club(session, as_of, scope)
     insured = await members_insured_by_club(session, as_of, scope)
     sessions = await _sessions(session, as_of, period_start, scope)
     visits = await _visits(session, as_of, period_start, scope)
-    checked_in_period = await _clubs_checked(session, as_of, period_start, scope)
+    areas = await _areas(session, as_of, areas_since, scope)
 
     result = {
         club_id: ClubHealth(
@@ -65,12 +64,7 @@ async def club_health(
         )
         for club_id in checked.keys() | insured.keys() | sessions.keys() | visits.keys()
     }
-    areas: dict[str, set[str]] = defaultdict(set)
-    for club_id in checked_in_period | {c for c, n in sessions.items() if n}:
-        areas[club_id].add(HEALTH_CARE)
-    for club_id in visits:
-        areas[club_id].add(HOME_CARE)
-    return result, {k: frozenset(v) for k, v in areas.items()}
+    return result, areas
 
 
 def _member_on(as_of: date) -> list[Any]:
@@ -91,7 +85,7 @@ async def members_checked_twice_by_club(
     twice = (
         select_columns(col(c.member_id).label("member_id"))
         .where(
-            col(c.checked_on) >= checks_window_start(as_of),
+            col(c.checked_on) >= twelve_months_start(as_of),
             col(c.checked_on) <= as_of,
             *scope.club_column(c.club_id),
         )
@@ -172,19 +166,26 @@ async def _visits(
     }
 
 
-async def _clubs_checked(
-    session: AsyncSession, as_of: date, period_start: date, scope: Scope
-) -> set[str]:
-    """Clubs with a member's check in the period (health care among its areas)."""
-    c = HealthCheckFact
-    found = await fetch_rows(
-        session,
-        select_columns(col(c.club_id))
-        .where(
-            col(c.checked_on) >= period_start,
-            col(c.checked_on) <= as_of,
-            *scope.club_column(c.club_id),
+async def _areas(
+    session: AsyncSession, as_of: date, since: date, scope: Scope
+) -> dict[str, frozenset[str]]:
+    """The areas each club's checks, sessions and visits of `since`..`as_of`
+    stand for, in one statement: each club with each proxy it has, once (UNION)."""
+    c, s, v = HealthCheckFact, ExerciseSessionFact, HomeCareVisitFact
+    sources = [
+        (Proxy.HEALTH_CHECK, col(c.club_id), col(c.checked_on)),
+        (Proxy.EXERCISE_SESSION, col(s.club_id), col(s.held_on)),
+        (Proxy.HOME_CARE_VISIT, col(v.club_id), col(v.visited_on)),
+    ]
+    found = union(
+        *(
+            select_columns(club.label("club_id"), literal(proxy.value).label("proxy")).where(
+                day >= since, day <= as_of, *scope.club_column(club)
+            )
+            for proxy, club, day in sources
         )
-        .distinct(),
-    )
-    return {club_id for (club_id,) in found}
+    ).subquery("evidence")
+    areas: dict[str, set[str]] = defaultdict(set)
+    for club_id, proxy in await fetch_rows(session, select_columns(found.c.club_id, found.c.proxy)):
+        areas[club_id].add(area_of(Proxy(proxy)).value)
+    return {k: frozenset(v) for k, v in areas.items()}
