@@ -109,12 +109,28 @@ def test_plans_are_written_by_their_province_or_the_nation(client: TestClient) -
     detail = client.get(
         "/v1/indicators/provinces/86", params={"as_of": "2026-06-30"}, headers=VL
     ).json()
-    assert detail["targets"]["clubs"] == {
-        "value": 1,
-        "target": "10",
+    (own,) = detail["plans"]
+    assert own["id"] == "vinh-long-2026" and own["territory"]["boundary"] == "current"
+    (clubs,) = own["targets"]
+    assert {k: clubs[k] for k in ("indicator", "from", "by", "measured_on", "value")} == {
+        "indicator": "clubs",
+        "from": "2026-01-01",  # the plan gives no window: its own start
         "by": "2026-12-31",
-        "gap": "9",
+        "measured_on": "2026-06-30",
+        "value": 1,
     }
+    assert (clubs["target"], clubs["gap"]) == ("10", "9")
+    progress = client.get(
+        "/v1/plans/vinh-long-2026/progress", params={"as_of": "2026-06-30"}, headers=VL
+    )
+    assert progress.status_code == 200, progress.text
+    assert progress.json()["targets"] == own["targets"]
+    problem(client.get("/v1/plans/vinh-long-2026/progress", headers=DN), 404)
+    problem(
+        client.get("/v1/plans/vinh-long-2026/progress", params={"as_of": "0001-01-01"}, headers=VL),
+        422,
+        "as_of",
+    )
 
 
 def test_a_bad_plan_changes_nothing(client: TestClient) -> None:
@@ -161,14 +177,42 @@ def test_the_committed_plan_files_load_and_read_as_written(client: TestClient) -
         headers=NATIONAL,
     ).json()
     assert old["plan"]["id"] == "vinh-long-2016-2020"
-    assert old["targets"]["coverage"]["target"] == "50"
-    assert old["targets"]["clubs"]["target"] == "55"
+    assert old["indicators"]["communes"] == 109  # one denominator: the plan's
+    assert "102" in old["communes_note"]
+    (measured,) = old["plans"]
+    targets = {(t["indicator"], t["from"], t["by"]): t for t in measured["targets"]}
+    assert targets[("coverage", "2016-01-01", "2020-12-31")]["target"] == "50"
+    assert targets[("communes_with_club", "2016-01-01", "2020-12-31")]["target"] == "55"
+    # The 34 of 2017-2020 is measured beside the 17 of 2019-2020 with the same deadline.
+    assert targets[("new_clubs", "2017-01-01", "2020-12-31")]["target"] == "34"
+    assert targets[("new_clubs", "2019-01-01", "2020-12-31")]["target"] == "17"
+    assert measured["territory"] == {
+        "boundary": "legacy",
+        "province": "86",
+        "name": measured["territory"]["name"],
+        "communes": 109,
+        "communes_in_package": 102,
+        "communes_note": old["communes_note"],
+    }
+    # On the current map the page is new Vĩnh Long, judged by the default plan, while
+    # the 2016-2020 plan is still measured over old Vĩnh Long's 109 communes.
+    new = client.get(
+        "/v1/indicators/provinces/86", params={"as_of": "2020-12-31"}, headers=NATIONAL
+    ).json()
+    assert new["plan"]["default"] is True and new["communes_note"] is None
+    assert new["indicators"]["communes"] == 124
+    assert new["plans"] == old["plans"]
     # The plan states no band for younger members: not assessed under it.
     assert old["indicators"]["shares"]["young_ok"] is None
     assert old["indicators"]["clubs_meeting"]["young_ok"] is None
-    # Today no Vĩnh Long plan is in force: no target, rather than an expired one.
+    # Today no Vĩnh Long plan is in force: the stated default, no target, rather than
+    # an expired one (the ended plan is reviewed through its own progress).
     today = client.get("/v1/indicators/provinces/86", headers=NATIONAL).json()
-    assert today["plan"] is None and today["targets"] == {}
+    assert today["plan"]["id"] == "default" and today["plan"]["default"] is True
+    assert today["plans"] == []
+    review = client.get("/v1/plans/vinh-long-2016-2020/progress", headers=NATIONAL).json()
+    assert {t["status"] for t in review["targets"]} <= {"met", "missed", "not_measured"}
+    assert all(t["measured_on"] == t["by"] for t in review["targets"] if t["value"] is not None)
 
 
 def test_one_command_loads_the_plan_files_and_rerunning_changes_nothing(tmp_path: Path) -> None:

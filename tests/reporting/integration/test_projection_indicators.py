@@ -9,13 +9,26 @@ from typing import Any
 
 import pytest
 
+from ishc_contracts import registry_events as re
 from ishc_platform.admin_units import Boundary
 from ishc_platform.db import Database
 from ishc_platform.errors import Problem
+from ishc_reporting.domain.indicators import ALL_AREAS
 from ishc_reporting.domain.plans import PlanDoc
+from ishc_reporting.queries.facts import active_clubs
 from ishc_reporting.service import indicators as service
 from ishc_reporting.service import plans
-from tests.reporting.conftest import DONG_NAI, NATIONAL, VINH_LONG, Registry, feeder
+from tests.reporting.conftest import (
+    DONG_NAI,
+    NATIONAL,
+    VINH_LONG,
+    Finance,
+    Health,
+    Registry,
+    feeder,
+    finance_feeder,
+    health_feeder,
+)
 
 JUNE_30 = date(2026, 6, 30)
 
@@ -91,7 +104,17 @@ async def test_indicators_match_the_hand_worked_values(
     assert ind["clubs_meeting"]["meetings_ok"] == 1  # A met monthly; B and D never met
     assert ind["shares"]["size_ok"] == Decimal("33.33")
     assert ind["hardship_cases_supported"] == 6 + 12
-    assert ind["activity_areas_covered"] == 2
+    # A's areas: health and home care recorded, self-help from its meetings' cases;
+    # no club is in all eight, and B, D pool nothing into A's.
+    assert ind["clubs_in_all_areas"] == 0
+    assert ind["clubs_meeting"]["well_managed"] == 0  # A has a board but no funds
+    assert ind["shares"]["full_activity"] == Decimal("0.00")
+    assert (ind["meetings"], ind["meetings_with_hardship_case"]) == (12, 12)  # A's, monthly
+    assert ind["meetings_with_hardship_case_share"] == Decimal("100.00")
+    assert ind["poor_older_women"] == 36  # A's women born 1950; B's are 59 and not poor
+    assert ind["new_older_women"] == 0 and ind["new_older_women_share"] is None
+    assert ind["new_members_older_share"] == Decimal("0.00")  # 0 of 25
+    assert ind["ethnic_minority_members"] == 0
     commune = next(c for c in detail["communes"] if c["code"] == "29623")
     assert commune["clubs"] == 1 and commune["members"] == 60
 
@@ -181,17 +204,23 @@ async def test_a_plan_gives_targets_and_gaps(reporting_db: Database, registry: R
         legacy = await service.province_detail(
             session, NATIONAL, "86", service.make_query(JUNE_30, Boundary.LEGACY, None, None)
         )
-    assert current["plan"]["id"] == "vinh-long-test"
-    assert current["indicators"]["older_members"] == 51  # the plan counts from 55
-    assert current["targets"]["clubs"] == {
-        "value": 3,
-        "target": Decimal(55),
-        "by": date(2030, 12, 31),
-        "gap": Decimal(52),
-    }
-    assert current["targets"]["coverage"]["value"] == Decimal("2.41")
-    # On the old map the plan's own 109 communes are the denominator: 1 / 109.
-    assert legacy["targets"]["coverage"]["value"] == Decimal("0.91")
+    # New Vĩnh Long (86 on the current map) merges old Vĩnh Long, Bến Tre and Trà Vinh:
+    # a plan written for old Vĩnh Long does not judge it, the stated default does...
+    assert current["plan"]["default"] is True and current["plan"]["older_age"] == 60
+    assert legacy["plan"]["id"] == "vinh-long-test"
+    # ...and the plan is measured over old Vĩnh Long on both pages, with one figure.
+    assert current["plans"] == legacy["plans"]
+    (measured,) = legacy["plans"]
+    assert measured["territory"]["boundary"] == "legacy"
+    assert measured["territory"]["communes"] == 109
+    targets = {t["indicator"]: t for t in measured["targets"]}
+    # A (placed in old Vĩnh Long only) and D (in its legacy commune); B is old Trà Vinh's.
+    assert targets["clubs"]["value"] == 2 and targets["clubs"]["gap"] == Decimal(53)
+    # The plan's own 109 communes are the one denominator: 1 / 109, on the page too.
+    assert targets["coverage"]["value"] == Decimal("0.91")
+    assert legacy["indicators"]["coverage"] == Decimal("0.91")
+    assert legacy["indicators"]["communes"] == 109 and "102" in legacy["communes_note"]
+    assert current["indicators"]["communes"] == 124 and current["communes_note"] is None
 
 
 async def test_another_province_is_not_found_and_duplicates_count_once(
@@ -251,3 +280,198 @@ async def test_todays_warm_figures_follow_each_batch_and_equal_a_cold_read(
     assert patched[0]["clubs"] == 2  # A and the new club; B is gone
     warm._CACHES.clear()
     assert await figures() == patched
+
+
+# -- full activity: decided per club from the events --------------------------------
+
+WINDOW_START = date(2025, 7, 1)  # the last 12 months up to JUNE_30
+DAY_BEFORE = date(2025, 6, 30)
+MONTHS = [date(2025, m, 20) for m in range(7, 13)] + [date(2026, m, 20) for m in range(1, 7)]
+
+
+class Activity:
+    """Registry, finance and health events of clubs in Nhơn Phú (29623), each
+    founded on 1 January 2020 with a complete board and both funds open."""
+
+    def __init__(self, registry: Registry, finance: Finance, health: Health) -> None:
+        self.registry, self.finance, self.health = registry, finance, health
+
+    def club(
+        self, name: str, *, skip: date | None = None, cases: int = 1
+    ) -> tuple[str, list[str], str, str]:
+        """A club meeting on the 20th of every month of the twelve (but `skip`),
+        each meeting choosing `cases` hardship cases (0: none, so no self-help)."""
+        r, f = self.registry, self.finance
+        club_id = r.club("29623", date(2020, 1, 1), name=name)
+        members = r.members(club_id, "86", 5, joined_on=date(2020, 1, 1))
+        r.board(club_id, "86", date(2020, 1, 1), members)
+        for day in MONTHS:
+            if day != skip:
+                r.meeting(club_id, "86", day, supported=cases)
+        income = f.fund(club_id, "86", "income", date(2020, 1, 1))
+        activity = f.fund(club_id, "86", "activity", date(2020, 1, 1))
+        return club_id, members, income, activity
+
+    def recorded(self, club_id: str, *areas: str, on: date = date(2026, 2, 1)) -> None:
+        for area in areas:
+            self.registry.activity(club_id, "86", area, on)
+
+    def all_eight(
+        self, club: tuple[str, list[str], str, str], *, lent_on: date, given_on: date
+    ) -> str:
+        """The five areas recorded, a loan and a contribution on the dates given, a
+        check and a visit in the window (self-help comes from the meetings)."""
+        club_id, members, income, activity = club
+        self.recorded(club_id, "rights", "lifelong_learning", "spiritual_cultural")
+        loan = self.finance.lend(income, club_id, "86", members[0], 1_000_000, lent_on, 12, 10_000)
+        self.finance.contribute(activity, club_id, "86", 500_000, given_on)
+        self.health.check(members[1], club_id, "86", date(2026, 3, 1))
+        self.health.visit(club_id, "86", members[2], members[3], date(2026, 4, 1))
+        return loan
+
+
+async def apply_all(db: Database, world: Activity) -> None:
+    await feeder(db).apply_log(world.registry.log)
+    await finance_feeder(db).apply_log(world.finance.log)
+    await health_feeder(db).apply_log(world.health.log)
+
+
+async def checks_of(db: Database, club_id: str, on: date = JUNE_30) -> dict[str, Any]:
+    async with db.sessions() as session:
+        q = service.make_query(on, Boundary.CURRENT, None, None)
+        detail = await service.club_detail(session, NATIONAL, club_id, q)
+    row: dict[str, Any] = detail["indicators"]
+    return {**row["checks"], "areas": set(row["activity_areas"])}
+
+
+async def test_full_activity_is_decided_per_club_from_its_events(
+    reporting_db: Database, registry: Registry, finance: Finance, health: Health
+) -> None:
+    world = Activity(registry, finance, health)
+    full = world.club("F")
+    world.all_eight(full, lent_on=date(2025, 9, 1), given_on=date(2026, 5, 1))
+    # G: the same, but no meeting in February 2026.
+    gap = world.club("G", skip=date(2026, 2, 20))
+    world.all_eight(gap, lent_on=date(2025, 9, 1), given_on=date(2026, 5, 1))
+    # H: its loan and its contribution came a day before the twelve months.
+    late = world.club("H")
+    world.all_eight(late, lent_on=DAY_BEFORE, given_on=DAY_BEFORE)
+    # R: as H, but a repayment in the window stands for income generation.
+    repaid = world.club("R")
+    loan = world.all_eight(repaid, lent_on=DAY_BEFORE, given_on=date(2026, 5, 1))
+    finance.repay(loan, date(2025, 7, 31), [(1, 83_333, 10_000)])
+    # P and Q: well managed, four areas each; eight between them, not in either.
+    p = world.club("P")
+    world.recorded(p[0], "rights", "lifelong_learning", "spiritual_cultural")  # + self-help
+    q = world.club("Q", cases=0)
+    q_id, q_members, q_income, q_activity = q
+    finance.lend(q_income, q_id, "86", q_members[0], 1_000_000, date(2025, 9, 1), 12, 10_000)
+    finance.contribute(q_activity, q_id, "86", 500_000, date(2026, 5, 1))
+    health.session(q_id, "86", date(2026, 6, 1))
+    health.visit(q_id, "86", q_members[2], q_members[3], date(2026, 4, 1))
+    await apply_all(reporting_db, world)
+
+    f = await checks_of(reporting_db, full[0])
+    assert f["areas"] == ALL_AREAS
+    assert f["well_managed"] and f["full_activity"]
+
+    g = await checks_of(reporting_db, gap[0])
+    assert g["areas"] == ALL_AREAS
+    assert not g["meetings_ok"] and not g["well_managed"] and not g["full_activity"]
+
+    h = await checks_of(reporting_db, late[0])
+    assert h["areas"] == ALL_AREAS - {"income_generation", "resource_mobilisation"}
+    assert h["well_managed"] and not h["full_activity"]
+
+    r = await checks_of(reporting_db, repaid[0])
+    assert r["areas"] == ALL_AREAS and r["full_activity"]
+
+    pooled = [await checks_of(reporting_db, club[0]) for club in (p, q)]
+    assert pooled[0]["areas"] | pooled[1]["areas"] == ALL_AREAS
+    assert all(c["well_managed"] and not c["full_activity"] for c in pooled)
+
+    detail = await province(reporting_db, JUNE_30)
+    ind = detail["indicators"]
+    assert ind["clubs"] == 6
+    assert ind["clubs_in_all_areas"] == 3  # F, G and R
+    assert ind["clubs_meeting"]["well_managed"] == 5  # all but G
+    assert ind["clubs_meeting"]["full_activity"] == 2  # F and R
+    assert ind["shares"]["full_activity"] == Decimal("33.33")
+    assert ind["shares"]["well_managed"] == Decimal("83.33")
+
+
+async def province(db: Database, on: date) -> dict[str, Any]:
+    async with db.sessions() as session:
+        q = service.make_query(on, Boundary.CURRENT, None, None)
+        detail: dict[str, Any] = await service.province_detail(session, NATIONAL, "86", q)
+    return detail
+
+
+async def test_areas_and_borrowers_count_the_last_twelve_months_not_the_period(
+    reporting_db: Database, registry: Registry, finance: Finance, health: Health
+) -> None:
+    """As of 15 June 2026 the default period starts on 1 July 2025, the last 12
+    months on 16 June 2025: events of 16–30 June 2025 count for areas and borrowers."""
+    on = date(2026, 6, 15)
+    world = Activity(registry, finance, health)
+    club_id, members, income, _ = world.club("K")
+    registry.activity(club_id, "86", "rights", date(2025, 6, 16))  # the window's first day
+    registry.activity(club_id, "86", "lifelong_learning", date(2025, 6, 15))  # a day before
+    loan = finance.lend(income, club_id, "86", members[0], 600_000, date(2025, 6, 20), 1, 6_000)
+    finance.repay(loan, date(2025, 6, 25), [(1, 600_000, 6_000)], settles=True)
+    await apply_all(reporting_db, world)
+
+    async with reporting_db.sessions() as session:
+        q = service.make_query(on, Boundary.CURRENT, None, None)
+        assert q.period_start == date(2025, 7, 1)
+        row = (await service.club_detail(session, NATIONAL, club_id, q))["indicators"]
+    assert set(row["activity_areas"]) == {"rights", "income_generation", "self_help"}
+    assert row["borrowers"] == 1  # disbursed on 20 June 2025, settled since
+
+
+async def test_priority_counts_per_club_from_the_projection(
+    reporting_db: Database, registry: Registry
+) -> None:
+    club_id = registry.club("29623", date(2020, 1, 1), name="CLB Nhơn Phú")
+    registry.members(club_id, "86", 6, joined_on=date(2021, 1, 1))  # poor older women
+    registry.members(club_id, "86", 2, joined_on=date(2021, 1, 1), poverty="none")
+    registry.members(club_id, "86", 3, joined_on=date(2026, 2, 1))  # new older women
+    registry.members(club_id, "86", 1, joined_on=date(2026, 2, 1), sex="male")
+    registry.members(club_id, "86", 4, joined_on=date(2026, 2, 1), birth_year=1990)
+    for n in range(2):  # members of an ethnic minority (ADR 0007: a flag, never the ethnicity)
+        member_id = f"00000000-0000-4000-8000-00000000000{n}"
+        registry.emit(
+            "member.joined",
+            member_id,
+            "86",
+            re.MemberJoined(
+                member_id=member_id,
+                club_id=club_id,
+                sex=re.Sex("male"),
+                birth_year=1980,
+                poverty_status=re.PovertyStatus("none"),
+                ethnic_minority=True,
+                joined_on=date(2021, 1, 1),
+            ),
+        )
+    registry.meeting(club_id, "86", date(2025, 6, 20))  # before the period
+    for day in (date(2025, 8, 20), date(2025, 9, 20), date(2026, 1, 20)):
+        registry.meeting(club_id, "86", day)
+    registry.meeting(club_id, "86", date(2026, 3, 20), supported=0)  # chose no case
+    await feeder(reporting_db).apply_log(registry.log)
+
+    async with reporting_db.sessions() as session:
+        (record,) = await active_clubs(
+            session, as_of=JUNE_30, period_start=date(2025, 7, 1), older_age=60
+        )
+    facts = record.facts
+    assert facts.members == 18
+    assert facts.poor_older_women == 6 + 3  # the 2 not poor, the man, the young: not
+    assert facts.new_members == 8 and facts.new_older_members == 4
+    assert facts.new_older_women == 3
+    assert facts.ethnic_minority_members == 2
+    assert (facts.meetings, facts.meetings_with_hardship_case) == (4, 3)
+    ind = (await province(reporting_db, JUNE_30))["indicators"]
+    assert ind["new_older_women_share"] == Decimal("75.00")  # 3 of 4
+    assert ind["new_members_older_share"] == Decimal("50.00")  # 4 of 8
+    assert ind["meetings_with_hardship_case_share"] == Decimal("75.00")

@@ -12,26 +12,26 @@ from ishc_platform.admin_units import Boundary
 from ishc_reporting.domain.health import (
     ClubHealth,
     checked_twice,
-    checks_window_start,
     days_active,
     exercise_ok,
     insured,
     members_checked_twice,
     people_cared_for,
 )
-from ishc_reporting.domain.indicators import ClubFacts, judge, roll_up
-from ishc_reporting.domain.plans import PlanDoc, targets_of
+from ishc_reporting.domain.indicators import ClubFacts, judge, roll_up, twelve_months_start
+from ishc_reporting.domain.plans import PlanDoc
 from ishc_reporting.domain.report_layout import indicator_rows
 from ishc_reporting.domain.small_cells import suppress_small_cells
+from ishc_reporting.domain.targets import Measurement, Territory, assess_plan
 
 
 def test_the_twelve_months_start_the_day_after_the_same_date_a_year_before() -> None:
-    assert checks_window_start(date(2026, 12, 1)) == date(2025, 12, 2)
-    assert checks_window_start(date(2026, 6, 30)) == date(2025, 7, 1)
-    assert checks_window_start(date(2026, 12, 31)) == date(2026, 1, 1)
-    assert checks_window_start(date(2026, 3, 1)) == date(2025, 3, 2)
-    assert checks_window_start(date(2028, 2, 29)) == date(2027, 3, 1)  # 28/02/2027 + 1
-    assert checks_window_start(date(2029, 3, 1)) == date(2028, 3, 2)  # over a 29 February
+    assert twelve_months_start(date(2026, 12, 1)) == date(2025, 12, 2)
+    assert twelve_months_start(date(2026, 6, 30)) == date(2025, 7, 1)
+    assert twelve_months_start(date(2026, 12, 31)) == date(2026, 1, 1)
+    assert twelve_months_start(date(2026, 3, 1)) == date(2025, 3, 2)
+    assert twelve_months_start(date(2028, 2, 29)) == date(2027, 3, 1)  # 28/02/2027 + 1
+    assert twelve_months_start(date(2029, 3, 1)) == date(2028, 3, 2)  # over a 29 February
 
 
 def test_two_checks_in_the_twelve_months_count_and_no_more_is_needed() -> None:
@@ -133,11 +133,20 @@ def test_plan_targets_for_checks_and_exercise_are_measured() -> None:
             ],
         }
     )
-    targets = targets_of(plan, roll_up(clubs()), date(2026, 6, 30), Boundary.CURRENT)
-    assert targets["health_checks_ok"]["value"] == Decimal("15.78")
-    assert targets["health_checks_ok"]["gap"] == Decimal("84.22")
-    assert targets["exercise_ok"]["value"] == Decimal("66.66")
-    assert "full_activity" not in targets  # not measured yet
+    as_of = date(2026, 6, 30)
+    level = Measurement(as_of, date(2025, 7, 1), roll_up(clubs()), frozenset())
+    before = Measurement(date(2025, 12, 31), date(2025, 1, 1), roll_up([]), frozenset())
+    measurements = {
+        (as_of, date(2025, 7, 1)): level,
+        (date(2025, 12, 31), date(2025, 1, 1)): before,
+    }
+    territory = Territory(Boundary.CURRENT, "86", communes=124, communes_in_package=124)
+    targets = {t.indicator: t for t in assess_plan(plan, as_of, measurements, territory)}
+    assert targets["health_checks_ok"].value == Decimal("15.78")
+    assert targets["health_checks_ok"].gap == Decimal("84.22")
+    assert targets["exercise_ok"].value == Decimal("66.66")
+    # Measured now that clubs are judged one by one: none of these is well managed.
+    assert targets["full_activity"].value == Decimal("0.00")
 
 
 def test_a_report_shows_the_health_rows_with_their_targets() -> None:

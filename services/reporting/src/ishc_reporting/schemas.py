@@ -72,8 +72,8 @@ class FinanceFigures(Answer):
     decimals. Never a member's id nor one person's loan."""
 
     borrowers: int = Field(
-        description="members with a loan outstanding at as_of or disbursed in the twelve "
-        "months up to it (the default period's months), each once"
+        description="members with a loan outstanding at as_of or disbursed in the last 12 "
+        "months up to it (from the day after the same date a year before), each once"
     )
     borrowers_share: DecimalString | None = Field(
         description="% of members who are borrowers (sum over sum when rolled up)"
@@ -137,13 +137,38 @@ class Indicators(FinanceFigures, HealthFigures):
     members: int
     new_members: int
     new_older_members: int
+    new_older_women: int = Field(
+        description="members who joined in the period, still members at as_of, older and women"
+    )
+    new_members_older_share: DecimalString | None = Field(
+        description="% of the new members who are older (new_older_members over new_members)"
+    )
+    new_older_women_share: DecimalString | None = Field(
+        description="% of the older new members who are women (new_older_women over "
+        "new_older_members; the national scheme asks 50–60%)"
+    )
     older_members: int
     women: int
     young: int
     poor: int
     volunteers: int
+    poor_older_women: int = Field(
+        description="members at as_of who are women, older and poor, near-poor or disadvantaged"
+    )
+    ethnic_minority_members: int = Field(description="members at as_of of an ethnic minority")
+    meetings: int = Field(description="club meetings held in the period")
+    meetings_with_hardship_case: int = Field(
+        description="of them, meetings that chose at least one hardship case to help"
+    )
+    meetings_with_hardship_case_share: DecimalString | None = Field(
+        description="% of the meetings that chose at least one hardship case (Vĩnh Long asks "
+        "it of every meeting)"
+    )
     hardship_cases_supported: int
-    activity_areas_covered: int
+    clubs_in_all_areas: int = Field(
+        description="clubs active in all eight areas in the last 12 months up to as_of, each "
+        "judged on its own areas (never pooled across clubs)"
+    )
     clubs_meeting: dict[str, int | None] = Field(description="clubs passing each check")
     shares: dict[str, DecimalString | None] = Field(description="% of clubs passing each check")
     unplaced: int
@@ -155,18 +180,68 @@ class NationalIndicators(Indicators):
 
 
 class TargetProgress(Answer):
-    value: DecimalString | int | None
-    target: DecimalString
-    by: date
+    """One target of a plan, measured over its own window on the plan's own map."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    plan: str = Field(description="the plan's id")
+    indicator: str
+    from_: date = Field(
+        alias="from",
+        description="the window's first day (the plan's start when the plan gives none)",
+    )
+    by: date = Field(description="the deadline")
+    target: DecimalString = Field(description="at least this")
+    target_max: DecimalString | None = Field(description="at most this (a band), or null")
+    measured_on: date | None = Field(
+        description="the day the value is read: as_of, or the deadline once it has passed"
+    )
+    value: DecimalString | int | None = Field(
+        description="new clubs and members count from `from`; shares in %, truncated"
+    )
+    expected: DecimalString | int | None = Field(
+        description="the value expected on as_of on a straight path from the plan's baseline "
+        "(0 at `from` for new clubs and members); null once ended or without a baseline"
+    )
+    status: Literal[
+        "not_started", "reached", "on_track", "behind", "running", "met", "missed", "not_measured"
+    ]
     gap: DecimalString | None = Field(description="still to go (0 once reached)")
+    commune_category: str | None
+    note: str | None = Field(description="where the plan states the target")
+
+
+class PlanTerritory(Answer):
+    boundary: Boundary = Field(description="the map the plan was written on")
+    province: str | None = Field(description="null: the nation")
+    name: str | None
+    communes: int = Field(description="the one denominator of the plan's coverage")
+    communes_in_package: int = Field(
+        description="communes of the territory in the administrative units package"
+    )
+    communes_note: str | None = Field(description="why the two counts differ, when they do")
 
 
 class PlanSummary(Answer):
+    """The plan whose bands judge the clubs of a page; `default` when no plan
+    is in force and the stated default (the national scheme's composition) applies."""
+
     id: str
     title: str
-    period_start: date
-    period_end: date
+    source: str | None = None
+    period_start: date | None = None
+    period_end: date | None = None
     older_age: int
+    default: bool
+
+
+class PlanProgress(PlanSummary):
+    territory: PlanTerritory
+    targets: list[TargetProgress]
+
+
+class PlanProgressAsOf(PlanProgress):
+    as_of: date
 
 
 class QueryFields(Answer):
@@ -178,22 +253,23 @@ class QueryFields(Answer):
 class ProvinceRow(Answer):
     code: str
     name: str
-    plan: PlanSummary | None
+    plan: PlanSummary
+    communes_note: str | None = Field(description="why coverage uses the plan's commune count")
     indicators: Indicators
-    targets: dict[str, TargetProgress]
+    plans: list[PlanProgress] = Field(description="the plans in force about the province")
 
 
 class ProvinceTable(QueryFields):
     provinces: list[ProvinceRow]
     unplaced: int | None = Field(description="clubs that cannot be placed (national tokens)")
-    national_plan: PlanSummary | None
+    national_plan: PlanSummary
 
 
 class NationalFigures(QueryFields):
     scope: Literal["nation"]
-    plan: PlanSummary | None
+    plan: PlanSummary
     indicators: NationalIndicators
-    targets: dict[str, TargetProgress]
+    plans: list[PlanProgress] = Field(description="the national plans in force")
 
 
 class CommuneRow(Answer):
@@ -208,9 +284,10 @@ class ProvinceFigures(QueryFields):
     scope: Literal["province"]
     code: str
     name: str
-    plan: PlanSummary | None
+    plan: PlanSummary
+    communes_note: str | None = Field(description="why coverage uses the plan's commune count")
     indicators: Indicators
-    targets: dict[str, TargetProgress]
+    plans: list[PlanProgress] = Field(description="the plans in force about the province")
     clubs_placed_in_province_only: int
     communes: list[CommuneRow]
 
@@ -228,10 +305,21 @@ class ClubRow(FinanceFigures, HealthFigures):
     poor: int
     volunteers: int
     new_members: int
+    poor_older_women: int = Field(
+        description="members at as_of who are women, older and poor, near-poor or disadvantaged"
+    )
+    ethnic_minority_members: int = Field(description="members at as_of of an ethnic minority")
     board_complete: bool
     months_required: int
     months_met: int
-    activity_areas: list[str]
+    meetings: int = Field(description="meetings held in the period")
+    meetings_with_hardship_case: int = Field(
+        description="of them, meetings that chose at least one hardship case to help"
+    )
+    activity_areas: list[str] = Field(
+        description="areas the club was active in over the last 12 months up to as_of (not the "
+        "period): recorded activities, and the events that stand for them"
+    )
     hardship_cases_supported: int
     checks: dict[str, bool | None]
 

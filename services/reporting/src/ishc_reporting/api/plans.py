@@ -9,6 +9,8 @@ from fastapi import APIRouter, Body, Path, Query, Response
 from ishc_platform.deps import CurrentCaller, SessionDep
 from ishc_platform.errors import invalid, problems
 from ishc_platform.pagination import Page
+from ishc_platform.validation import CalendarDate
+from ishc_reporting import schemas
 from ishc_reporting.domain.plans import PLAN_ID_PATTERN, PlanDoc
 from ishc_reporting.service import plans as service
 
@@ -43,6 +45,30 @@ async def list_plans(
 async def get_plan(session: SessionDep, caller: CurrentCaller, plan_id: PlanId) -> dict[str, Any]:
     plan = await service.get_plan(session, caller, plan_id)
     return plan.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+@router.get(
+    "/plans/{plan_id}/progress",
+    response_model=schemas.PlanProgressAsOf,
+    responses=problems(401, 403, 404, 422),
+)
+async def plan_progress(
+    session: SessionDep,
+    caller: CurrentCaller,
+    plan_id: PlanId,
+    as_of: Annotated[
+        CalendarDate | None,
+        Query(description="the date to measure on (default: today in Vietnam)"),
+    ] = None,
+) -> dict[str, Any]:
+    """Every target of the plan over its own window, on the map and with the
+    commune count the plan was written for: the value so far (or on the
+    deadline, once passed), the value expected by now on a straight path from
+    the plan's baseline, and met, missed, on track or behind."""
+    result: dict[str, Any] = schemas.jsonable(
+        await service.plan_progress(session, caller, plan_id, as_of)
+    )
+    return result
 
 
 @router.put(

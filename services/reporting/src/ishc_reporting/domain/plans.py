@@ -7,7 +7,7 @@ reorganisation keeps its own commune count and old province.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -20,9 +20,22 @@ from ishc_contracts.people import DEFAULT_OLDER_AGE
 from ishc_platform import admin_units
 from ishc_platform.admin_units import Boundary
 from ishc_platform.validation import CalendarDate, CleanText
-from ishc_reporting.domain.indicators import DEFAULT_BANDS, Bands, Rollup, percent
+from ishc_reporting.domain.indicators import DEFAULT_BANDS, Bands
 
 PLAN_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,78}$"
+
+# Where no plan is in force, clubs are judged by one stated default: the
+# national scheme's composition of a club (1336/QĐ-TTg, "as in the Đồng Nai
+# plan": 50-70 members, 60-70% women, 60-70% older from 60, 30-40% younger; no
+# share of poor members), the model's 5-person board and 5 volunteers
+# (`indicators.DEFAULT_BANDS`). It sets no targets.
+DEFAULT_PLAN_ID = "default"
+DEFAULT_PLAN_TITLE = (
+    "Chuẩn mặc định khi không có kế hoạch đang hiệu lực: cơ cấu câu lạc bộ theo Đề án "
+    "quốc gia (Quyết định 1336/QĐ-TTg): 50 - 70 thành viên, 60 - 70% phụ nữ, 60 - 70% "
+    "người cao tuổi (từ 60 tuổi), 30 - 40% người trẻ tuổi; Ban chủ nhiệm 5 người, "
+    "ít nhất 5 tình nguyện viên"
+)
 ProvinceCode = Annotated[str, Field(pattern=r"^[0-9]{2}$")]
 Percent = Annotated[Decimal, Field(ge=0, le=100)]
 
@@ -48,6 +61,12 @@ class TargetIndicator(StrEnum):
     EXERCISE_OK = "exercise_ok"
     FULL_ACTIVITY = "full_activity"
     PROVINCES_WITH_CLUBS = "provinces_with_clubs"
+    COMMUNES_WITH_CLUB = "communes_with_club"  # "55 xã, phường, thị trấn có câu lạc bộ"
+    CLUBS_RETAINED = "clubs_retained"  # clubs active at the plan's start still active
+    NEW_MEMBERS_OLDER_SHARE = "new_members_older_share"  # older people among new members
+    NEW_OLDER_WOMEN_SHARE = "new_older_women_share"  # women among new older members
+    MEETINGS_WITH_HARDSHIP_CASE = "meetings_with_hardship_case_share"
+    WELL_MANAGED = "well_managed"
 
 
 SHARE_INDICATORS = {
@@ -66,6 +85,11 @@ SHARE_INDICATORS = {
     TargetIndicator.EXERCISE_OK,
     TargetIndicator.FULL_ACTIVITY,
     TargetIndicator.PROVINCES_WITH_CLUBS,
+    TargetIndicator.CLUBS_RETAINED,
+    TargetIndicator.NEW_MEMBERS_OLDER_SHARE,
+    TargetIndicator.NEW_OLDER_WOMEN_SHARE,
+    TargetIndicator.MEETINGS_WITH_HARDSHIP_CASE,
+    TargetIndicator.WELL_MANAGED,
 }
 
 
@@ -76,6 +100,7 @@ class _Strict(BaseModel):
 class Baseline(_Strict):
     as_of: CalendarDate | None = None
     clubs: int | None = Field(default=None, ge=0)
+    communes_with_club: int | None = Field(default=None, ge=0)
     communes: int | None = Field(default=None, ge=1)
     coverage_percent: Annotated[str, Field(pattern=r"^[0-9]{1,3}(\.[0-9]{1,2})?$")] | None = None
 
@@ -101,13 +126,28 @@ class PlanBands(_Strict):
 
 
 class Target(_Strict):
+    """A target as the plan prints it: at least `value` (at most `value_max`
+    for a band such as "60 - 70% là người cao tuổi") by `by`, counted from
+    `from` where the plan gives a window."""
+
     indicator: TargetIndicator
     value: Annotated[Decimal, Field(ge=0)]
+    value_max: Annotated[Decimal, Field(ge=0)] | None = None
     by: CalendarDate
     from_: CalendarDate | None = Field(default=None, alias="from")
     # A kind of commune ("lowland", "mountain_border_island"), never a place.
     commune_category: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")] | None = None
     note: Annotated[CleanText, Field(max_length=1000)] | None = None
+
+    @model_validator(mode="after")
+    def _window(self) -> Self:
+        if self.value_max is not None and self.value_max < self.value:
+            raise ValueError("value_max is below value")
+        if self.from_ is not None and self.from_ > self.by:
+            raise ValueError("from is after by")
+        if self.indicator in SHARE_INDICATORS and max(self.value, self.value_max or 0) > 100:
+            raise ValueError(f"{self.indicator.value} is a percentage: at most 100")
+        return self
 
 
 class PlanDoc(_Strict):
@@ -189,104 +229,87 @@ def legacy_province_fits(plan: PlanDoc) -> bool:
     return successor is not None and successor.code == plan.province
 
 
-def target_for(plan: PlanDoc, indicator: str, as_of: date) -> Target | None:
-    """The plan's target for an indicator that applies on `as_of`: the first
-    deadline on or after it, else the last one (a plan past its end still says
-    where it meant to be). Targets per commune category are not this one."""
-    candidates = sorted(
-        (t for t in plan.targets if t.indicator == indicator and t.commune_category is None),
-        key=lambda t: t.by,
-    )
-    if not candidates:
-        return None
-    return next((t for t in candidates if t.by >= as_of), candidates[-1])
+def plans_in_force(plans: list[PlanDoc], as_of: date) -> list[PlanDoc]:
+    """Every plan whose period holds `as_of`. A plan past its end no longer sets
+    bands or targets: it is reviewed through its own progress (`/v1/plans/{id}/progress`)."""
+    return [p for p in plans if p.period_start <= as_of <= p.period_end]
 
 
-def gap(value: Decimal | int | None, target: Target | None) -> Decimal | None:
-    """How far the value is from the target (positive: still to go)."""
-    if value is None or target is None:
-        return None
-    return max(target.value - Decimal(value), Decimal(0))
+def latest_started(plans: Iterable[PlanDoc]) -> PlanDoc | None:
+    """Of several plans in force, the latest started (a new plan replaces an older one's bands)."""
+    return max(plans, key=lambda p: (p.period_start, p.id), default=None)
 
 
-def choose_plan(plans: list[PlanDoc], as_of: date) -> PlanDoc | None:
-    """The plan in force on `as_of` (the latest started, if several). A plan
-    past its end no longer sets bands or targets: a province without a plan
-    for today shows no target rather than an expired one."""
-    current = [p for p in plans if p.period_start <= as_of <= p.period_end]
-    return max(current, key=lambda p: p.period_start) if current else None
+def plans_about(in_force: list[PlanDoc], code: str, boundary: Boundary) -> list[PlanDoc]:
+    """The province plans in force that concern a province of a map, each to be
+    measured on its own territory: on the current map, every plan of the
+    province (a pre-2025 one is measured over its old province); on the old
+    map, the plans of that old province, and the plans written on the current
+    map for the province it was merged into."""
+    province_plans = [p for p in in_force if p.scope == "province"]
+    if boundary is Boundary.CURRENT:
+        return [p for p in province_plans if p.province == code]
+    successor = admin_units.current_province_of_legacy_province(code)
+    return [
+        p
+        for p in province_plans
+        if p.legacy_province == code
+        or (p.legacy_province is None and successor is not None and p.province == successor.code)
+    ]
 
 
-def plans_by_province(
-    plans: list[PlanDoc], as_of: date
-) -> tuple[dict[str, PlanDoc], PlanDoc | None]:
-    """The plan in force per province (keyed by current and by legacy code), and the nation's."""
-    grouped: dict[str, list[PlanDoc]] = defaultdict(list)
-    national: list[PlanDoc] = []
-    for plan in plans:
-        if plan.scope == "nation":
-            national.append(plan)
-            continue
-        if plan.province:
-            grouped[f"current:{plan.province}"].append(plan)
-        if plan.legacy_province:
-            grouped[f"legacy:{plan.legacy_province}"].append(plan)
-    chosen = {key: p for key, group in grouped.items() if (p := choose_plan(group, as_of))}
-    return chosen, choose_plan(national, as_of)
+def governing_plan(in_force: list[PlanDoc], code: str, boundary: Boundary) -> PlanDoc | None:
+    """The plan whose bands judge the clubs of a province of a map: one written
+    for exactly that province on that map (a plan of old Vĩnh Long does not
+    judge the clubs of old Bến Tre, nor of new Vĩnh Long as a whole). None: the
+    default plan applies."""
+    about = plans_about(in_force, code, boundary)
+    if boundary is Boundary.CURRENT:
+        return latest_started(p for p in about if p.legacy_province is None)
+    # The old province's own plan first; else the plan of the province it was merged into.
+    own = latest_started(p for p in about if p.legacy_province == code)
+    return own or latest_started(about)
 
 
-def plan_for(chosen: dict[str, PlanDoc], province: str, boundary: Boundary) -> PlanDoc | None:
-    """A province's plan on a map; on the old map, else its successor's plan."""
-    if boundary is Boundary.LEGACY:
-        found = chosen.get(f"legacy:{province}")
-        if found:
+def national_plans(in_force: list[PlanDoc]) -> list[PlanDoc]:
+    """The national plans in force (1336/QĐ-TTg and 1648/QĐ-TTg overlap in Aug–Dec 2025)."""
+    return sorted((p for p in in_force if p.scope == "nation"), key=lambda p: p.period_start)
+
+
+def national_governing_plan(in_force: list[PlanDoc]) -> PlanDoc | None:
+    """The national plan whose bands judge the nation's clubs: the latest
+    started that states a club's composition; None: the default plan."""
+    return latest_started(p for p in national_plans(in_force) if p.bands.size is not None)
+
+
+def plan_for_club(
+    in_force: list[PlanDoc], province: str, legacy_province: str | None
+) -> PlanDoc | None:
+    """The plan that judges one club: its old province's plan where the club
+    lies in one with a plan in force, else its current province's."""
+    if legacy_province is not None:
+        found = latest_started(p for p in in_force if p.legacy_province == legacy_province)
+        if found is not None:
             return found
-        successor = admin_units.current_province_of_legacy_province(province)
-        return chosen.get(f"current:{successor.code}") if successor else None
-    return chosen.get(f"current:{province}")
+    return governing_plan(in_force, province, Boundary.CURRENT)
+
+
+def default_plan_summary() -> dict[str, Any]:
+    return {
+        "id": DEFAULT_PLAN_ID,
+        "title": DEFAULT_PLAN_TITLE,
+        "default": True,
+        "older_age": DEFAULT_BANDS.older_age,
+    }
 
 
 def bands_for(plan: PlanDoc | None, older_age: int | None) -> Bands:
-    """The plan's bands (the national defaults without one), counting older
+    """The plan's bands (the default plan's without one), counting older
     members from `older_age` when the caller asks for another threshold."""
     bands = plan.bands_for_indicators if plan else DEFAULT_BANDS
     if older_age is not None and older_age != bands.older_age:
         bands = replace(bands, older_age=older_age)
     return bands
-
-
-def target_row(value: Decimal | int | None, target: Target) -> dict[str, Any]:
-    """An indicator's value beside its target, its deadline and the gap."""
-    return {"value": value, "target": target.value, "by": target.by, "gap": gap(value, target)}
-
-
-def targets_of(
-    plan: PlanDoc | None, rollup: Rollup, as_of: date, boundary: Boundary
-) -> dict[str, dict[str, Any]]:
-    """Each indicator the plan sets a target for, with the value, target and gap.
-    Targets of indicators not measured yet (`full_activity`) are left out."""
-    if plan is None:
-        return {}
-    values: dict[str, Decimal | int | None] = {
-        "coverage": rollup.coverage,
-        "clubs": rollup.clubs,
-        "new_clubs": rollup.new_clubs,
-        "members": rollup.members,
-        "new_members": rollup.new_members,
-        "new_older_members": rollup.new_older_members,
-        "borrowers": rollup.borrowers_share,  # a share of members, not of clubs
-        "health_checks_ok": rollup.health_checks_share,  # a share of members too
-        **rollup.shares(),  # funds_ok and exercise_ok among them
-    }
-    # A plan written on the old map counts coverage over its own communes.
-    if boundary is Boundary.LEGACY and plan.commune_count:
-        values["coverage"] = percent(rollup.communes_with_club, plan.commune_count)
-    result = {}
-    for indicator, value in values.items():
-        target = target_for(plan, indicator, as_of)
-        if target is not None:
-            result[indicator] = target_row(value, target)
-    return result
 
 
 def progress(value: Any, target: Any) -> int | None:

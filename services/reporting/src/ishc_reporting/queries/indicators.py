@@ -46,14 +46,17 @@ from ishc_reporting.domain.plans import (
     PLAN_ID_PATTERN,
     PlanDoc,
     bands_for,
-    plan_for,
-    plans_by_province,
-    target_for,
-    target_row,
-    targets_of,
+    default_plan_summary,
+    governing_plan,
+    national_governing_plan,
+    national_plans,
+    plan_for_club,
+    plans_about,
+    plans_in_force,
 )
 from ishc_reporting.models import ClubFact, ClubTouch, MemberFact, Plan, ProjectionState
 from ishc_reporting.queries.facts import ClubRecord, active_clubs
+from ishc_reporting.queries.targets import page_communes, plan_heading, plan_progress_unchecked
 from ishc_reporting.queries.warm import NATION, Grouping, TodayCache, cache_for, roll_up_groups
 
 log = structlog.get_logger(__name__)
@@ -116,16 +119,16 @@ async def plan_row(session: AsyncSession, plan_id: str) -> Plan | None:
     return await session.get(Plan, plan_id)
 
 
-def plan_summary(plan: PlanDoc | None) -> dict[str, Any] | None:
-    if plan is None:
-        return None
-    return {
-        "id": plan.id,
-        "title": plan.title,
-        "period_start": plan.period_start,
-        "period_end": plan.period_end,
-        "older_age": plan.older_age,
-    }
+def plan_summary(plan: PlanDoc | None) -> dict[str, Any]:
+    """The plan whose bands judge a page's clubs; the stated default without one."""
+    return default_plan_summary() if plan is None else plan_heading(plan)
+
+
+async def plans_progress_unchecked(
+    session: AsyncSession, plans: list[PlanDoc], as_of: date
+) -> list[dict[str, Any]]:
+    """Each plan measured on its own territory (`queries/targets.py`)."""
+    return [await plan_progress_unchecked(session, plan, as_of) for plan in plans]
 
 
 # -- indicators ---------------------------------------------------------------------
@@ -190,47 +193,50 @@ def _query_fields(q: Query) -> dict[str, Any]:
     return {"as_of": q.as_of, "boundary": q.boundary.value, "period_start": q.period_start}
 
 
+def _denominator(plan: PlanDoc | None, code: str, boundary: Boundary) -> tuple[int, str | None]:
+    """A province page's coverage denominator: its plan's own commune count
+    when the page is exactly the plan's territory, else the package's; with the
+    one-line note when the two differ."""
+    own = page_communes(plan, code, boundary)
+    if own is not None:
+        return own.communes, own.note
+    return placement.commune_count(code, boundary), None
+
+
 async def province_table_unchecked(
     session: AsyncSession, q: Query, provinces: Provinces = None
 ) -> dict[str, Any]:
     """A row per province of the map within `provinces` (on the legacy map, the
-    old provinces merged into them), with its plan's targets; the unplaced
-    clubs are counted only for the whole nation."""
+    old provinces merged into them), with the plans in force about it, each
+    measured on its own territory; the unplaced clubs are counted only for the
+    whole nation."""
     every = placement.provinces(q.boundary)
     units = every
     if provinces is not None:
         visible = placement.visible_provinces(frozenset(provinces), q.boundary)
         units = [u for u in every if u.code in visible]
     all_plans = await load_plans(session)
-    chosen, national = plans_by_province(all_plans, q.as_of)
-    plans = {u.code: plan_for(chosen, u.code, q.boundary) for u in every}
-    bands = {code: bands_for(plan, q.older_age) for code, plan in plans.items()}
-    grouping = Grouping(
-        boundary=q.boundary,
-        per_province=True,
-        bands=lambda code: bands.get(code, DEFAULT_BANDS),
-        fingerprint=_fingerprint(all_plans, q.older_age),
+    in_force = plans_in_force(all_plans, q.as_of)
+    governing = {u.code: governing_plan(in_force, u.code, q.boundary) for u in every}
+    rollups, unplaced = await _province_rollups(
+        session, q, {u.code for u in units}, all_plans, governing, provinces
     )
-    codes = {u.code for u in units}
-    scope = None if provinces is None else _current_provinces_for(q.boundary, codes)
-    rollups, unplaced = await _rollups(
-        session,
-        q,
-        grouping,
-        codes,
-        lambda code: placement.commune_count(code, q.boundary),
-        scope,
-    )
-    rows = [
-        {
-            "code": unit.code,
-            "name": unit.name,
-            "plan": plan_summary(plans[unit.code]),
-            "indicators": rollups[unit.code].as_dict(),
-            "targets": targets_of(plans[unit.code], rollups[unit.code], q.as_of, q.boundary),
-        }
-        for unit in units
-    ]
+    rows = []
+    for unit in units:
+        communes_note = _denominator(governing[unit.code], unit.code, q.boundary)[1]
+        rows.append(
+            {
+                "code": unit.code,
+                "name": unit.name,
+                "plan": plan_summary(governing[unit.code]),
+                "communes_note": communes_note,
+                "indicators": rollups[unit.code].as_dict(),
+                "plans": await plans_progress_unchecked(
+                    session, plans_about(in_force, unit.code, q.boundary), q.as_of
+                ),
+            }
+        )
+    national = national_governing_plan(in_force)
     return {
         **_query_fields(q),
         "provinces": rows,
@@ -239,10 +245,39 @@ async def province_table_unchecked(
     }
 
 
+async def _province_rollups(
+    session: AsyncSession,
+    q: Query,
+    codes: set[str],
+    all_plans: list[PlanDoc],
+    governing: dict[str, PlanDoc | None],
+    provinces: Provinces,
+) -> tuple[dict[str, Rollup], int]:
+    """Each province's roll-up, its clubs judged by its governing plan's bands
+    (the default plan's without one), coverage over its one denominator."""
+    bands = {code: bands_for(plan, q.older_age) for code, plan in governing.items()}
+    grouping = Grouping(
+        boundary=q.boundary,
+        per_province=True,
+        bands=lambda code: bands.get(code, DEFAULT_BANDS),
+        fingerprint=_fingerprint(all_plans, q.older_age),
+    )
+    scope = None if provinces is None else _current_provinces_for(q.boundary, codes)
+    return await _rollups(
+        session,
+        q,
+        grouping,
+        codes,
+        lambda code: _denominator(governing.get(code), code, q.boundary)[0],
+        scope,
+    )
+
+
 async def national_unchecked(session: AsyncSession, q: Query) -> dict[str, Any]:
-    """The nation's indicators with the national plan's targets."""
+    """The nation's indicators, and every national plan in force measured on its own map."""
     all_plans = await load_plans(session)
-    _chosen, plan = plans_by_province(all_plans, q.as_of)
+    in_force = plans_in_force(all_plans, q.as_of)
+    plan = national_governing_plan(in_force)
     bands = bands_for(plan, q.older_age)
     grouping = Grouping(
         boundary=q.boundary,
@@ -250,46 +285,41 @@ async def national_unchecked(session: AsyncSession, q: Query) -> dict[str, Any]:
         bands=lambda _group: bands,
         fingerprint=_fingerprint(all_plans, q.older_age),
     )
-    total_communes = sum(
-        placement.commune_count(u.code, q.boundary) for u in placement.provinces(q.boundary)
-    )
+    every = placement.provinces(q.boundary)
+    total_communes = sum(placement.commune_count(u.code, q.boundary) for u in every)
     rollups, _unplaced = await _rollups(
         session, q, grouping, {NATION}, lambda _group: total_communes, None
     )
-    rollup = rollups[NATION]
-    table = await province_table_unchecked(session, q)
-    provinces_with_club = sum(1 for row in table["provinces"] if row["indicators"]["clubs"])
-    result = rollup.as_dict()
-    total = len(table["provinces"])
-    result["provinces"] = total
-    result["provinces_with_clubs"] = provinces_with_club
-    targets = targets_of(plan, rollup, q.as_of, q.boundary)
-    share = percent(provinces_with_club, total)
-    target = target_for(plan, "provinces_with_clubs", q.as_of) if plan else None
-    if target is not None:
-        targets["provinces_with_clubs"] = target_row(share, target)
+    result = rollups[NATION].as_dict()
+    governing = {u.code: governing_plan(in_force, u.code, q.boundary) for u in every}
+    per_province, _ = await _province_rollups(
+        session, q, {u.code for u in every}, all_plans, governing, None
+    )
+    result["provinces"] = len(every)
+    result["provinces_with_clubs"] = sum(1 for r in per_province.values() if r.clubs)
     return {
         **_query_fields(q),
         "scope": "nation",
         "plan": plan_summary(plan),
         "indicators": result,
-        "targets": targets,
+        "plans": await plans_progress_unchecked(session, national_plans(in_force), q.as_of),
     }
 
 
 async def _placed_records(
     session: AsyncSession, q: Query, province: str
-) -> tuple[PlanDoc | None, list[tuple[ClubRecord, placement.Place]]]:
-    """The plan of a province of the map, and the clubs that can land in it, each with its place."""
-    chosen, _national = plans_by_province(await load_plans(session), q.as_of)
-    plan = plan_for(chosen, province, q.boundary)
+) -> tuple[list[PlanDoc], list[tuple[ClubRecord, placement.Place]]]:
+    """The plans in force, and the clubs that can land in a province of the map,
+    each with its place."""
+    in_force = plans_in_force(await load_plans(session), q.as_of)
+    plan = governing_plan(in_force, province, q.boundary)
     age = bands_for(plan, q.older_age).older_age
     scope = _current_provinces_for(q.boundary, {province})
     records = await _clubs_with_age(session, q, age, scope)
     placed = [
         (r, placement.place(r.commune_code, r.legacy_commune_code, q.boundary)) for r in records
     ]
-    return plan, placed
+    return in_force, placed
 
 
 async def province_detail_unchecked(session: AsyncSession, code: str, q: Query) -> dict[str, Any]:
@@ -297,13 +327,15 @@ async def province_detail_unchecked(session: AsyncSession, code: str, q: Query) 
     unit = placement.province_unit(code, q.boundary)
     if unit is None:
         raise not_found("province")
-    plan, placed = await _placed_records(session, q, code)
+    in_force, placed = await _placed_records(session, q, code)
+    plan = governing_plan(in_force, code, q.boundary)
     bands = bands_for(plan, q.older_age)
     names = {c.code: c.name for c in placement.communes(code, q.boundary)}
+    denominator, communes_note = _denominator(plan, code, q.boundary)
     in_province = [(r.facts, p.commune) for r, p in placed if p.province == code]
     # A club placed in the province but in none of its communes counts in the province only.
     rollup = roll_up(
-        ((facts, c if c in names else None) for facts, c in in_province), bands, len(names)
+        ((facts, c if c in names else None) for facts, c in in_province), bands, denominator
     )
     by_commune: dict[str | None, list[tuple[ClubFacts, str | None]]] = defaultdict(list)
     for facts, commune in in_province:
@@ -315,8 +347,11 @@ async def province_detail_unchecked(session: AsyncSession, code: str, q: Query) 
         "code": code,
         "name": unit.name,
         "plan": plan_summary(plan),
+        "communes_note": communes_note,
         "indicators": rollup.as_dict(),
-        "targets": targets_of(plan, rollup, q.as_of, q.boundary),
+        "plans": await plans_progress_unchecked(
+            session, plans_about(in_force, code, q.boundary), q.as_of
+        ),
         "clubs_placed_in_province_only": sum(1 for _f, c in in_province if c not in names),
         "communes": [
             {
@@ -336,8 +371,8 @@ async def commune_detail_unchecked(session: AsyncSession, code: str, q: Query) -
     unit = placement.commune_unit(code, q.boundary)
     if unit is None:
         raise not_found("commune")
-    plan, placed = await _placed_records(session, q, unit.province_code)
-    bands = bands_for(plan, q.older_age)
+    in_force, placed = await _placed_records(session, q, unit.province_code)
+    bands = bands_for(governing_plan(in_force, unit.province_code, q.boundary), q.older_age)
     records = [r for r, p in placed if p.commune == code]
     rollup = roll_up(((r.facts, code) for r in records), bands, 1)
     clubs = [_club_row(r, judge(r.facts, bands)) for r in records]
@@ -367,6 +402,8 @@ def _club_row(record: ClubRecord, quality: ClubQuality) -> dict[str, Any]:
         "older": f.older,
         "young": f.young,
         "poor": f.poor,
+        "poor_older_women": f.poor_older_women,
+        "ethnic_minority_members": f.ethnic_minority_members,
         "volunteers": f.volunteers,
         "new_members": f.new_members,
         "board_complete": f.board_complete,
@@ -374,6 +411,8 @@ def _club_row(record: ClubRecord, quality: ClubQuality) -> dict[str, Any]:
         "months_met": len(f.months_required & f.months_met),
         "activity_areas": sorted(f.activity_areas),
         "hardship_cases_supported": f.hardship_cases_supported,
+        "meetings": f.meetings,
+        "meetings_with_hardship_case": f.meetings_with_hardship_case,
         **finance_figures(alone),
         **health_figures(alone),
         "checks": {flag: getattr(quality, flag) for flag in quality.__dataclass_fields__},
@@ -392,8 +431,9 @@ async def club_detail_unchecked(session: AsyncSession, club_id: str, q: Query) -
     club = await club_fact(session, club_id)
     if club is None or club.province is None:
         raise not_found("club")
-    chosen, _national = plans_by_province(await load_plans(session), q.as_of)
-    plan = plan_for(chosen, club.province, Boundary.CURRENT)
+    in_force = plans_in_force(await load_plans(session), q.as_of)
+    legacy = placement.place(club.commune_code or "", club.legacy_commune_code, Boundary.LEGACY)
+    plan = plan_for_club(in_force, club.province, legacy.province)
     bands = bands_for(plan, q.older_age)
     records = await _clubs_with_age(session, q, bands.older_age, club_ids={club.club_id})
     base = {

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ishc_platform import admin_units
 from ishc_platform.auth import Caller
-from ishc_platform.clock import utcnow
+from ishc_platform.clock import today, utcnow
 from ishc_platform.errors import invalid, not_found
 from ishc_reporting import queries
 from ishc_reporting.domain.plans import PlanDoc, legacy_province_fits
 from ishc_reporting.models import Plan
+from ishc_reporting.queries.targets import plan_progress_unchecked
 from ishc_reporting.service import policy
 
 
@@ -87,3 +91,14 @@ async def get_plan(session: AsyncSession, caller: Caller, plan_id: str) -> PlanD
     if doc is None:  # stored before today's rules and no longer valid: as if absent
         raise not_found("plan")
     return doc
+
+
+async def plan_progress(
+    session: AsyncSession, caller: Caller, plan_id: str, as_of: date | None
+) -> dict[str, Any]:
+    """A plan the caller may read, every target measured on `as_of` (default:
+    today) over its own window and territory: a plan past its end is reviewed
+    here, each target read on its deadline."""
+    plan = await get_plan(session, caller, plan_id)
+    day = as_of or today()
+    return {"as_of": day, **await plan_progress_unchecked(session, plan, day)}
