@@ -151,14 +151,16 @@ def test_registry_writes_become_indicators_and_a_rebuild_agrees(
         "women_ok": 1,  # A: 37 of 55 = 67.3%; B: 100%
         "older_ok": 1,  # A: 35 of 55 = 63.6%
         "young_ok": 1,  # A: 20 of 55 = 36.4%
-        "poor_ok": 1,  # A: 37 of 55 = 67.3%
+        "poor_ok": None,  # no plan in force: the default plan states no band of poor members
         "board_ok": 1,
         "volunteers_ok": 1,
         "meetings_ok": 1,  # A met every complete month; B never
         "funds_ok": 0,  # neither opened its funds (finance is not running here)
         "exercise_ok": 0,  # nor recorded an exercise session (nor health)
+        "well_managed": 0,  # A met every month with a full board, but has no funds
+        "full_activity": 0,
     }
-    assert figures["activity_areas_covered"] == 1
+    assert figures["clubs_in_all_areas"] == 0
     assert figures["hardship_cases_supported"] == len(months_in_period())
     # The national view and the other province's token
     table = reporting.get("/v1/indicators/provinces", headers=token(Role.NATIONAL)).json()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import tomllib
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from fastapi.encoders import jsonable_encoder
 from fastapi.testclient import TestClient
 
 from ishc_platform.auth import Role, issue_token
@@ -23,6 +25,7 @@ from ishc_platform.settings import Settings
 from ishc_reporting.app import create_app
 from tests.reporting.conftest import Registry, feeder
 
+PLAN_FILES = Path(__file__).parents[3] / "services/reporting/plans"
 SECRET = "d" * 48
 NATIONAL = {"Authorization": f"Bearer {issue_token(SECRET, sub='vae', role=Role.NATIONAL)}"}
 BIRTH_YEAR = 1937  # a year that no count on any page can be
@@ -135,6 +138,124 @@ def test_progress_against_the_plans_coverage_target(public: TestClient) -> None:
     assert 'role="progressbar"' not in row(public.get("/dashboard").text, "75")  # no plan there
     province = public.get("/dashboard/provinces/86").text
     assert "Kế hoạch thử" in province and 'aria-valuenow="8"' in province
+
+
+def load_plan_file(client: TestClient, name: str) -> None:
+    """A committed plan file, as `ishc-reporting plans load` stores it."""
+    body = jsonable_encoder(tomllib.loads((PLAN_FILES / f"{name}.toml").read_text()))
+    assert client.put(f"/v1/plans/{name}", json=body, headers=NATIONAL).status_code in (200, 201)
+
+
+def target_row(html: str, indicator: str, nth: int = 0) -> str:
+    return html.split(f'<tr data-indicator="{indicator}">')[nth + 1].split("</tr>")[0]
+
+
+def cells(row_html: str) -> list[str]:
+    return re.findall(r"<td[^>]*>([^<]*)</td>", row_html)
+
+
+def test_the_province_page_shows_each_target_with_its_window_and_expected_value(
+    public: TestClient,
+) -> None:
+    plan = {
+        "id": "vinh-long-2025-2027",
+        "scope": "province",
+        "province": "86",
+        "title": "Kế hoạch thử 2025 - 2027",
+        "period_start": "2025-07-01",
+        "period_end": "2027-12-31",
+        "targets": [
+            {"indicator": "new_clubs", "value": "10", "from": "2025-07-01", "by": "2026-12-31"},
+            {"indicator": "coverage", "value": "10", "by": "2026-12-31"},
+            {"indicator": "women_ok", "value": "60", "value_max": "70", "by": "2027-12-31"},
+        ],
+    }
+    assert public.put(f"/v1/plans/{plan['id']}", json=plan, headers=NATIONAL).status_code == 201
+    html = public.get("/dashboard/provinces/86", params={"as_of": "2026-06-30"}).text
+    assert '<p class="meta" id="plan">Kế hoạch: Kế hoạch thử 2025 - 2027</p>' in html
+    assert "Kế hoạch đang hiệu lực" in html and "Địa bàn đo chỉ tiêu: " in html
+    assert "Tỉnh Vĩnh Long, 124 xã, phường" in html  # written on today's map: no "(cũ)"
+    new_clubs = target_row(html, "new_clubs")
+    # The club was founded in 2020, before the window: none new; 6 expected by now
+    # on the straight path from 0 on 30/06/2025 to 10 on 31/12/2026 (365 of 549 days).
+    assert "+10 CLB mới, 07/2025 – 12/2026: 0 đến nay" in new_clubs
+    assert cells(new_clubs) == ["07/2025 – 12/2026", "0", "+10", "6", "chậm tiến độ"]
+    coverage = target_row(html, "coverage")
+    # From the 0.80% measured on the day before the plan (no baseline printed).
+    assert cells(coverage) == ["07/2025 – 12/2026", "0,80%", "≥ 10%", "6,91%", "chậm tiến độ"]
+    assert "Tỷ lệ xã, phường, thị trấn có CLB (%)" in coverage
+    assert cells(target_row(html, "women_ok"))[2] == "60 – 70%"
+    # The coverage card sets the province's coverage beside that target, with its bar.
+    assert "Mục tiêu độ phủ: ≥ 10%, 07/2025 – 12/2026: 0,80% đến nay" in html
+    assert 'aria-valuenow="8"' in html
+
+    english = public.get("/dashboard/provinces/86", params={"as_of": "2026-06-30", "lang": "en"})
+    row_en = target_row(english.text, "new_clubs")
+    assert "+10 new clubs, 2025-07 – 2026-12: 0 so far" in row_en
+    assert cells(row_en) == ["2025-07 – 2026-12", "0", "+10", "6", "behind"]
+    assert "Expected by now" in english.text and "Window" in english.text
+    ended = public.get("/dashboard/provinces/86", params={"as_of": "2027-06-30"}).text
+    assert cells(target_row(ended, "new_clubs"))[-1] == "không đạt"
+    assert "0 (đo ngày 31/12/2026)" in target_row(ended, "new_clubs")
+
+
+def test_a_page_without_a_plan_in_force_says_the_default_applies(public: TestClient) -> None:
+    html = public.get("/dashboard/provinces/75").text
+    line = html.split('<p class="meta" id="plan">')[1].split("</p>")[0]
+    assert line.startswith("Không có kế hoạch đang hiệu lực: áp dụng chuẩn mặc định — ")
+    assert "1336/QĐ-TTg" in line and "50 - 70 thành viên" in line
+    assert "Không có kế hoạch nào đang hiệu lực vào ngày này." in html
+    national = public.get("/dashboard").text
+    assert "Không có kế hoạch đang hiệu lực: áp dụng chuẩn mặc định" in national
+    english = public.get("/dashboard/provinces/75", params={"lang": "en"}).text
+    assert "No plan in force: the stated default applies" in english
+
+
+def test_the_old_plan_of_old_vinh_long_on_its_own_map_and_on_todays(public: TestClient) -> None:
+    load_plan_file(public, "vinh-long-2016-2020")
+    note = "Kế hoạch tính trên 109 xã, phường, thị trấn như văn bản kế hoạch ghi"
+    old = public.get(
+        "/dashboard/provinces/86", params={"boundary": "legacy", "as_of": "2020-06-30"}
+    ).text
+    line = old.split('<p class="meta" id="plan">')[1].split("</p>")[0]
+    assert line.startswith("Kế hoạch: Kế hoạch thực hiện Đề án") and "2016 - 2020" in line
+    card = old.split('<div class="cards">')[1].split("</div>")[0]
+    assert "/ 109 xã, phường, thị trấn" in card  # the plan's own count of communes
+    assert '<small class="communes-note">' + note in card  # under the coverage figure
+    assert "Tỉnh Vĩnh Long (cũ), 109 xã, phường, thị trấn" in old
+    first_phase = target_row(old, "new_clubs", 0)
+    assert "+17 CLB mới, 01/2017 – 12/2018: 0 (đo ngày 31/12/2018)" in first_phase
+    assert cells(first_phase)[-1] == "không đạt"
+    second_phase = target_row(old, "new_clubs", 1)
+    assert "+17 CLB mới, 01/2019 – 12/2020: 1 đến nay" in second_phase  # founded 01/01/2020
+    assert cells(target_row(old, "communes_with_club"))[2] == "≥ 55"
+    table = public.get("/dashboard", params={"boundary": "legacy", "as_of": "2020-06-30"}).text
+    assert note in row(table, "86") and note not in row(table, "87")
+
+    # On today's map the page is new Vĩnh Long (124 communes), judged by the
+    # default; the old plan is still listed, measured over its old province.
+    current = public.get("/dashboard/provinces/86", params={"as_of": "2020-06-30"}).text
+    assert "Không có kế hoạch đang hiệu lực: áp dụng chuẩn mặc định" in current
+    card = current.split('<div class="cards">')[1].split("</div>")[0]
+    assert "/ 124 xã, phường" in card and note not in card
+    assert "Tỉnh Vĩnh Long (cũ), 109 xã, phường, thị trấn" in current and note in current
+    assert "+17 CLB mới, 01/2019 – 12/2020: 1 đến nay" in current
+
+
+def test_the_national_page_shows_the_national_plans_in_force(public: TestClient) -> None:
+    load_plan_file(public, "national-2021-2025")
+    load_plan_file(public, "national-2025-2035")
+    html = public.get("/dashboard", params={"as_of": "2025-09-01"}).text
+    line = html.split('<p class="meta" id="plan">')[1].split("</p>")[0]
+    assert line.startswith("Kế hoạch: Đề án nhân rộng mô hình Câu lạc bộ")
+    plans = html.split('<section class="plans" id="plans">')[1]
+    assert plans.count('<div class="plan"') == 2  # 1336 and 1648 overlap in Aug–Dec 2025
+    assert "+3.000 CLB mới, 01/2021 – 12/2025: 0 đến nay" in plans
+    assert "Toàn quốc (63 tỉnh, thành phố, địa giới trước 1/7/2025)" in plans
+    assert "+6.000 CLB mới, 01/2025 – 12/2030" in plans
+    assert "xã, phường vùng đồng bằng" in plans and "chưa đo được" in plans
+    later = public.get("/dashboard", params={"as_of": "2026-06-30"}).text
+    assert later.split('<section class="plans"')[1].count('<div class="plan"') == 1
 
 
 def test_province_commune_and_club_pages(loaded: Loaded) -> None:

@@ -156,8 +156,22 @@ def test_reports_carry_the_finance_indicators_in_vietnamese(app: App) -> None:
     report = app.client.post("/v1/reports", json=request, headers=VL).json()
     vi = csv_rows(app.client.get(f"/v1/reports/{report['id']}.csv", headers=VL).content)
     assert vi["Hội viên được vay vốn"][0] == "4"
-    assert vi["Tỷ lệ hội viên được vay vốn (%)"] == ["30.76", "50", "19.24"]
-    assert vi["CLB có đủ quỹ tăng thu nhập và quỹ hoạt động (%)"] == ["50.00", "100", "50.00"]
+    assert vi["Tỷ lệ hội viên được vay vốn (%)"] == ["30.76"]
+    # The plan's target, in the plan's section: window, value, day read, target, the
+    # value expected by then on a straight path (from the plan's start, no baseline
+    # printed: the value measured on 31/12/2025, here 0), what is still to go, status.
+    window, value, measured_on, target, expected, gap, status = vi["Hội viên được vay vốn (%)"][:7]
+    assert (window, value, measured_on, target, gap) == (
+        "01/2026 – 12/2026",
+        "30.76",
+        "30/06/2026",
+        "≥ 50%",
+        "19.24",
+    )
+    assert expected and status
+    # The share and its target share a label: the target's row (the plan's section) is read.
+    funds = vi["CLB có đủ quỹ tăng thu nhập và quỹ hoạt động (%)"]
+    assert [funds[i] for i in (1, 3, 5)] == ["50.00", "100%", "50.00"]
     assert vi["Tỷ lệ dư nợ có rủi ro PAR30 (%)"][0] == "59.25"
     assert vi["Dư nợ gốc cho vay (đồng)"][0] == "13500000"
     assert vi["Số dư quỹ bằng tiền (đồng)"][0] == "25600000"

@@ -218,13 +218,20 @@ def test_reports_carry_the_health_indicators_in_vietnamese(app: App) -> None:
     report = app.client.post("/v1/reports", json=request, headers=VL).json()
     vi = csv_rows(app.client.get(f"/v1/reports/{report['id']}.csv", headers=VL).content)
     assert vi["Hội viên được khám sức khỏe ít nhất 2 lần trong 12 tháng"][0] == "3"
-    assert vi["Tỷ lệ hội viên được khám sức khỏe ít nhất 2 lần/năm (%)"] == [
+    assert vi["Tỷ lệ hội viên được khám sức khỏe ít nhất 2 lần/năm (%)"] == ["15.78"]
+    # The plan's target, in the plan's section: window, value, day read, target, gap.
+    target = vi["Hội viên được khám sức khỏe ít nhất 2 lần/năm (%)"]
+    assert [target[i] for i in (0, 1, 2, 3, 5)] == [
+        "01/2026 – 12/2026",
         "15.78",
-        "100",
+        "30/06/2026",
+        "100%",
         "84.22",
     ]
     # A: four a week in the quarter; C: exactly three a week since 8 April; B: none.
-    assert vi["CLB tập dưỡng sinh bình quân ít nhất 3 buổi/tuần (%)"] == ["66.66", "100", "33.34"]
+    # The share and its target share a label: the target's row (the plan's section) is read.
+    exercise = vi["CLB tập dưỡng sinh bình quân ít nhất 3 buổi/tuần (%)"]
+    assert [exercise[i] for i in (1, 3, 5)] == ["66.66", "100%", "33.34"]
     assert vi["Lượt chăm sóc tại nhà trong kỳ"][0] == "2"  # A on 1 May, C on 15 May
     assert vi["Số người được chăm sóc tại nhà trong kỳ"][0] == "2"
     assert vi["Hội viên có thẻ bảo hiểm y tế còn hiệu lực"][0] == "4"
@@ -234,8 +241,8 @@ def test_reports_carry_the_health_indicators_in_vietnamese(app: App) -> None:
     en = csv_rows(
         app.client.get(f"/v1/reports/{report['id']}.csv", params={"lang": "en"}, headers=VL).content
     )
-    assert en["Members checked at least twice a year (%)"] == ["15.78", "100", "84.22"]
-    assert en["Clubs exercising at least 3 times a week on average (%)"][0] == "66.66"
+    assert en["Members checked at least twice a year (%)"][:2] == ["2026-01 – 2026-12", "15.78"]
+    assert en["Clubs exercising at least 3 times a week on average (%)"][1] == "66.66"
     xlsx = app.client.get(f"/v1/reports/{report['id']}.xlsx", headers=VL)
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     assert sheet is not None

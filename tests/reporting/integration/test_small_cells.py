@@ -165,6 +165,50 @@ def test_the_public_live_feed_hides_small_cells(small: Small) -> None:
     assert {r["code"]: r for r in exact["provinces"]}["75"]["members"] == 2
 
 
+def target_row(html: str, indicator: str) -> str:
+    return html.split(f'<tr data-indicator="{indicator}">')[1].split("</tr>")[0]
+
+
+def test_a_plans_targets_about_few_people_are_hidden_from_the_public(small: Small) -> None:
+    client = small.client
+    for code, plan_id in (("75", "dong-nai-test"), ("86", "vinh-long-test")):
+        plan = {
+            "id": plan_id,
+            "scope": "province",
+            "province": code,
+            "title": "Kế hoạch thử",
+            "period_start": "2025-07-01",
+            "period_end": "2027-12-31",
+            "targets": [
+                {"indicator": "members", "value": "100", "by": "2026-12-31"},
+                {"indicator": "borrowers", "value": "50", "by": "2026-12-31"},
+                {"indicator": "women_ok", "value": "60", "value_max": "70", "by": "2026-12-31"},
+                {"indicator": "funds_ok", "value": "100", "by": "2026-12-31"},
+            ],
+        }
+        reply = client.put(f"/v1/plans/{plan_id}", json=plan, headers=NATIONAL)
+        assert reply.status_code == 201
+    day = {"as_of": "2026-06-30"}
+
+    # Đồng Nai: two members. Their count reads "< 5", with nothing that gives it away.
+    public = client.get("/dashboard/provinces/75", params=day).text
+    members = target_row(public, "members")
+    assert "<td>&lt; 5</td>" in members and "<td>2</td>" not in members
+    assert members.count("<td>—</td>") == 1  # the expected number, drawn from those two
+    borrowers = target_row(public, "borrowers")  # a share of two members
+    assert "<td>—</td><td>≥ 50%</td><td>—</td>" in borrowers and "0,00%" not in borrowers
+    assert "0,00%" not in target_row(public, "women_ok")  # clubs judged on two members
+    assert "<td>0,00%</td>" in target_row(public, "funds_ok")  # the clubs' funds: no one's
+    signed_in = client.get("/dashboard/provinces/75", params=day, headers=NATIONAL).text
+    assert "<td>2</td>" in target_row(signed_in, "members")
+    assert "<td>0,00%</td>" in target_row(signed_in, "borrowers")
+
+    # Vĩnh Long: thirteen members, none borrowing, on the plan's own map and day: shown.
+    vinh_long = client.get("/dashboard/provinces/86", params=day).text
+    assert "<td>13</td>" in target_row(vinh_long, "members")
+    assert "<td>0,00%</td>" in target_row(vinh_long, "borrowers")
+
+
 def test_the_threshold_is_configurable(
     tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

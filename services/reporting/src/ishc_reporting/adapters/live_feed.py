@@ -32,16 +32,44 @@ from ishc_reporting.settings import ReportingSettings
 log = structlog.get_logger(__name__)
 
 
+# Statuses of a target whose window is still open on the day asked for.
+OPEN = frozenset({"not_started", "reached", "on_track", "behind", "running"})
+
+
+def coverage_target(plans: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The coverage target the province table sets a province's coverage beside:
+    of the first plan in force that has one, the first still open (else its
+    first), over all its communes (not one kind of commune). With its plan."""
+    for plan in plans:
+        found = [
+            t
+            for t in plan.get("targets") or []
+            if t.get("indicator") == "coverage" and t.get("commune_category") is None
+        ]
+        if found:
+            return plan, next((t for t in found if t.get("status") in OPEN), found[0])
+    return None
+
+
 def summary(row: dict[str, Any]) -> dict[str, Any]:
-    """What the dashboard's province table shows of one province."""
+    """What the dashboard's province table shows of one province: its own
+    coverage on the page's map, and beside it the coverage target of its first
+    plan in force that has one, with the value that plan measures it by (over
+    the plan's own territory, which may be the old province)."""
     ind = row["indicators"]
-    target = row["targets"].get("coverage")
+    found = coverage_target(row.get("plans") or [])
+    plan, target = found if found else ({}, {})
     return {
         "code": row["code"],
         "name": row["name"],
         "coverage": ind["coverage"],
-        "coverage_target": target["target"] if target else None,
-        "coverage_gap": target["gap"] if target else None,
+        "communes_note": row.get("communes_note"),
+        "coverage_plan": plan.get("id"),
+        "coverage_target": target.get("target"),
+        "coverage_target_max": target.get("target_max"),
+        "coverage_target_by": target.get("by"),
+        "coverage_measured": target.get("value"),
+        "coverage_gap": target.get("gap"),
         "clubs": ind["clubs"],
         "members": ind["members"],
         "shares": ind["shares"],

@@ -1,6 +1,9 @@
 """Issued reports as files: CSV (UTF-8 with a BOM, so Excel reads it) and
 XLSX whose bytes are the same at every download. Always rendered from the
-figures stored when the report was issued."""
+figures stored when the report was issued, in the format they were stored in
+(`report_layout.figures_format`): a report issued before plans were measured
+on their own windows reads as it did then; one issued now lists its
+indicators, then each plan in force with its targets."""
 
 from __future__ import annotations
 
@@ -48,14 +51,18 @@ def _heading(report: IssuedReport, lang: str) -> list[list[Any]]:
         [words["as_of"], issued["as_of"]],
         [words["boundary"], words[report.boundary]],
         [words["issued"], report.issued_at.strftime("%Y-%m-%d %H:%M UTC")],
+        *layout.heading_rows(issued, lang),
         [],
     ]
 
 
 def _indicator_table(report: IssuedReport, lang: str) -> list[list[Any]]:
-    words = layout.TEXT[lang]
-    header: list[Any] = [words["indicator"], words["value"], words["target"], words["gap"]]
-    return [header, *layout.indicator_rows(stored(report), lang)]
+    issued = stored(report)
+    return [layout.indicator_header(issued, lang), *layout.indicator_rows(issued, lang)]
+
+
+def _plan_sections(report: IssuedReport, lang: str) -> list[tuple[str, list[Any]]]:
+    return layout.plan_sections(stored(report), lang)
 
 
 def _commune_table(report: IssuedReport, lang: str) -> list[list[Any]]:
@@ -69,7 +76,12 @@ def _commune_table(report: IssuedReport, lang: str) -> list[list[Any]]:
 def render_csv(report: IssuedReport, lang: str) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    rows = _heading(report, lang) + _indicator_table(report, lang) + _commune_table(report, lang)
+    rows = [
+        *_heading(report, lang),
+        *_indicator_table(report, lang),
+        *(row for _kind, row in _plan_sections(report, lang)),
+        *_commune_table(report, lang),
+    ]
     for row in rows:
         writer.writerow(["" if v is None else v for v in row])
     return ("\ufeff" + out.getvalue()).encode()  # the BOM makes Excel read UTF-8
@@ -86,12 +98,23 @@ def render_xlsx(report: IssuedReport, lang: str) -> bytes:
     sheet.append(header)
     for label, *figures in indicators:
         sheet.append([label, *(_number(v) for v in figures)])  # numbers Excel can sum
+    for kind, row in _plan_sections(report, lang):
+        if kind == "target":  # its figures as numbers; the window and target stay text
+            row = [_number(v) if i in layout.TARGET_FIGURES else v for i, v in enumerate(row)]
+        sheet.append(row)
+        if kind in ("title", "header"):
+            for cell in sheet[sheet.max_row]:
+                cell.font = Font(bold=True)
     for row in _commune_table(report, lang):
         sheet.append(row)  # commune codes stay text: "00001" is not 1
     sheet["A1"].font = Font(bold=True, size=13)
     sheet.column_dimensions["A"].width = 48
     for column in "BCDE":
         sheet.column_dimensions[column].width = 16
+    if layout.figures_format(stored(report)) >= 2:  # a format-1 report keeps its old bytes
+        for column in "FGH":
+            sheet.column_dimensions[column].width = 16
+        sheet.column_dimensions["I"].width = 48
     book.properties.created = book.properties.modified = XLSX_EPOCH
     book.properties.creator = "ISHC"
     out = io.BytesIO()

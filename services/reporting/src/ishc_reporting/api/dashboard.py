@@ -8,6 +8,13 @@ browser's EventSource for `/v1/live` cannot send a header). Vietnamese by
 default, `?lang=en` for English; official unit names stay as written. The CSS
 and JS are two small files of this package, served from a fixed list (no CDN).
 
+Each page says which plan judges its clubs (or that the stated default does,
+no plan being in force), and lists the plans in force about it, each target
+read as the plan wrote it ("+17 CLB mới, 01/2017 – 12/2018: 12 đến nay")
+with the value expected by now and its status, measured over the plan's own
+territory (a pre-2025 plan over its old province, on any map). The words are
+`domain/report_layout.py`'s, so the reports read the same.
+
 The public sees figures with small cells suppressed (`domain/small_cells.py`:
 "< 5" for 1–4 people, shares of fewer than 5 people hidden); signed-in national
 and province viewers see them exact. Every response of these routes, errors
@@ -19,7 +26,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Coroutine
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -40,14 +46,17 @@ from ishc_platform.deps import SessionDep
 from ishc_platform.errors import Problem, invalid, not_found, problem_response
 from ishc_platform.validation import EARLIEST_DATE, LATEST_DATE, date_in_range
 from ishc_reporting import queries
-from ishc_reporting.adapters.live_feed import summary
+from ishc_reporting.adapters.live_feed import coverage_target, summary
 from ishc_reporting.api.live import SESSION_COOKIE, dashboard_viewer
 from ishc_reporting.domain import placement
+from ishc_reporting.domain import report_layout as layout
 from ishc_reporting.domain.indicators import QUALITY_FLAGS
-from ishc_reporting.domain.plans import progress
+from ishc_reporting.domain.plans import national_plans, plans_in_force, progress
 from ishc_reporting.domain.small_cells import suppress_small_cells
+from ishc_reporting.queries.indicators import plans_progress_unchecked
 from ishc_reporting.schemas import jsonable
 from ishc_reporting.service import indicators
+from ishc_reporting.service import plans as plan_service
 from ishc_reporting.settings import ReportingSettings
 
 log = structlog.get_logger(__name__)
@@ -218,6 +227,32 @@ LABELS: dict[str, dict[str, str]] = {
         "failure": "Có lỗi xảy ra",
         "failure_text": "Trang này chưa hiển thị được; lỗi đã được ghi lại.",
         "small_cells": "Số dưới {n} người được ẩn để bảo vệ thông tin cá nhân.",
+        "well_managed": "CLB được quản lý tốt (%)",
+        "full_activity": "CLB thực hiện đủ 8 hoạt động và được quản lý tốt (%)",
+        "activities": "Hoạt động và đối tượng ưu tiên",
+        "meetings_held": "Buổi sinh hoạt trong kỳ",
+        "meetings_with_hardship_case": "Buổi sinh hoạt có chọn trường hợp khó khăn để giúp",
+        "meetings_with_hardship_case_share": (
+            "Buổi sinh hoạt có chọn trường hợp khó khăn để giúp (%)"
+        ),
+        "clubs_in_all_areas": "CLB hoạt động đủ 8 lĩnh vực trong 12 tháng",
+        "poor_older_women": "Phụ nữ cao tuổi nghèo, cận nghèo, khó khăn",
+        "ethnic_minority_members": "Hội viên người dân tộc thiểu số",
+        "new_older_women": "Phụ nữ cao tuổi mới tham gia",
+        "new_members_older_share": "Người cao tuổi trong số hội viên mới (%)",
+        "new_older_women_share": "Phụ nữ trong số người cao tuổi mới tham gia (%)",
+        "plans_in_force": "Kế hoạch đang hiệu lực",
+        "no_plans": "Không có kế hoạch nào đang hiệu lực vào ngày này.",
+        "default_plan": "Không có kế hoạch đang hiệu lực: áp dụng chuẩn mặc định",
+        "plan_source": "Văn bản",
+        "plan_period": "Thời gian thực hiện",
+        "territory": "Địa bàn đo chỉ tiêu",
+        "window": "Thời hạn",
+        "expected": "Cần đạt đến nay",
+        "target_of": "Mục tiêu độ phủ",
+        "reading": "Theo kế hoạch",
+        "result": "Kết quả",
+        "communes_legacy": "xã, phường, thị trấn",
     },
     "en": {
         "title": "Intergenerational Self-Help Clubs",
@@ -327,6 +362,30 @@ LABELS: dict[str, dict[str, str]] = {
         "failure": "Something went wrong",
         "failure_text": "This page could not be shown; the error has been logged.",
         "small_cells": "Counts under {n} people are hidden to protect personal data.",
+        "well_managed": "Well-managed clubs (%)",
+        "full_activity": "All eight activities and well managed (%)",
+        "activities": "Activities and priority groups",
+        "meetings_held": "Meetings in the period",
+        "meetings_with_hardship_case": "Meetings that chose a hardship case to help",
+        "meetings_with_hardship_case_share": "Meetings that chose a hardship case to help (%)",
+        "clubs_in_all_areas": "Clubs active in all eight areas in 12 months",
+        "poor_older_women": "Poor or disadvantaged older women",
+        "ethnic_minority_members": "Ethnic minority members",
+        "new_older_women": "Older women who joined",
+        "new_members_older_share": "Older people among the new members (%)",
+        "new_older_women_share": "Women among the older people who joined (%)",
+        "plans_in_force": "Plans in force",
+        "no_plans": "No plan is in force on this date.",
+        "default_plan": "No plan in force: the stated default applies",
+        "plan_source": "Issued as",
+        "plan_period": "Period",
+        "territory": "Measured over",
+        "window": "Window",
+        "expected": "Expected by now",
+        "target_of": "Coverage target",
+        "reading": "As the plan reads",
+        "result": "Value",
+        "communes_legacy": "communes",
     },
 }
 
@@ -334,24 +393,81 @@ LABELS: dict[str, dict[str, str]] = {
 def number(value: Any, lang: str) -> str:
     """Vietnamese writes 1.234,5; English 1,234.5; nothing is a dash. The digits
     are the service's own (percentages already truncated to two decimals)."""
-    if value is None or value == "":
-        return "—"
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        return str(value)
-    text = f"{amount:,}" if amount == amount.to_integral() else f"{amount:,.2f}"
-    if lang == "vi":
-        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return text
+    return layout.number_text(value, lang)
 
 
 def day(value: Any, lang: str) -> str:
     """A calendar date as each language writes it: 23/11/2026 or 2026-11-23."""
-    if not value:
-        return "—"
-    parsed = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-    return parsed.strftime("%d/%m/%Y") if lang == "vi" else parsed.isoformat()
+    return layout.day_text(value, lang)
+
+
+# Statuses shown as good news, and as bad.
+GOOD = frozenset({"reached", "on_track", "met"})
+BAD = frozenset({"behind", "missed"})
+
+
+def plan_line(plan: dict[str, Any] | None, lang: str) -> str:
+    """The plan judging a page's clubs ("Kế hoạch: …"), or the stated default
+    said as such ("Không có kế hoạch đang hiệu lực: áp dụng chuẩn mặc định — …")."""
+    if not plan or plan.get("default"):
+        return layout.governing_text(plan, lang)
+    return f"{LABELS[lang]['plan']}: {layout.governing_text(plan, lang)}"
+
+
+def plans_view(plans: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """Each plan in force as a page shows it: its heading, the territory its
+    targets are measured over, and a row per target in words."""
+    shown = []
+    for plan in plans:
+        territory = plan.get("territory") or {}
+        rows = []
+        for target in plan.get("targets") or []:
+            indicator = str(target.get("indicator"))
+            status = str(target.get("status"))
+            rows.append(
+                {
+                    "indicator": indicator,
+                    "label": layout.target_label(target, lang),
+                    "reading": layout.reading(target, lang),
+                    "window": layout.window_text(target.get("from"), target.get("by"), lang),
+                    "value": layout.value_text(indicator, target.get("value"), lang),
+                    "measured_on": day(target.get("measured_on"), lang),
+                    "target": layout.target_text(
+                        indicator, target.get("target"), target.get("target_max"), lang
+                    ),
+                    "expected": layout.value_text(indicator, target.get("expected"), lang),
+                    "status": status,
+                    "status_text": layout.status_text(status, lang),
+                    "status_class": "yes" if status in GOOD else "no" if status in BAD else "",
+                    "note": target.get("note") or "",
+                }
+            )
+        shown.append(
+            {
+                "id": plan.get("id"),
+                "title": plan.get("title"),
+                "source": plan.get("source"),
+                "period": layout.plan_period_text(plan, lang),
+                "territory": layout.territory_text(territory, lang) if territory else None,
+                "communes_note": territory.get("communes_note"),
+                "targets": rows,
+            }
+        )
+    return shown
+
+
+def coverage_view(plans: list[dict[str, Any]], lang: str) -> dict[str, Any] | None:
+    """The coverage target a province's coverage is set beside (its first plan
+    in force that has one), the value that plan measures, and the bar."""
+    found = coverage_target(plans)
+    if found is None:
+        return None
+    plan, target = found
+    return {
+        "plan": plan.get("title"),
+        "reading": layout.reading(target, lang),
+        "bar": progress(target.get("value"), target.get("target")),
+    }
 
 
 templates.env.filters["num"] = number
@@ -548,7 +664,9 @@ async def national_table(
     rows = []
     for row in table["provinces"]:
         line = _shown(request, viewer, summary(row))
-        rows.append({**line, "progress": progress(line["coverage"], line["coverage_target"])})
+        bar = progress(line["coverage_measured"], line["coverage_target"])
+        rows.append({**line, "progress": bar})
+    national = await _national_plans(request, session, viewer, q)
     t = LABELS[lang]
     if viewer is not None and viewer.role is Role.PROVINCE:
         heading = t["your_provinces"]
@@ -561,11 +679,29 @@ async def national_table(
         heading,
         _keep(lang, as_of, boundary),
         rows=rows,
+        plan_line=plan_line(jsonable(table.get("national_plan")), lang),
+        plans=plans_view(national["plans"], lang),
         as_of=q.as_of,
         boundary=boundary.value,
         live=boundary is Boundary.CURRENT and q.as_of == today(),
         updated=vietnam_now().strftime("%H:%M:%S"),
     )
+
+
+async def _national_plans(
+    request: Request, session: SessionDep, viewer: Caller | None, q: queries.Query
+) -> dict[str, Any]:
+    """The national plans in force on the page's date, each measured over its own
+    window and territory (a national plan is any reader's to read)."""
+    in_force = national_plans(plans_in_force(await queries.load_plans(session), q.as_of))
+    if viewer is None:
+        measured = await plans_progress_unchecked(session, in_force, q.as_of)
+    else:
+        measured = [
+            await plan_service.plan_progress(session, viewer, plan.id, q.as_of) for plan in in_force
+        ]
+    figures = {"scope": "nation", "boundary": q.boundary.value, "as_of": q.as_of}
+    return _shown(request, viewer, {**figures, "plans": measured})
 
 
 @router.get("/dashboard/provinces/{code}", response_class=HTMLResponse)
@@ -577,7 +713,8 @@ async def province_page(
     as_of: AsOf = None,
     boundary: Boundary = Boundary.CURRENT,
 ) -> Response:
-    """A province's indicators and targets, and every commune with its clubs and members."""
+    """A province's indicators, the plans in force about it with their targets,
+    and every commune with its clubs and members."""
     viewer = _gate(request)
     if isinstance(viewer, RedirectResponse):
         return viewer
@@ -591,10 +728,18 @@ async def province_page(
     except Problem as problem:
         return _error(request, viewer, keep, problem)
     data = _shown(request, viewer, detail)
-    ind = data["indicators"]
-    coverage = data["targets"].get("coverage")
-    bar = progress(coverage["value"], coverage["target"]) if coverage else None
-    return _page(request, "province.html", viewer, data["name"], keep, data=data, ind=ind, bar=bar)
+    return _page(
+        request,
+        "province.html",
+        viewer,
+        data["name"],
+        keep,
+        data=data,
+        ind=data["indicators"],
+        plan_line=plan_line(data.get("plan"), lang),
+        plans=plans_view(data.get("plans") or [], lang),
+        coverage=coverage_view(data.get("plans") or [], lang),
+    )
 
 
 @router.get("/dashboard/communes/{code}", response_class=HTMLResponse)

@@ -3,16 +3,34 @@
 Reports are due quarterly, semi-annually and annually (DOMAIN.md, "Who uses
 it"). People read them in Vietnamese; English is on request. Province and
 commune names stay as officially written in both.
+
+A report's figures are stored as issued, in one of two formats (`FORMAT`):
+
+- format 1, before plans were measured on their own windows: the governing
+  plan's `targets` as a dict beside the indicators, read as
+  (label, value, target, gap) rows (`INDICATORS_V1`, `SHARES_V1`, frozen);
+- format 2: the indicators alone (label, value), then a section per plan in
+  force (`plans`), each target with its window, value, expected value and
+  status, and the plan's territory.
+
+The words a target is read with (its label, its window "01/2017 – 12/2018",
+its target "60 – 70%", its status) are here too, so the dashboard and the
+reports say the same thing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
 from ishc_platform.validation import FieldError
 from ishc_reporting.domain.indicators import QUALITY_FLAGS
+from ishc_reporting.domain.plans import SHARE_INDICATORS
+
+FORMAT = 2  # the format of the figures a report stores when issued now
 
 
 class PeriodKind(StrEnum):
@@ -68,6 +86,26 @@ TEXT = {
         "no": "Không",
         "first_half": "ĐẦU",
         "second_half": "CUỐI",
+        "plan": "Kế hoạch",
+        "plans": "Các kế hoạch đang hiệu lực",
+        "no_plans": "Không có kế hoạch nào đang hiệu lực vào ngày này.",
+        "default_plan": "Không có kế hoạch đang hiệu lực: áp dụng chuẩn mặc định",
+        "source": "Văn bản",
+        "plan_period": "Thời gian thực hiện",
+        "territory": "Địa bàn đo chỉ tiêu",
+        "note": "Ghi chú",
+        "window": "Thời hạn",
+        "measured_on": "Ngày đo",
+        "expected": "Cần đạt theo tiến độ",
+        "status": "Tình trạng",
+        "stated": "Căn cứ",
+        "so_far": "đến nay",
+        "measured": "đo ngày",
+        "former": "(cũ)",
+        "units_legacy": "xã, phường, thị trấn",
+        "units_current": "xã, phường",
+        "nation_legacy": "Toàn quốc (63 tỉnh, thành phố, địa giới trước 1/7/2025)",
+        "nation_current": "Toàn quốc (34 tỉnh, thành phố)",
     },
     "en": {
         "report": "Report",
@@ -92,10 +130,33 @@ TEXT = {
         "no": "No",
         "first_half": "",
         "second_half": "",
+        "plan": "Plan",
+        "plans": "Plans in force",
+        "no_plans": "No plan is in force on this date.",
+        "default_plan": "No plan in force: the stated default applies",
+        "source": "Issued as",
+        "plan_period": "Period",
+        "territory": "Measured over",
+        "note": "Note",
+        "window": "Window",
+        "measured_on": "Measured on",
+        "expected": "Expected by then",
+        "status": "Status",
+        "stated": "As the plan states it",
+        "so_far": "so far",
+        "measured": "on",
+        "former": "(former, before 1 July 2025)",
+        "units_legacy": "communes",
+        "units_current": "communes",
+        "nation_legacy": "Nation (63 provinces, map before 1 July 2025)",
+        "nation_current": "Nation (34 provinces)",
     },
 }
 
-INDICATORS: list[tuple[str, str, str]] = [
+# -- the figures as stored before plans were measured on their own windows (format 1) --
+# Frozen: a report issued then renders from these, row for row, as it did then.
+
+INDICATORS_V1: list[tuple[str, str, str]] = [
     ("coverage", "Tỷ lệ xã, phường có CLB (%)", "Communes with a club (%)"),
     ("communes_with_club", "Số xã, phường có CLB", "Communes with a club"),
     ("communes", "Tổng số xã, phường", "Communes"),
@@ -159,8 +220,8 @@ INDICATORS: list[tuple[str, str, str]] = [
 ]
 # A row whose plan target is named otherwise: the borrowers' target is their share
 # (the count shows none); `health_checks_ok` is itself the share its target measures.
-TARGET_OF = {"borrowers_share": "borrowers", "borrowers": ""}
-SHARES: dict[str, tuple[str, str]] = {
+TARGET_OF_V1 = {"borrowers_share": "borrowers", "borrowers": ""}
+SHARES_V1: dict[str, tuple[str, str]] = {
     "size_ok": ("CLB đủ quy mô (%)", "Clubs of the right size (%)"),
     "women_ok": ("CLB đạt tỷ lệ nữ (%)", "Clubs with the share of women (%)"),
     "older_ok": ("CLB đạt tỷ lệ người cao tuổi (%)", "Clubs with the share of older people (%)"),
@@ -178,7 +239,166 @@ SHARES: dict[str, tuple[str, str]] = {
         "Clubs exercising at least 3 times a week on average (%)",
     ),
 }
+
+
+# The rows of format 1 that come before the finance figures (format 2 rewrites them).
+_BEFORE_FINANCE = frozenset(
+    {
+        "coverage",
+        "communes_with_club",
+        "communes",
+        "clubs",
+        "new_clubs",
+        "members",
+        "new_members",
+        "older_members",
+        "women",
+        "young",
+        "poor",
+        "volunteers",
+        "hardship_cases_supported",
+        "activity_areas_covered",
+    }
+)
+
+
+# -- the figures as stored now (format 2) ---------------------------------------------
+
+INDICATORS: list[tuple[str, str, str]] = [
+    ("coverage", "Tỷ lệ xã, phường có CLB (%)", "Communes with a club (%)"),
+    ("communes_with_club", "Số xã, phường có CLB", "Communes with a club"),
+    ("communes", "Tổng số xã, phường", "Communes"),
+    ("provinces", "Số tỉnh, thành phố", "Provinces"),
+    ("provinces_with_clubs", "Số tỉnh, thành phố có CLB", "Provinces with a club"),
+    ("clubs", "Số CLB đang hoạt động", "Active clubs"),
+    ("new_clubs", "Số CLB thành lập mới trong kỳ", "New clubs in the period"),
+    ("members", "Số hội viên", "Members"),
+    ("new_members", "Hội viên mới trong kỳ", "New members in the period"),
+    (
+        "new_older_members",
+        "Người cao tuổi mới tham gia trong kỳ",
+        "Older people who joined in the period",
+    ),
+    (
+        "new_older_women",
+        "Phụ nữ cao tuổi mới tham gia trong kỳ",
+        "Older women who joined in the period",
+    ),
+    (
+        "new_members_older_share",
+        "Tỷ lệ người cao tuổi trong số hội viên mới (%)",
+        "Older people among the new members (%)",
+    ),
+    (
+        "new_older_women_share",
+        "Tỷ lệ phụ nữ trong số người cao tuổi mới tham gia (%)",
+        "Women among the older people who joined (%)",
+    ),
+    ("older_members", "Hội viên cao tuổi", "Older members"),
+    ("women", "Hội viên nữ", "Women"),
+    ("young", "Hội viên trẻ", "Younger members"),
+    ("poor", "Hội viên nghèo, cận nghèo, khó khăn", "Poor, near-poor or disadvantaged"),
+    (
+        "poor_older_women",
+        "Phụ nữ cao tuổi nghèo, cận nghèo, khó khăn",
+        "Poor, near-poor or disadvantaged older women",
+    ),
+    ("ethnic_minority_members", "Hội viên người dân tộc thiểu số", "Ethnic minority members"),
+    ("volunteers", "Tình nguyện viên", "Volunteers"),
+    ("meetings", "Số buổi sinh hoạt trong kỳ", "Meetings in the period"),
+    (
+        "meetings_with_hardship_case",
+        "Buổi sinh hoạt có chọn trường hợp khó khăn để giúp",
+        "Meetings that chose a hardship case to help",
+    ),
+    (
+        "meetings_with_hardship_case_share",
+        "Buổi sinh hoạt có chọn trường hợp khó khăn để giúp (%)",
+        "Meetings that chose a hardship case to help (%)",
+    ),
+    ("hardship_cases_supported", "Lượt hỗ trợ trường hợp khó khăn", "Hardship cases supported"),
+    (
+        "clubs_in_all_areas",
+        "Số CLB hoạt động đủ 8 lĩnh vực trong 12 tháng",
+        "Clubs active in all eight areas in 12 months",
+    ),
+    *(entry for entry in INDICATORS_V1 if entry[0] not in _BEFORE_FINANCE),
+]
+SHARES: dict[str, tuple[str, str]] = {
+    **SHARES_V1,
+    "well_managed": ("CLB được quản lý tốt (%)", "Well-managed clubs (%)"),
+    "full_activity": (
+        "CLB thực hiện đủ 8 hoạt động và được quản lý tốt (%)",
+        "Clubs doing all eight activities and well managed (%)",
+    ),
+}
 assert set(SHARES) == set(QUALITY_FLAGS)
+
+# A plan's target, by its indicator (`domain/plans.TargetIndicator`, and the
+# counts a plan may come to name).
+TARGET_LABELS: dict[str, tuple[str, str]] = {
+    "coverage": ("Tỷ lệ xã, phường, thị trấn có CLB (%)", "Communes with a club (%)"),
+    "communes_with_club": ("Số xã, phường, thị trấn có CLB", "Communes with a club"),
+    "provinces_with_clubs": ("Tỉnh, thành phố có CLB (%)", "Provinces with a club (%)"),
+    "clubs": ("Số CLB đang hoạt động", "Active clubs"),
+    "new_clubs": ("CLB thành lập mới", "New clubs"),
+    "clubs_retained": (
+        "CLB giai đoạn trước duy trì hoạt động (%)",
+        "Clubs of the previous phase still active (%)",
+    ),
+    "members": ("Số hội viên", "Members"),
+    "new_members": ("Hội viên mới", "New members"),
+    "new_older_members": ("Người cao tuổi mới tham gia", "Older people who joined"),
+    "new_members_older_share": (
+        "Người cao tuổi trong số hội viên mới (%)",
+        "Older people among the new members (%)",
+    ),
+    "new_older_women_share": (
+        "Phụ nữ trong số người cao tuổi mới tham gia (%)",
+        "Women among the older people who joined (%)",
+    ),
+    "poor_older_women": (
+        "Phụ nữ cao tuổi nghèo, cận nghèo, khó khăn",
+        "Poor, near-poor or disadvantaged older women",
+    ),
+    "ethnic_minority_members": ("Hội viên người dân tộc thiểu số", "Ethnic minority members"),
+    "meetings_with_hardship_case_share": (
+        "Buổi sinh hoạt có chọn trường hợp khó khăn để giúp (%)",
+        "Meetings that chose a hardship case to help (%)",
+    ),
+    "borrowers": ("Hội viên được vay vốn (%)", "Members who borrow (%)"),
+    "health_checks_ok": (
+        "Hội viên được khám sức khỏe ít nhất 2 lần/năm (%)",
+        "Members checked at least twice a year (%)",
+    ),
+    **SHARES,
+}
+# Counts from the start of a target's window, read as "+17 CLB mới".
+WINDOW_COUNTS: dict[str, tuple[str, str]] = {
+    "new_clubs": ("CLB mới", "new clubs"),
+    "new_members": ("hội viên mới", "new members"),
+    "new_older_members": ("người cao tuổi mới tham gia", "older people joining"),
+}
+SHARE_TARGETS = frozenset(str(i) for i in SHARE_INDICATORS)
+CATEGORIES: dict[str, tuple[str, str]] = {
+    "lowland": ("xã, phường vùng đồng bằng", "lowland communes"),
+    "mountain_border_island": (
+        "xã miền núi, biên giới, hải đảo",
+        "mountain, border and island communes",
+    ),
+}
+STATUSES: dict[str, tuple[str, str]] = {
+    "not_started": ("chưa bắt đầu", "not started"),
+    "reached": ("đạt", "reached"),
+    "on_track": ("đúng tiến độ", "on track"),
+    "behind": ("chậm tiến độ", "behind"),
+    "running": ("đang thực hiện", "running"),
+    "met": ("đã đạt", "met"),
+    "missed": ("không đạt", "missed"),
+    "not_measured": ("chưa đo được", "not measured"),
+}
+# Statuses of a target still running on the day asked for (its value is "so far").
+RUNNING = frozenset({"reached", "on_track", "behind", "running"})
 
 
 def period_name(kind: PeriodKind, year: int, number: int | None, lang: str) -> str:
@@ -190,16 +410,52 @@ def title(kind: PeriodKind, year: int, number: int | None, place: str, lang: str
     return f"{TEXT[lang]['report']} {period_name(kind, year, number, lang)} — {place}"
 
 
+def figures_format(figures: Mapping[str, Any]) -> int:
+    """The format a report's stored figures were issued in (see the module)."""
+    stated = figures.get("format")
+    if isinstance(stated, int):
+        return stated
+    return 2 if "plans" in figures else 1
+
+
+def _column(lang: str) -> int:
+    return 0 if lang == "vi" else 1
+
+
 def indicator_rows(figures: dict[str, Any], lang: str) -> list[list[Any]]:
+    """Format 2: (label, value) for each indicator the figures hold, then each
+    quality share. Format 1: (label, value, target, gap), as issued then."""
+    if figures_format(figures) < 2:
+        return _indicator_rows_v1(figures, lang)
+    column = _column(lang)
+    indicators = figures["indicators"]
+    shares = indicators.get("shares") or {}
+    rows: list[list[Any]] = [
+        [entry[column + 1], indicators.get(entry[0])]
+        for entry in INDICATORS
+        if entry[0] in indicators
+    ]
+    rows += [[labels[column], shares.get(key)] for key, labels in SHARES.items()]
+    return rows
+
+
+def indicator_header(figures: dict[str, Any], lang: str) -> list[Any]:
+    words = TEXT[lang]
+    if figures_format(figures) < 2:
+        return [words["indicator"], words["value"], words["target"], words["gap"]]
+    return [words["indicator"], words["value"]]
+
+
+def _indicator_rows_v1(figures: dict[str, Any], lang: str) -> list[list[Any]]:
     """(label, value, target, gap) for each indicator, then each quality share."""
     column = 1 if lang == "vi" else 2
     indicators, targets = figures["indicators"], figures.get("targets") or {}
     rows = []
-    for entry in INDICATORS:
+    for entry in INDICATORS_V1:
         key = entry[0]
-        target = targets.get(TARGET_OF.get(key, key)) or {}
+        target = targets.get(TARGET_OF_V1.get(key, key)) or {}
         rows.append([entry[column], indicators.get(key), target.get("target"), target.get("gap")])
-    for key, labels in SHARES.items():
+    for key, labels in SHARES_V1.items():
         target = targets.get(key) or {}
         value = (indicators.get("shares") or {}).get(key)
         rows.append([labels[column - 1], value, target.get("target"), target.get("gap")])
@@ -218,3 +474,230 @@ def commune_rows(figures: dict[str, Any], lang: str) -> list[list[Any]]:
         ]
         for c in figures.get("communes", [])
     ]
+
+
+# -- how a plan and its targets read ------------------------------------------------
+
+
+def number_text(value: Any, lang: str) -> str:
+    """Vietnamese writes 1.234,5; English 1,234.5; nothing is a dash. The digits
+    are the service's own (percentages already truncated to two decimals); a
+    text that is no number ("< 5") stays as it is."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return str(value)
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    text = f"{amount:,}" if amount == amount.to_integral() else f"{amount:,.2f}"
+    if lang == "vi":
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text
+
+
+def _date(value: Any) -> date | None:
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def day_text(value: Any, lang: str) -> str:
+    """A calendar date as each language writes it: 23/11/2026 or 2026-11-23."""
+    parsed = _date(value)
+    if parsed is None:
+        return "—"
+    return parsed.strftime("%d/%m/%Y") if lang == "vi" else parsed.isoformat()
+
+
+def window_text(start: Any, end: Any, lang: str) -> str:
+    """A window as people write it: whole months as "01/2017 – 12/2018", else
+    the days ("04/11/2020 – 31/12/2025"); English "2017-01 – 2018-12"."""
+    first, last = _date(start), _date(end)
+    if first is None or last is None:
+        return f"{day_text(first, lang)} – {day_text(last, lang)}"
+    if first.day == 1 and (last + timedelta(days=1)).day == 1:
+        pattern = "%m/%Y" if lang == "vi" else "%Y-%m"
+        return f"{first.strftime(pattern)} – {last.strftime(pattern)}"
+    return f"{day_text(first, lang)} – {day_text(last, lang)}"
+
+
+def _is_number(value: Any) -> bool:
+    if value is None or isinstance(value, bool):
+        return False
+    try:
+        Decimal(str(value))
+    except InvalidOperation:
+        return False
+    return True
+
+
+def value_text(indicator: str, value: Any, lang: str) -> str:
+    """A target's value (or expected value): shares with "%"."""
+    text = number_text(value, lang)
+    return f"{text}%" if indicator in SHARE_TARGETS and _is_number(value) else text
+
+
+def target_text(indicator: str, target: Any, target_max: Any, lang: str) -> str:
+    """What the plan asks: "+17" new clubs, "≥ 50%", a band "60 – 70%", "100%"."""
+    unit = "%" if indicator in SHARE_TARGETS else ""
+    low = number_text(target, lang)
+    if target_max is not None and _is_number(target_max) and _is_number(target):
+        if Decimal(str(target_max)) != Decimal(str(target)):
+            return f"{low} – {number_text(target_max, lang)}{unit}"
+        return f"{low}{unit}"
+    if indicator in WINDOW_COUNTS:
+        return f"+{low}"
+    if unit and _is_number(target) and Decimal(str(target)) >= 100:
+        return f"{low}{unit}"
+    return f"≥ {low}{unit}"
+
+
+def target_label(target: Mapping[str, Any], lang: str) -> str:
+    """The indicator's label, and the kind of commune it is counted over, if any."""
+    indicator = str(target.get("indicator"))
+    labels = TARGET_LABELS.get(indicator)
+    label = labels[_column(lang)] if labels else indicator
+    category = target.get("commune_category")
+    if category:
+        kinds = CATEGORIES.get(str(category))
+        label = f"{label} — {kinds[_column(lang)] if kinds else category}"
+    return label
+
+
+def status_text(status: Any, lang: str) -> str:
+    words = STATUSES.get(str(status))
+    return words[_column(lang)] if words else str(status or "—")
+
+
+def reading(target: Mapping[str, Any], lang: str) -> str:
+    """A target in one line, as people read it:
+    "+17 CLB mới, 01/2017 – 12/2018: 12 đến nay"; once over,
+    "+17 CLB mới, 01/2017 – 12/2018: 20 (đo ngày 31/12/2018)"."""
+    words = TEXT[lang]
+    indicator = str(target.get("indicator"))
+    window = window_text(target.get("from"), target.get("by"), lang)
+    if indicator in WINDOW_COUNTS and target.get("target_max") is None:
+        unit = WINDOW_COUNTS[indicator][_column(lang)]
+        head = f"+{number_text(target.get('target'), lang)} {unit}"
+    else:
+        head = target_text(indicator, target.get("target"), target.get("target_max"), lang)
+    status = str(target.get("status"))
+    value = target.get("value")
+    if status == "not_started":
+        tail = status_text(status, lang)
+    elif value is None:
+        tail = status_text("not_measured", lang) if status == "not_measured" else "—"
+    elif status in RUNNING:
+        tail = f"{value_text(indicator, value, lang)} {words['so_far']}"
+    else:
+        measured = day_text(target.get("measured_on"), lang)
+        tail = f"{value_text(indicator, value, lang)} ({words['measured']} {measured})"
+    return f"{head}, {window}: {tail}"
+
+
+def territory_text(territory: Mapping[str, Any], lang: str) -> str:
+    """Where a plan's targets are measured, with its one commune count:
+    "Tỉnh Vĩnh Long (cũ), 109 xã, phường, thị trấn"."""
+    words = TEXT[lang]
+    legacy = territory.get("boundary") == "legacy"
+    if territory.get("province") is None:
+        place = words["nation_legacy" if legacy else "nation_current"]
+    else:
+        place = str(territory.get("name") or territory.get("province"))
+        if legacy:
+            place = f"{place} {words['former']}"
+    units = words["units_legacy" if legacy else "units_current"]
+    return f"{place}, {number_text(territory.get('communes'), lang)} {units}"
+
+
+def governing_text(plan: Mapping[str, Any] | None, lang: str) -> str:
+    """The plan whose bands judge a page's clubs; the default said as such."""
+    if not plan:
+        return "—"
+    title_ = str(plan.get("title") or plan.get("id") or "")
+    if plan.get("default"):
+        return f"{TEXT[lang]['default_plan']} — {title_}"
+    return title_
+
+
+def plan_period_text(plan: Mapping[str, Any], lang: str) -> str:
+    start, end = plan.get("period_start"), plan.get("period_end")
+    if not start or not end:
+        return "—"
+    return f"{day_text(start, lang)} – {day_text(end, lang)}"
+
+
+def target_header(lang: str) -> list[Any]:
+    words = TEXT[lang]
+    return [
+        words["indicator"],
+        words["window"],
+        words["value"],
+        words["measured_on"],
+        words["target"],
+        words["expected"],
+        words["gap"],
+        words["status"],
+        words["stated"],
+    ]
+
+
+# The columns of `target_row` that hold figures (numbers in a workbook).
+TARGET_FIGURES = (2, 5, 6)
+
+
+def target_row(target: Mapping[str, Any], lang: str) -> list[Any]:
+    """A target in a report: label, window, value, the day it was read, the
+    target, the value expected by then, what is still to go, the status and
+    where the plan states it."""
+    indicator = str(target.get("indicator"))
+    return [
+        target_label(target, lang),
+        window_text(target.get("from"), target.get("by"), lang),
+        target.get("value"),
+        day_text(target.get("measured_on"), lang) if target.get("measured_on") else None,
+        target_text(indicator, target.get("target"), target.get("target_max"), lang),
+        target.get("expected"),
+        target.get("gap"),
+        status_text(target.get("status"), lang),
+        target.get("note"),
+    ]
+
+
+def heading_rows(figures: dict[str, Any], lang: str) -> list[list[Any]]:
+    """Format 2: the plan judging the clubs, and why coverage uses the plan's
+    commune count, where it does."""
+    if figures_format(figures) < 2:
+        return []
+    words = TEXT[lang]
+    rows: list[list[Any]] = [[words["plan"], governing_text(figures.get("plan"), lang)]]
+    if figures.get("communes_note"):
+        rows.append([words["note"], figures["communes_note"]])
+    return rows
+
+
+def plan_sections(figures: dict[str, Any], lang: str) -> list[tuple[str, list[Any]]]:
+    """Format 2: a section per plan in force, each row tagged "text", "header"
+    or "target" (whose `TARGET_FIGURES` columns are figures)."""
+    if figures_format(figures) < 2:
+        return []
+    words = TEXT[lang]
+    plans = figures.get("plans") or []
+    rows: list[tuple[str, list[Any]]] = [("text", []), ("title", [words["plans"]])]
+    if not plans:
+        rows.append(("text", [words["no_plans"]]))
+    for plan in plans:
+        territory = plan.get("territory") or {}
+        rows += [("text", []), ("title", [words["plan"], plan.get("title")])]
+        if plan.get("source"):
+            rows.append(("text", [words["source"], plan["source"]]))
+        rows.append(("text", [words["plan_period"], plan_period_text(plan, lang)]))
+        if territory:
+            rows.append(("text", [words["territory"], territory_text(territory, lang)]))
+            if territory.get("communes_note"):
+                rows.append(("text", [words["note"], territory["communes_note"]]))
+        rows.append(("header", target_header(lang)))
+        rows += [("target", target_row(t, lang)) for t in plan.get("targets") or []]
+    return rows

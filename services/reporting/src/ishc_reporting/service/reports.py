@@ -1,9 +1,15 @@
 """Reports of a province or of the nation for a quarter, a half-year or a year.
 
-Issuing a report freezes it: its figures are stored as computed and every
-fetch (JSON, CSV, XLSX) renders those stored figures, so it reads the same
-each time. Later data does not change it; it shows beside it as a revision,
-computed now for the same date, period and map.
+Issuing a report freezes it: its figures are stored as computed, with the
+format they were stored in (`report_layout.FORMAT`), and every fetch (JSON,
+CSV, XLSX) renders those stored figures, so it reads the same each time.
+Later data does not change it; it shows beside it as a revision, computed now
+for the same date, period and map.
+
+The figures are the indicator queries' own: the indicators, the plan judging
+the clubs (`plan`), and every plan in force measured over its own window and
+territory (`plans`, `queries/targets.py`), so a report and the dashboard give
+one figure for each target.
 """
 
 from __future__ import annotations
@@ -52,7 +58,14 @@ async def issue_report(
         boundary=request.boundary.value,
         issued_at=utcnow(),
         issued_by=caller.sub,
-        content=dump({**figures, "number": request.number, "year": request.year}),
+        content=dump(
+            {
+                **figures,
+                "format": layout.FORMAT,
+                "number": request.number,
+                "year": request.year,
+            }
+        ),
     )
     session.add(report)
     await session.commit()
@@ -105,11 +118,16 @@ async def report_with_revision(
             )
         )
     )
+    then = _flat(issued["indicators"])
+    # A report stored in an earlier format holds fewer indicators: those it
+    # did not hold are not changes of it.
     changed = sorted(
         key
         for key, value in _flat(now["indicators"]).items()
-        if _flat(issued["indicators"]).get(key) != value
+        if (key in then or layout.figures_format(issued) >= layout.FORMAT)
+        and then.get(key) != value
     )
+    now["format"] = layout.FORMAT
     return {
         **summary(report),
         "figures": issued,

@@ -50,8 +50,9 @@
         cell.classList.add("flash");
       }
     });
+    // The bar: the plan's own coverage (over its territory) towards its target.
     var bar = tr.querySelector(".bar");
-    var done = progress(row.coverage, row.coverage_target);
+    var done = progress(row.coverage_measured, row.coverage_target);
     if (bar && done !== null) {
       bar.setAttribute("aria-valuenow", String(done));
       bar.firstElementChild.style.width = done + "%";
