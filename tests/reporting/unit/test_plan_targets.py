@@ -245,3 +245,16 @@ def test_pre_2025_plans_are_measured_on_the_old_map() -> None:
     assert plan_boundary(nation_1648) is Boundary.CURRENT
     current = vinh_long(legacy_province=None, period_start="2026-01-01", period_end="2030-12-31")
     assert plan_boundary(current) is Boundary.CURRENT
+
+
+def test_before_the_baseline_day_nothing_is_read_from_after_the_date_asked_for() -> None:
+    # Vĩnh Long's plan starts on 01/01/2016; its baseline is printed for 31/12/2016.
+    plan = vinh_long(
+        {"indicator": "clubs_retained", "value": "100", "by": "2020-12-31"},
+        {"indicator": "board_ok", "value": "100", "by": "2020-12-31"},
+    )
+    as_of = date(2016, 6, 30)
+    assert measurements_needed(plan, as_of) == {level(as_of)[0]}
+    retained, board = assess_plan(plan, as_of, dict([level(as_of)]), OLD_VINH_LONG)
+    assert retained.status is Status.NOT_STARTED
+    assert board.expected is None and board.status is Status.NOT_MEASURED  # no club yet

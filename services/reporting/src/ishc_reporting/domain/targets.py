@@ -196,7 +196,8 @@ def measurements_needed(plan: PlanDoc, as_of: date) -> set[MeasurementKey]:
         # target without a printed baseline draws its path from the start's value.
         retention = target.indicator is TargetIndicator.CLUBS_RETAINED
         unprinted = on < target.by and _stated_baseline(plan, target.indicator) is None
-        if retention or unprinted:
+        # Never a baseline after the date asked for: that would read the future.
+        if (retention or unprinted) and baseline_date(plan) <= as_of:
             needed.add(_level_key(baseline_date(plan)))
     return needed
 
@@ -293,7 +294,9 @@ def assess(
             note=target.note,
         )
 
-    if as_of < start:
+    retention = indicator is TargetIndicator.CLUBS_RETAINED
+    if as_of < start or (retention and as_of < baseline_date(plan)):
+        # Keeping clubs running starts from the clubs of the baseline's day.
         return progress(Status.NOT_STARTED)
     if target.commune_category is not None:
         # Which communes are lowland or mountain, border and island needs a list
@@ -346,7 +349,7 @@ def _expected(
         if stated is not None:
             path_start = stated
         else:
-            base = measurements.get(_level_key(start_on))
+            base = measurements.get(_level_key(start_on)) if start_on <= as_of else None
             measured = None if base is None else value_of(indicator, base, territory, None)
             if measured is None:
                 return None
