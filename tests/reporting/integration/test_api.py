@@ -155,6 +155,21 @@ def test_a_bad_plan_changes_nothing(client: TestClient) -> None:
         "targets[0].indicator",
     )
     problem(client.put("/v1/plans/other", json=plan(), headers=NATIONAL), 422, "id")
+    # Each target's window is measured on every page: a plan holds at most 60.
+    many = [
+        {"indicator": "new_clubs", "value": "1", "from": f"2026-01-{d:02d}", "by": "2026-12-31"}
+        for d in range(1, 31)
+    ] * 3
+    problem(client.put("/v1/plans/x4", json=plan(id="x4", targets=many), headers=NATIONAL), 422)
+    band = {"indicator": "new_members_older_share", "value": "70", "value_max": "60"}
+    problem(
+        client.put(
+            "/v1/plans/x5",
+            json=plan(id="x5", targets=[{**band, "by": "2026-12-31"}]),
+            headers=NATIONAL,
+        ),
+        422,
+    )
     assert client.get("/v1/plans", headers=NATIONAL).json()["items"] == []
 
 

@@ -166,7 +166,9 @@ class PlanDoc(_Strict):
     commune_count: int | None = Field(default=None, ge=1)
     baseline: Baseline | None = None
     bands: PlanBands = PlanBands()
-    targets: list[Target] = Field(default_factory=list)
+    # Each distinct window is one more measurement per request: a plan states a
+    # dozen targets, and 60 bounds what a page may be asked to measure.
+    targets: list[Target] = Field(default_factory=list, max_length=60)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
