@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from ishc_platform.admin_units import Boundary
-from ishc_reporting.domain.indicators import Rollup
+from ishc_reporting.domain.indicators import ClubFacts, Rollup, count_up, roll_up
 from ishc_reporting.domain.plans import PlanDoc
 from ishc_reporting.domain.targets import (
     Measurement,
@@ -258,3 +258,19 @@ def test_before_the_baseline_day_nothing_is_read_from_after_the_date_asked_for()
     retained, board = assess_plan(plan, as_of, dict([level(as_of)]), OLD_VINH_LONG)
     assert retained.status is Status.NOT_STARTED
     assert board.expected is None and board.status is Status.NOT_MEASURED  # no club yet
+
+
+def test_the_counts_alone_equal_the_full_roll_ups() -> None:
+    clubs = [
+        (ClubFacts("a", members=60, new_members=10, new_older_members=7, new_older_women=5,
+                   founded_in_period=True), "29623"),
+        (ClubFacts("b", members=52, new_members=3, new_older_members=1), "29623"),
+        (ClubFacts("c", members=4), None),  # placed in the province only
+    ]  # fmt: skip
+    full, counted = roll_up(clubs, communes=109), count_up(clubs, communes=109)
+    for name in ("clubs", "new_clubs", "members", "new_members", "new_older_members",
+                 "new_older_women", "communes_with_club", "communes"):  # fmt: skip
+        assert getattr(counted, name) == getattr(full, name), name
+    assert (
+        counted.new_members_older_share == full.new_members_older_share == Decimal("61.53")
+    )  # 8 of 13

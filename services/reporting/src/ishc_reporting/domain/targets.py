@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 from ishc_platform.admin_units import Boundary
 from ishc_reporting.domain.indicators import Rollup, default_period_start, percent
@@ -55,6 +55,44 @@ _COUNTS = frozenset(
 _ROLLUP_KEY = {
     TargetIndicator.BORROWERS: "borrowers_share",  # the target is a share of members
 }
+
+
+class Depth(IntEnum):
+    """How much of a club a measurement reads: where it is (coverage, clubs),
+    also its members (new members and their shares), or everything."""
+
+    PLACES = 1
+    MEMBERSHIP = 2
+    ALL = 3
+
+
+_PLACES_ONLY = frozenset(
+    {
+        TargetIndicator.COVERAGE,
+        TargetIndicator.COMMUNES_WITH_CLUB,
+        TargetIndicator.CLUBS,
+        TargetIndicator.NEW_CLUBS,
+        TargetIndicator.CLUBS_RETAINED,
+        TargetIndicator.PROVINCES_WITH_CLUBS,
+    }
+)
+_MEMBERSHIP = frozenset(
+    {
+        TargetIndicator.MEMBERS,
+        TargetIndicator.NEW_MEMBERS,
+        TargetIndicator.NEW_OLDER_MEMBERS,
+        TargetIndicator.NEW_MEMBERS_OLDER_SHARE,
+        TargetIndicator.NEW_OLDER_WOMEN_SHARE,
+    }
+)
+
+
+def depth_of(indicator: TargetIndicator) -> Depth:
+    if indicator in _PLACES_ONLY:
+        return Depth.PLACES
+    if indicator in _MEMBERSHIP:
+        return Depth.MEMBERSHIP
+    return Depth.ALL
 
 
 class Status(StrEnum):
@@ -180,26 +218,36 @@ def _level_key(on: date) -> MeasurementKey:
     return (on, default_period_start(on))
 
 
-def measurements_needed(plan: PlanDoc, as_of: date) -> set[MeasurementKey]:
-    """The (date, window start) pairs the plan's targets are read at on `as_of`."""
-    needed: set[MeasurementKey] = set()
+def measurement_depths(plan: PlanDoc, as_of: date) -> dict[MeasurementKey, Depth]:
+    """The (date, window start) pairs the plan's targets are read at on `as_of`,
+    each with how much of the clubs it must read."""
+    needed: dict[MeasurementKey, Depth] = {}
+
+    def need(key: MeasurementKey, depth: Depth) -> None:
+        needed[key] = max(needed.get(key, Depth.PLACES), depth)
+
     for target in plan.targets:
         start = window_from(plan, target)
         if as_of < start or target.commune_category is not None:
             continue
         on = _measured_on(target, as_of)
+        depth = depth_of(target.indicator)
         if target.indicator in WINDOW_COUNTS:
-            needed.add((on, start))
+            need((on, start), depth)
             continue
-        needed.add(_level_key(on))
+        need(_level_key(on), depth)
         # Keeping clubs running compares with the clubs at the start; a running
         # target without a printed baseline draws its path from the start's value.
         retention = target.indicator is TargetIndicator.CLUBS_RETAINED
         unprinted = on < target.by and _stated_baseline(plan, target.indicator) is None
         # Never a baseline after the date asked for: that would read the future.
         if (retention or unprinted) and baseline_date(plan) <= as_of:
-            needed.add(_level_key(baseline_date(plan)))
+            need(_level_key(baseline_date(plan)), depth)
     return needed
+
+
+def measurements_needed(plan: PlanDoc, as_of: date) -> set[MeasurementKey]:
+    return set(measurement_depths(plan, as_of))
 
 
 def _stated_baseline(plan: PlanDoc, indicator: TargetIndicator) -> Decimal | None:

@@ -28,6 +28,7 @@ from ishc_reporting.domain.indicators import (
     months_required,
     twelve_months_start,
 )
+from ishc_reporting.domain.targets import Depth
 from ishc_reporting.models import (
     ActivityFact,
     BoardState,
@@ -65,13 +66,13 @@ async def active_clubs(
     older_age: int,
     provinces: Collection[str] | None = None,
     club_ids: Collection[str] | None = None,
-    membership_only: bool = False,
+    depth: Depth = Depth.ALL,
 ) -> list[ClubRecord]:
     """Clubs active on `as_of` (founded on or before it, not dissolved by it),
     in `provinces` (current codes, where the club is now) when given.
-    `membership_only`: where the clubs are, and their members and new members
-    over the period, nothing else (a target's window of several years needs no
-    meetings, money or health read over those years)."""
+    `depth`: where the clubs are only, or also their members and new members
+    over the period, or everything (a target's window of several years needs
+    no meetings, money or health read over those years)."""
     # Columns, not ORM objects: at national scale building 20,000 objects costs more than the query.
     club_query = select_columns(
         col(ClubFact.club_id),
@@ -98,7 +99,9 @@ async def active_clubs(
     # Activity areas count over the last 12 months up to the date, whatever the period.
     areas_since = twelve_months_start(as_of)
     places = await _places_on(session, as_of, scope)
-    tallies = await _member_tallies(session, as_of, period_start, older_age, scope)
+    tallies: dict[str, MemberTally] = {}
+    if depth >= Depth.MEMBERSHIP:
+        tallies = await _member_tallies(session, as_of, period_start, older_age, scope)
     boards: dict[str, bool] = {}
     meetings: dict[str, Meetings] = {}
     areas: dict[str, frozenset[str]] = {}
@@ -106,7 +109,7 @@ async def active_clubs(
     finance_areas: dict[str, frozenset[str]] = {}
     health: dict[str, ClubHealth] = {}
     health_areas: dict[str, frozenset[str]] = {}
-    if not membership_only:
+    if depth >= Depth.ALL:
         boards = await _boards_on(session, as_of, scope)
         meetings = await _meetings(session, period_start, as_of, scope)
         areas = await _activity_areas(session, areas_since, as_of, scope)

@@ -175,17 +175,21 @@ async def _rollups(
     groups: set[str],
     communes: Callable[[str], int | None],
     scope: set[str] | None,
+    loaded: dict[int, dict[str, ClubRecord]] | None = None,
 ) -> tuple[dict[str, Rollup], int]:
     """Roll-ups per group: from the warm cache for today, else from the database
-    (`scope`: the current provinces whose clubs can count, None for all)."""
+    (`scope`: the current provinces whose clubs can count, None for all;
+    `loaded`: records already read for this query and scope, by older age,
+    so two groupings of one past date read the facts once)."""
     if TodayCache.applies(q.as_of, q.period_start):
         return await cache_for(session).rollups(
             session, q.as_of, q.period_start, grouping, groups, communes
         )
-    records = {
-        age: {r.club_id: r for r in await _clubs_with_age(session, q, age, scope)}
-        for age in sorted({grouping.bands(g).older_age for g in groups})
-    }
+    loaded = {} if loaded is None else loaded
+    for age in sorted({grouping.bands(g).older_age for g in groups} - loaded.keys()):
+        loaded[age] = {r.club_id: r for r in await _clubs_with_age(session, q, age, scope)}
+    ages = {grouping.bands(g).older_age for g in groups}
+    records = {age: by_club for age, by_club in loaded.items() if age in ages}
     return roll_up_groups(records, grouping, groups, communes)
 
 
@@ -252,6 +256,7 @@ async def _province_rollups(
     all_plans: list[PlanDoc],
     governing: dict[str, PlanDoc | None],
     provinces: Provinces,
+    loaded: dict[int, dict[str, ClubRecord]] | None = None,
 ) -> tuple[dict[str, Rollup], int]:
     """Each province's roll-up, its clubs judged by its governing plan's bands
     (the default plan's without one), coverage over its one denominator."""
@@ -270,6 +275,7 @@ async def _province_rollups(
         codes,
         lambda code: _denominator(governing.get(code), code, q.boundary)[0],
         scope,
+        loaded,
     )
 
 
@@ -287,13 +293,14 @@ async def national_unchecked(session: AsyncSession, q: Query) -> dict[str, Any]:
     )
     every = placement.provinces(q.boundary)
     total_communes = sum(placement.commune_count(u.code, q.boundary) for u in every)
+    loaded: dict[int, dict[str, ClubRecord]] = {}  # a past date's facts, read once
     rollups, _unplaced = await _rollups(
-        session, q, grouping, {NATION}, lambda _group: total_communes, None
+        session, q, grouping, {NATION}, lambda _group: total_communes, None, loaded
     )
     result = rollups[NATION].as_dict()
     governing = {u.code: governing_plan(in_force, u.code, q.boundary) for u in every}
     per_province, _ = await _province_rollups(
-        session, q, {u.code for u in every}, all_plans, governing, None
+        session, q, {u.code for u in every}, all_plans, governing, None, loaded
     )
     result["provinces"] = len(every)
     result["provinces_with_clubs"] = sum(1 for r in per_province.values() if r.clubs)

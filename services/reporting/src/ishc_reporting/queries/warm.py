@@ -97,6 +97,15 @@ class TodayCache:
                 self._rebuild(view, grouping, view.dirty | missing, communes)
             return {g: view.rollups[g] for g in wanted}, view.unplaced
 
+    async def club_records(
+        self, session: AsyncSession, as_of: date, period_start: date, age: int
+    ) -> dict[str, ClubRecord]:
+        """Today's club records counted with one older age, fresh to the
+        projection's revision (a plan's targets measured today read these)."""
+        async with self.lock:
+            await self._refresh(session, as_of, period_start, {age})
+            return dict(self.records[age])
+
     async def _refresh(
         self, session: AsyncSession, as_of: date, period_start: date, ages: set[int]
     ) -> None:
