@@ -1,0 +1,1 @@
+"""ISHC simulator: a deterministic world of clubs driven into the services over HTTP."""
