@@ -25,6 +25,7 @@ WORKDIR /app
 COPY pyproject.toml uv.lock .python-version ./
 COPY libs/contracts/pyproject.toml libs/contracts/
 COPY libs/platform/pyproject.toml libs/platform/
+COPY libs/simulator/pyproject.toml libs/simulator/
 COPY services/registry/pyproject.toml services/registry/
 COPY services/finance/pyproject.toml services/finance/
 COPY services/health/pyproject.toml services/health/
