@@ -41,6 +41,7 @@ from typing import Any
 from ishc_contracts.finance_events import ContributionSource, FundKind, InterestMethod
 from ishc_contracts.health_events import Beneficiary, CareTask, Checker
 from ishc_contracts.people import DEFAULT_OLDER_AGE, age_on
+from ishc_contracts.periods import twelve_months_start
 from ishc_contracts.registry_events import ActivityArea, BoardPosition, PovertyStatus, Sex
 from ishc_platform import admin_units
 from ishc_simulator.names import person_name
@@ -113,20 +114,6 @@ def month_start(on: date) -> date:
 
 def month_end(on: date) -> date:
     return on.replace(day=_month_length(on.year, on.month))
-
-
-def year_before(on: date) -> date:
-    """The same date a year before; 28 February for 29 February."""
-    try:
-        return on.replace(year=on.year - 1)
-    except ValueError:
-        return on.replace(year=on.year - 1, day=28)
-
-
-def twelve_months_start(on: date) -> date:
-    """The first day of the last 12 months up to `on` (reporting's window for
-    borrowers, checks and activity areas)."""
-    return year_before(on) + timedelta(days=1)
 
 
 def default_period_start(as_of: date) -> date:

@@ -33,12 +33,13 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any
 
 from ishc_contracts.health_events import Checker, HealthCheckDone
+from ishc_contracts.periods import twelve_months_start as twelve_months_up_to
 from ishc_platform.validation import FieldError
 
 Fault = tuple[str, str]
@@ -323,20 +324,6 @@ def trend(value: Reading, earlier: Reading, since: date) -> Trend:
 # -- twice a year ----------------------------------------------------------------------
 
 CHECKS_A_YEAR = 2
-
-
-def year_before(on: date) -> date:
-    """The same date a year before; 28 February for 29 February."""
-    try:
-        return on.replace(year=on.year - 1)
-    except ValueError:
-        return on.replace(year=on.year - 1, day=28)
-
-
-def twelve_months_up_to(today: date) -> date:
-    """The first day of the twelve months up to `today`: the day after the same
-    date a year before (so 02/12/2025 for 01/12/2026, 01/03/2027 for 29/02/2028)."""
-    return year_before(today) + timedelta(days=1)
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ from types import MappingProxyType
 
 from ishc_contracts.loans import PortfolioAtRisk
 from ishc_contracts.people import DEFAULT_OLDER_AGE
+from ishc_contracts.periods import twelve_months_start
 from ishc_contracts.registry_events import ActivityArea
 from ishc_reporting.domain.finance import NO_FINANCE, NO_PORTFOLIO, ClubFinance, combined
 from ishc_reporting.domain.health import NO_HEALTH, ClubHealth, exercise_ok
@@ -89,21 +90,6 @@ type Evidence = ActivityArea | Proxy
 def area_of(evidence: Evidence) -> ActivityArea:
     """The area a recorded activity or a proxy counts for."""
     return evidence if isinstance(evidence, ActivityArea) else PROXY_AREAS[evidence]
-
-
-def year_before(on: date) -> date:
-    """The same date a year before; 28 February for 29 February."""
-    try:
-        return on.replace(year=on.year - 1)
-    except ValueError:
-        return on.replace(year=on.year - 1, day=28)
-
-
-def twelve_months_start(on: date) -> date:
-    """The first day of the last 12 months up to `on`: the day after the same
-    date a year before (02/12/2025 for 01/12/2026; 01/03/2027 for 29/02/2028),
-    so the window holds 365 or 366 days and never the same date twice."""
-    return year_before(on) + timedelta(days=1)
 
 
 def in_twelve_months(day: date, on: date) -> bool:
