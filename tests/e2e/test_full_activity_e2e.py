@@ -46,7 +46,6 @@ So, by hand:
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from functools import partial
@@ -58,6 +57,8 @@ import pytest
 
 from ishc_platform.auth import Role, issue_token
 from ishc_platform.clock import set_clock_start
+from tests.helpers.e2e import running_services
+from tests.helpers.e2e import wait_for as shared_wait_for
 from tests.helpers.services import ServiceProcess
 
 pytestmark = pytest.mark.e2e
@@ -79,25 +80,14 @@ ALL_AREAS = [
 
 @pytest.fixture
 def services(tmp_path: Path, redis_url: str) -> Iterator[dict[str, ServiceProcess]]:
-    env = {
-        "ISHC_JWT_SECRETS": SECRET,
-        "ISHC_REDIS_URL": redis_url,
-        "ISHC_STREAM_PREFIX": f"e2e.{uuid.uuid4().hex[:8]}.",
-        "ISHC_RELAY_POLL_SECONDS": "5",
-        "ISHC_CONSUMER_BLOCK_MS": "100",
-        "ISHC_LOG_JSON": "false",
-        "ISHC_CLOCK_START": CLOCK_START.isoformat(),
-    }
-    started: dict[str, ServiceProcess] = {}
-    try:
-        for name in ("registry", "finance", "health", "reporting"):
-            database = {"ISHC_DATABASE_URL": f"sqlite:///{tmp_path}/{name}.db"}
-            started[name] = ServiceProcess(name, {**env, **database}, tmp_path / f"{name}.log")
-            started[name].start()
+    with running_services(
+        ("registry", "finance", "health", "reporting"),
+        tmp_path,
+        redis_url,
+        secret=SECRET,
+        clock_start=CLOCK_START,
+    ) as started:
         yield started
-    finally:
-        for process in started.values():
-            process.stop()
 
 
 @pytest.fixture(autouse=True)
@@ -117,12 +107,7 @@ def post(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, Any
 
 
 def wait_for(read: Callable[[], Any], expected: Any, seconds: float = 30.0) -> Any:
-    deadline = time.monotonic() + seconds
-    value = read()
-    while value != expected and time.monotonic() < deadline:
-        time.sleep(0.2)
-        value = read()
-    return value
+    return shared_wait_for(read, expected, seconds, every=0.2)
 
 
 def meeting_days(skipped: set[tuple[int, int]]) -> list[date]:

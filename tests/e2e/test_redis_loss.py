@@ -21,6 +21,7 @@ import pytest
 import redis
 
 from ishc_platform.auth import Role, issue_token
+from tests.helpers.e2e import wait_for as shared_wait_for
 from tests.helpers.services import ServiceProcess, free_port, redis_server_binary, wait_for_port
 
 pytestmark = pytest.mark.e2e
@@ -83,12 +84,7 @@ def headers(role: Role, *provinces: str) -> dict[str, str]:
 
 
 def wait_for(read: Callable[[], Any], expected: Any, seconds: float) -> Any:
-    deadline = time.monotonic() + seconds
-    value = read()
-    while value != expected and time.monotonic() < deadline:
-        time.sleep(0.2)
-        value = read()
-    return value
+    return shared_wait_for(read, expected, seconds, every=0.2)
 
 
 def metric(base_url: str, name: str, **labels: str) -> float | None:

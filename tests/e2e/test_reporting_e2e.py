@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -18,6 +16,8 @@ import pytest
 
 from ishc_platform.auth import Role, issue_token
 from ishc_platform.clock import set_clock_start
+from tests.helpers.e2e import running_services
+from tests.helpers.e2e import wait_for as shared_wait_for
 from tests.helpers.services import ServiceProcess
 
 pytestmark = pytest.mark.e2e
@@ -30,25 +30,11 @@ ON = date(2026, 11, 30)
 
 @pytest.fixture
 def services(tmp_path: Path, redis_url: str) -> Iterator[dict[str, ServiceProcess]]:
-    env = {
-        "ISHC_JWT_SECRETS": SECRET,
-        "ISHC_REDIS_URL": redis_url,
-        "ISHC_STREAM_PREFIX": f"e2e.{uuid.uuid4().hex[:8]}.",
-        "ISHC_RELAY_POLL_SECONDS": "5",
-        "ISHC_CONSUMER_BLOCK_MS": "100",
-        "ISHC_LOG_JSON": "false",
-        "ISHC_CLOCK_START": CLOCK_START.isoformat(),
-    }
-    started: dict[str, ServiceProcess] = {}
-    try:
-        for name in ("registry", "reporting"):
-            database = {"ISHC_DATABASE_URL": f"sqlite:///{tmp_path}/{name}.db"}
-            started[name] = ServiceProcess(name, {**env, **database}, tmp_path / f"{name}.log")
-            started[name].start()
+    names = ("registry", "reporting")
+    with running_services(
+        names, tmp_path, redis_url, secret=SECRET, clock_start=CLOCK_START
+    ) as started:
         yield started
-    finally:
-        for process in started.values():
-            process.stop()
 
 
 def token(role: Role, *provinces: str) -> dict[str, str]:
@@ -75,12 +61,7 @@ def post(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, Any
 
 
 def wait_for(read: Callable[[], Any], expected: Any, seconds: float = 10.0) -> Any:
-    deadline = time.monotonic() + seconds
-    value = read()
-    while value != expected and time.monotonic() < deadline:
-        time.sleep(0.1)
-        value = read()
-    return value
+    return shared_wait_for(read, expected, seconds, every=0.1)
 
 
 def months_in_period() -> list[date]:
