@@ -18,7 +18,7 @@ from ishc_reporting.domain.targets import (
     Territory,
     assess_plan,
     expected_by,
-    measurements_needed,
+    measurement_depths,
     plan_boundary,
     territory_province,
 )
@@ -64,7 +64,7 @@ def level(on: date, **figures: Any) -> tuple[tuple[date, date], Measurement]:
 
 
 def one(plan: PlanDoc, as_of: date, *pairs: tuple[tuple[date, date], Measurement]) -> Any:
-    needed = measurements_needed(plan, as_of)
+    needed = set(measurement_depths(plan, as_of))
     found = dict(pairs)
     assert needed <= found.keys(), needed - found.keys()  # the test gives what is asked for
     (progress,) = assess_plan(plan, as_of, found, OLD_VINH_LONG)
@@ -116,7 +116,7 @@ def test_a_window_that_ended_before_the_query_date_is_read_on_its_deadline() -> 
     )
     deadline = date(2018, 12, 31)
     key = (deadline, date(2017, 1, 1))
-    assert measurements_needed(plan, date(2020, 6, 30)) == {key}
+    assert set(measurement_depths(plan, date(2020, 6, 30))) == {key}
     missed = one(plan, date(2020, 6, 30), (key, measured(deadline, date(2017, 1, 1), new_clubs=15)))
     assert missed.measured_on == deadline
     assert (missed.value, missed.status, missed.expected) == (15, Status.MISSED, None)
@@ -143,7 +143,7 @@ def test_a_target_whose_window_has_not_opened() -> None:
     plan = vinh_long(
         {"indicator": "new_clubs", "value": "17", "from": "2017-01-01", "by": "2018-12-31"}
     )
-    assert measurements_needed(plan, date(2016, 12, 31)) == set()
+    assert set(measurement_depths(plan, date(2016, 12, 31))) == set()
     p = one(plan, date(2016, 12, 31))
     assert (p.status, p.value, p.measured_on) == (Status.NOT_STARTED, None, None)
 
@@ -254,7 +254,7 @@ def test_before_the_baseline_day_nothing_is_read_from_after_the_date_asked_for()
         {"indicator": "board_ok", "value": "100", "by": "2020-12-31"},
     )
     as_of = date(2016, 6, 30)
-    assert measurements_needed(plan, as_of) == {level(as_of)[0]}
+    assert set(measurement_depths(plan, as_of)) == {level(as_of)[0]}
     retained, board = assess_plan(plan, as_of, dict([level(as_of)]), OLD_VINH_LONG)
     assert retained.status is Status.NOT_STARTED
     assert board.expected is None and board.status is Status.NOT_MEASURED  # no club yet

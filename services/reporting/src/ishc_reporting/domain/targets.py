@@ -8,7 +8,7 @@ has passed. A target still running is set beside the value expected by now on
 a straight path from the plan's baseline, so "on track" is a comparison, not
 an opinion.
 
-The query layer measures the territory at the dates `measurements_needed`
+The query layer measures the territory at the dates `measurement_depths`
 asks for (`Measurement`), and `assess_plan` turns them into one
 `TargetProgress` per target.
 """
@@ -244,10 +244,6 @@ def measurement_depths(plan: PlanDoc, as_of: date) -> dict[MeasurementKey, Depth
         if (retention or unprinted) and baseline_date(plan) <= as_of:
             need(_level_key(baseline_date(plan)), depth)
     return needed
-
-
-def measurements_needed(plan: PlanDoc, as_of: date) -> set[MeasurementKey]:
-    return set(measurement_depths(plan, as_of))
 
 
 def _stated_baseline(plan: PlanDoc, indicator: TargetIndicator) -> Decimal | None:
