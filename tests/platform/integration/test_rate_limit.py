@@ -36,9 +36,16 @@ def prefix(redis_url: str) -> Iterator[str]:
 
 
 def replicas(tmp_path: Path, redis_url: str, prefix: str, **limits: int) -> list[TestClient]:
-    """Two instances of one service: one database, one Redis, one prefix."""
+    """Two instances of one service: one database, one Redis, one prefix.
+
+    These tests check the counting, not Redis's latency: a generous timeout keeps
+    a stall of a loaded CI machine from failing them open (that path has its own test).
+    """
     database = f"sqlite:///{tmp_path}/registry.db"
-    return [TestClient(build(database, redis_url, prefix, **limits)) for _ in range(2)]
+    return [
+        TestClient(build(database, redis_url, prefix, rate_limit_timeout_seconds=5.0, **limits))
+        for _ in range(2)
+    ]
 
 
 def test_replicas_share_one_budget_per_token_and_other_tokens_keep_theirs(

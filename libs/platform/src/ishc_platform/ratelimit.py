@@ -21,7 +21,7 @@ two minutes, and hold no token or address in clear (a SHA-256 prefix).
 Over the limit: 429 problem+json with `Retry-After` (whole seconds until one
 more request would be allowed).
 
-Redis down or slow (over `TIMEOUT_SECONDS`): the request goes through (fail
+Redis down or slow (over `ISHC_RATE_LIMIT_TIMEOUT_SECONDS`, default 0.25): the request goes through (fail
 open, `ishc_rate_limit_unavailable_total` counts it), and the limiter does not
 ask Redis again for `BACKOFF_SECONDS`, so an outage costs one timeout, not one
 per request. Availability wins over the limit; the alert is on the metric.
@@ -54,7 +54,6 @@ from ishc_platform.limits import client_address
 log = structlog.get_logger(__name__)
 
 WINDOW_SECONDS = 60
-TIMEOUT_SECONDS = 0.25
 BACKOFF_SECONDS = 5.0
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
@@ -113,9 +112,10 @@ def retry_after(limit: int, current: int, previous: int, elapsed: float) -> int:
 class SlidingWindowLimiter:
     """The counter in Redis (see the module's docstring)."""
 
-    def __init__(self, prefix: str, service: str) -> None:
+    def __init__(self, prefix: str, service: str, timeout_seconds: float = 0.25) -> None:
         self.prefix = prefix
         self.service = service
+        self.timeout_seconds = timeout_seconds
         self._backoff_until = 0.0
 
     def _keys(self, who: str, window: int) -> list[str]:
@@ -131,7 +131,7 @@ class SlidingWindowLimiter:
         elapsed = now - window * WINDOW_SECONDS
         weight = (WINDOW_SECONDS - elapsed) / WINDOW_SECONDS
         try:
-            async with asyncio.timeout(TIMEOUT_SECONDS):
+            async with asyncio.timeout(self.timeout_seconds):
                 reply: Any = await redis.eval(
                     _SLIDING_WINDOW,
                     2,
@@ -181,13 +181,14 @@ class RateLimitMiddleware:
         anonymous_per_minute: int,
         secrets: list[str],
         prefix: str = "",
+        timeout_seconds: float = 0.25,
     ) -> None:
         self.app = app
         self.service = service
         self.per_minute = per_minute
         self.anonymous_per_minute = anonymous_per_minute
         self.secrets = secrets
-        self.limiter = SlidingWindowLimiter(prefix, service)
+        self.limiter = SlidingWindowLimiter(prefix, service, timeout_seconds)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in EXEMPT_PATHS:

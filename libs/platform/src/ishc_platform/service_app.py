@@ -175,6 +175,7 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> F
         service=spec.name,
         per_minute=settings.rate_limit_per_minute,
         anonymous_per_minute=settings.rate_limit_anonymous_per_minute,
+        timeout_seconds=settings.rate_limit_timeout_seconds,
         secrets=settings.jwt_secret_list,
         prefix=settings.stream_prefix,
     )

@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     # per token (subject and role) and, without a valid token, per client address. 0 disables.
     rate_limit_per_minute: int = Field(600, ge=0)
     rate_limit_anonymous_per_minute: int = Field(120, ge=0)
+    # How long a request waits on Redis for its count before going through uncounted.
+    rate_limit_timeout_seconds: float = Field(0.25, gt=0, le=10)
 
     # Concurrent server-sent event streams (reporting's /v1/live), counted per process.
     live_streams_per_address: int = Field(4, ge=1)
