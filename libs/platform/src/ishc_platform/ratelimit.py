@@ -21,10 +21,11 @@ two minutes, and hold no token or address in clear (a SHA-256 prefix).
 Over the limit: 429 problem+json with `Retry-After` (whole seconds until one
 more request would be allowed).
 
-Redis down or slow (over `ISHC_RATE_LIMIT_TIMEOUT_SECONDS`, default 0.25): the request goes through (fail
-open, `ishc_rate_limit_unavailable_total` counts it), and the limiter does not
-ask Redis again for `BACKOFF_SECONDS`, so an outage costs one timeout, not one
-per request. Availability wins over the limit; the alert is on the metric.
+Redis down or slow (over `ISHC_RATE_LIMIT_TIMEOUT_SECONDS`, default 0.25): the
+request goes through (fail open, `ishc_rate_limit_unavailable_total` counts it),
+and the limiter does not ask Redis again for `BACKOFF_SECONDS`, so an outage
+costs one timeout, not one per request. Availability wins over the limit; the
+alert is on the metric.
 
 The client's address is the one the server saw: behind an ingress, uvicorn must
 trust the proxy's `X-Forwarded-For` (`--forwarded-allow-ips`), or every

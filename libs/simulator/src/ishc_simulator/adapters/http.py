@@ -919,3 +919,28 @@ async def simulate(
 ) -> RunReport:
     """Drive `world` into the services; what was created and what was already there."""
     return await Simulation(world, services, Tokens(secret), options, progress).run()
+
+
+async def put_plans(
+    reporting: str, secret: str, plans: Sequence[dict[str, Any]], timeout_seconds: float = 30.0
+) -> list[str]:
+    """Create or replace each plan through reporting's `PUT /v1/plans/{id}` with a
+    national token; the ids stored, in order. A refusal stops with the service's reason."""
+    token = issue_token(secret, sub=SUBJECT, role=Role.NATIONAL, lifetime=timedelta(hours=1))
+    stored: list[str] = []
+    async with httpx.AsyncClient(
+        base_url=reporting,
+        timeout=timeout_seconds,
+        headers={"Authorization": f"Bearer {token}"},
+    ) as client:
+        for plan in plans:
+            plan_id = str(plan.get("id", ""))
+            reply = await client.put(
+                f"/v1/plans/{plan_id}",
+                content=json.dumps(plan, default=str, ensure_ascii=False),
+                headers={"Content-Type": "application/json"},
+            )
+            if not reply.is_success:
+                raise SimulationError(f"plan {plan_id!r}: {reply.status_code} {reply.text[:500]}")
+            stored.append(plan_id)
+    return stored
