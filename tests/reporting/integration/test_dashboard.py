@@ -202,13 +202,13 @@ def test_the_province_page_shows_each_target_with_its_window_and_expected_value(
 def test_a_page_without_a_plan_in_force_says_the_default_applies(public: TestClient) -> None:
     html = public.get("/dashboard/provinces/75").text
     line = html.split('<p class="meta" id="plan">')[1].split("</p>")[0]
-    assert line.startswith("Không có kế hoạch đang hiệu lực: áp dụng chuẩn mặc định — ")
+    assert line.startswith("Không có kế hoạch hiệu lực nêu cơ cấu CLB: áp dụng chuẩn mặc định — ")
     assert "1336/QĐ-TTg" in line and "50 - 70 thành viên" in line
     assert "Không có kế hoạch nào đang hiệu lực vào ngày này." in html
     national = public.get("/dashboard").text
-    assert "Không có kế hoạch đang hiệu lực: áp dụng chuẩn mặc định" in national
+    assert "Không có kế hoạch hiệu lực nêu cơ cấu CLB: áp dụng chuẩn mặc định" in national
     english = public.get("/dashboard/provinces/75", params={"lang": "en"}).text
-    assert "No plan in force: the stated default applies" in english
+    assert "No plan in force sets the composition of clubs: the default applies" in english
 
 
 def test_the_old_plan_of_old_vinh_long_on_its_own_map_and_on_todays(public: TestClient) -> None:
@@ -235,7 +235,7 @@ def test_the_old_plan_of_old_vinh_long_on_its_own_map_and_on_todays(public: Test
     # On today's map the page is new Vĩnh Long (124 communes), judged by the
     # default; the old plan is still listed, measured over its old province.
     current = public.get("/dashboard/provinces/86", params={"as_of": "2020-06-30"}).text
-    assert "Không có kế hoạch đang hiệu lực: áp dụng chuẩn mặc định" in current
+    assert "Không có kế hoạch hiệu lực nêu cơ cấu CLB: áp dụng chuẩn mặc định" in current
     card = current.split('<div class="cards">')[1].split("</div>")[0]
     assert "/ 124 xã, phường" in card and note not in card
     assert "Tỉnh Vĩnh Long (cũ), 109 xã, phường, thị trấn" in current and note in current

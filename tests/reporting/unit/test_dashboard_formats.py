@@ -116,7 +116,9 @@ def test_a_plans_territory_and_the_default_plan() -> None:
     nation = {"boundary": "current", "province": None, "name": None, "communes": 3321}
     assert layout.territory_text(nation, "vi") == "Toàn quốc (34 tỉnh, thành phố), 3.321 xã, phường"
     default = plan_line(default_plan_summary(), "vi")
-    assert default.startswith("Không có kế hoạch đang hiệu lực: áp dụng chuẩn mặc định — ")
+    assert default.startswith(
+        "Không có kế hoạch hiệu lực nêu cơ cấu CLB: áp dụng chuẩn mặc định — "
+    )
     assert "1336/QĐ-TTg" in default
     assert plan_line({"id": "p", "title": "Kế hoạch thử", "default": False}, "vi") == (
         "Kế hoạch: Kế hoạch thử"

@@ -152,7 +152,7 @@ def test_a_report_lists_the_indicators_then_each_plan_with_its_targets() -> None
     assert ["Không có kế hoạch nào đang hiệu lực vào ngày này."] in without
     assert [
         "Kế hoạch",
-        "Không có kế hoạch đang hiệu lực: áp dụng chuẩn mặc định — Chuẩn",
+        "Không có kế hoạch hiệu lực nêu cơ cấu CLB: áp dụng chuẩn mặc định — Chuẩn",
     ] in without
 
 

@@ -243,7 +243,7 @@ LABELS: dict[str, dict[str, str]] = {
         "new_older_women_share": "Phụ nữ trong số người cao tuổi mới tham gia (%)",
         "plans_in_force": "Kế hoạch đang hiệu lực",
         "no_plans": "Không có kế hoạch nào đang hiệu lực vào ngày này.",
-        "default_plan": "Không có kế hoạch đang hiệu lực: áp dụng chuẩn mặc định",
+        "default_plan": "Không có kế hoạch hiệu lực nêu cơ cấu CLB: áp dụng chuẩn mặc định",
         "plan_source": "Văn bản",
         "plan_period": "Thời gian thực hiện",
         "territory": "Địa bàn đo chỉ tiêu",
@@ -376,7 +376,7 @@ LABELS: dict[str, dict[str, str]] = {
         "new_older_women_share": "Women among the older people who joined (%)",
         "plans_in_force": "Plans in force",
         "no_plans": "No plan is in force on this date.",
-        "default_plan": "No plan in force: the stated default applies",
+        "default_plan": "No plan in force sets the composition of clubs: the default applies",
         "plan_source": "Issued as",
         "plan_period": "Period",
         "territory": "Measured over",
@@ -408,7 +408,8 @@ BAD = frozenset({"behind", "missed"})
 
 def plan_line(plan: dict[str, Any] | None, lang: str) -> str:
     """The plan judging a page's clubs ("Kế hoạch: …"), or the stated default
-    said as such ("Không có kế hoạch đang hiệu lực: áp dụng chuẩn mặc định — …")."""
+    said as such ("Không có kế hoạch hiệu lực nêu cơ cấu CLB: áp dụng chuẩn mặc định — …").
+    """
     if not plan or plan.get("default"):
         return layout.governing_text(plan, lang)
     return f"{LABELS[lang]['plan']}: {layout.governing_text(plan, lang)}"
