@@ -32,6 +32,7 @@ from typing import Any
 
 import httpx
 from openpyxl import Workbook
+from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -382,13 +383,14 @@ class _Stage:
 
 
 def progress_bar(disable: bool = False) -> Progress:
-    return Progress(
+    return Progress(  # on stderr: stdout carries the run's JSON report
         TextColumn("[bold]{task.description:<9}"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("clubs · {task.fields[requests]} requests"),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
+        console=Console(stderr=True),
         disable=disable,
     )
 
