@@ -65,8 +65,9 @@ def _get(url: str, token: str | None = None) -> int:
 
 
 def _launch(env: dict[str, str]) -> tuple[subprocess.Popen[str], list[str]]:
-    """The launcher, and what it printed up to the line after "Ctrl-C stops
-    everything" (what it decided about the demo)."""
+    """The launcher, and what it printed up to its first line after "Ctrl-C stops
+    everything" (what it decided about the demo), that line last. The services'
+    own lines share the pipe, so only the launcher's ("[ishc] …") are looked at."""
     launcher = subprocess.Popen(
         [sys.executable, "-m", "ishc_platform.devrun"],
         cwd=ROOT,
@@ -76,15 +77,18 @@ def _launch(env: dict[str, str]) -> tuple[subprocess.Popen[str], list[str]]:
         text=True,
     )
     lines: list[str] = []
+    ready = False
     deadline = time.monotonic() + 180
     assert launcher.stdout is not None
     while time.monotonic() < deadline:
         line = launcher.stdout.readline()
         if not line and launcher.poll() is not None:
             break
-        lines.append(line)
-        if "Ctrl-C stops everything" in lines[-2 if len(lines) > 1 else -1]:
+        if ready and line.startswith("[ishc]"):
+            lines.append(line)
             break
+        lines.append(line)
+        ready = ready or "Ctrl-C stops everything" in line
     return launcher, lines
 
 

@@ -126,7 +126,10 @@ def health_keys(data_dir: Path) -> str:
 
 
 def port_taken(port: int) -> bool:
+    """Whether something listens on the port. SO_REUSEADDR, as uvicorn binds: the
+    connections of a server just stopped (TIME_WAIT) do not make it taken."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
