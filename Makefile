@@ -33,7 +33,7 @@ plans: install  # the committed plans into the reporting database (ISHC_DATABASE
 	$(UV) run ishc-reporting plans load services/reporting/plans/*.toml
 
 bench: install
-	$(UV) run python -m bench.events
+	$(UV) run python -m bench.national --quick
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
