@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from bench.national import app
 
-pytestmark = pytest.mark.e2e
+# Four services, a load and every figure: minutes, not the suite's two-minute default.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 SERVICES = ("registry", "finance", "health", "reporting")
 CASES = [

@@ -24,7 +24,8 @@ from tests.helpers.e2e import wait_for
 from tests.helpers.hardening import new_prefix
 from tests.helpers.services import free_port
 
-pytestmark = pytest.mark.e2e
+# Each launch starts four services (up to 3 minutes on a busy two-core machine).
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 ROOT = Path(__file__).resolve().parents[2]
 
 
