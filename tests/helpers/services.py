@@ -157,9 +157,11 @@ class ServiceProcess:
     def __init__(self, name: str, env: dict[str, str], log_path: Path) -> None:
         self.name = name
         self.port = free_port()
-        # The process's clock starts where the test's is now (unless the test says
-        # otherwise), so tokens the test issues are current for the service.
-        self.env = {**os.environ, CLOCK_START_VARIABLE: utcnow().isoformat(), **env}
+        self.env = {**os.environ, **env}
+        # Unless the test pins it, the process's clock starts where the test's is
+        # when the process starts (not when this object was made: a service started
+        # minutes later would lag, and the test's tokens would be from its future).
+        self.clock_pinned = CLOCK_START_VARIABLE in env
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -172,8 +174,13 @@ class ServiceProcess:
             sys.executable, "-m", "uvicorn", "--factory", f"ishc_{self.name}.app:create_app",
             "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
         ]  # fmt: skip
+        env = (
+            self.env
+            if self.clock_pinned
+            else {**self.env, CLOCK_START_VARIABLE: utcnow().isoformat()}
+        )
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(command, env=self.env, stdout=log, stderr=log)
+            self.process = subprocess.Popen(command, env=env, stdout=log, stderr=log)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -53,8 +53,11 @@ DRIVEN = ("registry", "finance", "health")
 
 
 @pytest.fixture(autouse=True)
-def services_clock() -> None:
+def services_clock() -> Iterator[None]:
+    """The test's clock; each service process starts its own from it (ServiceProcess)."""
     set_clock_start(CLOCK_START)
+    yield
+    set_clock_start(None)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -90,7 +93,6 @@ def services(
         "ISHC_RELAY_POLL_SECONDS": "5",
         "ISHC_CONSUMER_BLOCK_MS": "100",
         "ISHC_LOG_JSON": "false",
-        "ISHC_CLOCK_START": CLOCK_START.isoformat(),
         # A bulk load: the per-token limit (600 a minute) would pace it for minutes.
         "ISHC_RATE_LIMIT_PER_MINUTE": "0",
     }
