@@ -70,6 +70,17 @@ TOKEN_LIFETIME = timedelta(hours=12)  # a national run lasts about an hour
 VINH_LONG = "86"
 
 
+def every_province_token(sub: str) -> str:
+    """A province token for all 34 provinces: the bench writes everywhere."""
+    return issue_token(
+        SECRET,
+        sub=sub,
+        role=Role.PROVINCE,
+        provinces=[p.code for p in admin_units.current_provinces()],
+        lifetime=TOKEN_LIFETIME,
+    )
+
+
 @dataclass(frozen=True)
 class Sizes:
     clubs: int
@@ -310,13 +321,7 @@ async def load_nation(
             progress.advance(building, count)
         expected_members = sum(n for n, _ in members_xlsx)
         progress.update(building, total=expected_members, completed=expected_members)
-        token = issue_token(
-            SECRET,
-            sub="bench-import",
-            role=Role.PROVINCE,
-            provinces=[p.code for p in admin_units.current_provinces()],
-            lifetime=TOKEN_LIFETIME,
-        )
+        token = every_province_token("bench-import")
         spent: dict[str, float] = {"clubs": 0.0, "members": 0.0}
         started = time.monotonic()
         async with httpx.AsyncClient(
@@ -412,13 +417,7 @@ async def closed_loop(
 async def bench_writes(platform: Platform, redis: Redis, sizes: Sizes) -> list[Row]:
     """A realistic write per service, `concurrency` in flight, each with its own
     Idempotency-Key as a province's system retrying safely would send."""
-    token = issue_token(
-        SECRET,
-        sub="bench-writes",
-        role=Role.PROVINCE,
-        provinces=[p.code for p in admin_units.current_provinces()],
-        lifetime=TOKEN_LIFETIME,
-    )
+    token = every_province_token("bench-writes")
     on = today().isoformat()
     clients = {
         name: httpx.AsyncClient(base_url=s.url, headers=bearer(token), timeout=60)
