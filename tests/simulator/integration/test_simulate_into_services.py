@@ -53,11 +53,10 @@ DRIVEN = ("registry", "finance", "health")
 
 
 @pytest.fixture(autouse=True)
-def services_clock() -> Iterator[None]:
-    """The test's clock; each service process starts its own from it (ServiceProcess)."""
+def services_clock() -> None:
+    """The test's clock; each service process starts its own from it when it
+    starts (ServiceProcess), and tests/conftest.py puts it back after the test."""
     set_clock_start(CLOCK_START)
-    yield
-    set_clock_start(None)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

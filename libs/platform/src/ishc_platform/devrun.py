@@ -205,12 +205,13 @@ def start_demo(
     urls = [f"--{name}=http://127.0.0.1:{port}" for name, port in ports.items()]
     plans = [f"--plans={path}" for path in sorted(PLANS.glob("*.toml"))]
     mark_demo(data_dir, "loading")
-    return subprocess.Popen(
-        [sys.executable, "-m", "ishc_simulator", "demo", *urls, *plans],
-        env=env,
-        stdout=(data_dir / "demo-report.json").open("wb"),  # the counts; progress on stderr
-        start_new_session=True,
-    )
+    with (data_dir / "demo-report.json").open("wb") as report:  # the counts; progress on stderr
+        return subprocess.Popen(
+            [sys.executable, "-m", "ishc_simulator", "demo", *urls, *plans],
+            env=env,
+            stdout=report,
+            start_new_session=True,
+        )
 
 
 def stop(children: list[subprocess.Popen[bytes]]) -> None:

@@ -29,6 +29,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from openpyxl import Workbook
@@ -938,7 +939,7 @@ async def put_plans(
         for plan in plans:
             plan_id = str(plan.get("id", ""))
             reply = await client.put(
-                f"/v1/plans/{plan_id}",
+                f"/v1/plans/{quote(plan_id, safe='')}",
                 content=json.dumps(plan, default=str, ensure_ascii=False),
                 headers={"Content-Type": "application/json"},
             )
