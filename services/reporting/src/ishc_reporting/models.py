@@ -357,6 +357,10 @@ class IssuedReport(ReportingTable, table=True):
     issued_at: datetime = Field(sa_column=_instant())
     issued_by: str = Field(max_length=200)
     content: str = Field(sa_type=Text)  # the figures as issued (JSON)
+    # `report_layout.issue_key`: one report per scope, province, period, map and
+    # figures day, held by the database so concurrent issues cannot both insert.
+    # NULL only on duplicates issued before the key existed (reporting0009).
+    issue_key: str | None = Field(default=None, max_length=120, unique=True, index=True)
 
 
 metadata = ReportingTable.metadata

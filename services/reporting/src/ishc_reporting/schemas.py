@@ -383,6 +383,12 @@ class ReportSummary(Answer):
     issued_at: Instant
     issued_by: str
     links: dict[str, str]
+    issued_early: bool = Field(
+        description="issued on or before the period's last day: figures stop at as_of"
+    )
+    warning: str | None = Field(
+        description='e.g. "Báo cáo lập trước khi hết kỳ: số liệu tính đến ngày 30/11/2026"'
+    )
 
 
 class ReportList(Answer):

@@ -1,5 +1,6 @@
-"""Issued reports as files: CSV (UTF-8 with a BOM, so Excel reads it) and
-XLSX whose bytes are the same at every download. Always rendered from the
+"""Issued reports as files: CSV (UTF-8 with a BOM, so Excel reads it), and
+XLSX and PDF laid out as an official document (`report_xlsx`, `report_pdf`)
+whose bytes are the same at every download. Always rendered from the
 figures stored when the report was issued, in the format they were stored in
 (`report_layout.figures_format`): a report issued before plans were measured
 on their own windows reads as it did then; one issued now lists its
@@ -12,14 +13,12 @@ import io
 import json
 import re
 import zipfile
-from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from datetime import date, datetime
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from ishc_platform import admin_units
+from ishc_platform.clock import VIETNAM, as_utc
+from ishc_reporting.adapters import report_pdf, report_xlsx
 from ishc_reporting.domain import report_layout as layout
 from ishc_reporting.domain.report_layout import PeriodKind
 from ishc_reporting.models import IssuedReport
@@ -32,28 +31,83 @@ def stored(report: IssuedReport) -> dict[str, Any]:
     return content
 
 
+def _province_name(report: IssuedReport) -> str | None:
+    """The province's official name on the report's map."""
+    if report.scope == "nation":
+        return None
+    unit = (
+        admin_units.current_province(report.province or "")
+        if report.boundary == "current"
+        else admin_units.legacy_province(report.province or "")
+    )
+    return unit.name if unit else report.province
+
+
+def issued_on(report: IssuedReport) -> date:
+    """The day the report was issued, in Vietnam (the date on the document)."""
+    return as_utc(report.issued_at).astimezone(VIETNAM).date()
+
+
+def frame(report: IssuedReport) -> layout.ReportFrame:
+    return layout.ReportFrame(
+        scope=report.scope,
+        province=report.province,
+        province_name=_province_name(report),
+        boundary=report.boundary,
+        kind=PeriodKind(report.period_kind),
+        period_start=report.period_start,
+        period_end=report.period_end,
+        issued_on=issued_on(report),
+    )
+
+
+def document(report: IssuedReport, lang: str) -> layout.ReportDocument:
+    """The report as an official document (the XLSX and the PDF draw it)."""
+    return layout.document(frame(report), stored(report), lang)
+
+
 def _heading(report: IssuedReport, lang: str) -> list[list[Any]]:
     issued = stored(report)
     words = layout.TEXT[lang]
-    if report.scope == "nation":
-        place = words["nation"]
-    else:
-        unit = (
-            admin_units.current_province(report.province or "")
-            if report.boundary == "current"
-            else admin_units.legacy_province(report.province or "")
-        )
-        place = unit.name if unit else report.province or ""
+    place = words["nation"] if report.scope == "nation" else _province_name(report) or ""
     kind = PeriodKind(report.period_kind)
+    if layout.figures_format(issued) < 3:  # as issued then, to the byte
+        return [
+            [layout.title(kind, issued["year"], issued.get("number"), place, lang)],
+            [
+                words["period"],
+                f"{report.period_start.isoformat()} – {report.period_end.isoformat()}",
+            ],
+            [words["as_of"], issued["as_of"]],
+            [words["boundary"], words[report.boundary]],
+            [words["issued"], report.issued_at.strftime("%Y-%m-%d %H:%M UTC")],
+            *layout.heading_rows(issued, lang),
+            [],
+        ]
+    early = layout.issued_early(issued_on(report), report.period_end)
+
+    def day(value: Any) -> str:
+        return layout.day_text(value, lang)
+
     return [
         [layout.title(kind, issued["year"], issued.get("number"), place, lang)],
-        [words["period"], f"{report.period_start.isoformat()} – {report.period_end.isoformat()}"],
-        [words["as_of"], issued["as_of"]],
+        [words["period"], f"{day(report.period_start)} – {day(report.period_end)}"],
+        [words["as_of"], day(issued["as_of"])],
         [words["boundary"], words[report.boundary]],
-        [words["issued"], report.issued_at.strftime("%Y-%m-%d %H:%M UTC")],
+        [words["issued"], day(issued_on(report))],
+        *([[layout.early_text(issued["as_of"], lang)]] if early else []),
         *layout.heading_rows(issued, lang),
         [],
     ]
+
+
+def _province_table(report: IssuedReport, lang: str) -> list[list[Any]]:
+    """Format 3, a national report: each province's main indicators, then the nation's."""
+    issued = stored(report)
+    rows = layout.province_rows(issued, lang)
+    if not rows:
+        return []
+    return [[], [layout.DOCUMENT_TEXT[lang]["by_province"]], layout.province_header(lang), *rows]
 
 
 def _indicator_table(report: IssuedReport, lang: str) -> list[list[Any]]:
@@ -79,6 +133,7 @@ def render_csv(report: IssuedReport, lang: str) -> bytes:
     rows = [
         *_heading(report, lang),
         *_indicator_table(report, lang),
+        *_province_table(report, lang),
         *(row for _kind, row in _plan_sections(report, lang)),
         *_commune_table(report, lang),
     ]
@@ -88,38 +143,13 @@ def render_csv(report: IssuedReport, lang: str) -> bytes:
 
 
 def render_xlsx(report: IssuedReport, lang: str) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "Báo cáo" if lang == "vi" else "Report"
-    for row in _heading(report, lang):
-        sheet.append(row)
-    header, *indicators = _indicator_table(report, lang)
-    sheet.append(header)
-    for label, *figures in indicators:
-        sheet.append([label, *(_number(v) for v in figures)])  # numbers Excel can sum
-    for kind, row in _plan_sections(report, lang):
-        if kind == "target":  # its figures as numbers; the window and target stay text
-            row = [_number(v) if i in layout.TARGET_FIGURES else v for i, v in enumerate(row)]
-        sheet.append(row)
-        if kind in ("title", "header"):
-            for cell in sheet[sheet.max_row]:
-                cell.font = Font(bold=True)
-    for row in _commune_table(report, lang):
-        sheet.append(row)  # commune codes stay text: "00001" is not 1
-    sheet["A1"].font = Font(bold=True, size=13)
-    sheet.column_dimensions["A"].width = 48
-    for column in "BCDE":
-        sheet.column_dimensions[column].width = 16
-    if layout.figures_format(stored(report)) >= 2:  # a format-1 report keeps its old bytes
-        for column in "FGH":
-            sheet.column_dimensions[column].width = 16
-        sheet.column_dimensions["I"].width = 48
-    book.properties.created = book.properties.modified = XLSX_EPOCH
-    book.properties.creator = "ISHC"
-    out = io.BytesIO()
-    book.save(out)
-    return _fixed_zip_times(out.getvalue())
+    """The report as an official document (`report_xlsx`), with fixed workbook dates."""
+    return _fixed_zip_times(report_xlsx.render(document(report, lang), lang, XLSX_EPOCH))
+
+
+def render_pdf(report: IssuedReport, lang: str) -> bytes:
+    """The same document as a PDF (`report_pdf`), with a fixed creation date."""
+    return report_pdf.render(document(report, lang), lang)
 
 
 def _fixed_zip_times(content: bytes) -> bytes:
@@ -139,12 +169,3 @@ def _fixed_zip_times(content: bytes) -> bytes:
 
 
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
-
-
-def _number(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return Decimal(value)
-        except InvalidOperation:
-            return value
-    return value

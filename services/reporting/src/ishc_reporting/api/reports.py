@@ -1,5 +1,5 @@
 """Report routes: issue a quarterly, semi-annual or annual report and fetch it
-as issued. They only translate HTTP to `service/reports.py` and the renderers
+as issued (JSON, CSV, XLSX, PDF). They only translate HTTP to `service/reports.py` and the renderers
 of `adapters/report_files.py`."""
 
 from __future__ import annotations
@@ -24,13 +24,27 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.post(
-    "", status_code=201, response_model=schemas.ReportSummary, responses=problems(401, 403, 422)
+    "",
+    status_code=201,
+    response_model=schemas.ReportSummary,
+    responses={
+        200: {"model": schemas.ReportSummary, "description": "already issued: that report"},
+        **problems(401, 403, 422),
+    },
 )
 async def issue_report(
-    session: SessionDep, caller: CurrentCaller, request: Annotated[ReportRequest, Body()]
+    session: SessionDep,
+    caller: CurrentCaller,
+    request: Annotated[ReportRequest, Body()],
+    response: Response,
 ) -> dict[str, Any]:
-    """Compute and freeze the report of a province or of the nation for a period."""
-    report = await service.issue_report(session, caller, request)
+    """Compute and freeze the report of a province or of the nation for a
+    period: 201 when issued now; 200 with the report already issued for the
+    same scope, province, period, map and figures day (no duplicate; what
+    changed since shows as its `revision`)."""
+    report, created = await service.issue_report(session, caller, request)
+    response.status_code = 201 if created else 200
+    response.headers["Location"] = f"/v1/reports/{report.id}"
     result: dict[str, Any] = jsonable(service.summary(report))
     return result
 
@@ -74,6 +88,21 @@ async def report_xlsx(
         report_files.render_xlsx(report, lang),
         media_type=XLSX,
         headers={"Content-Disposition": f'attachment; filename="{_filename(report, lang)}.xlsx"'},
+    )
+
+
+@router.get(
+    "/{report_id}.pdf",
+    responses={200: {"content": {"application/pdf": {}}}, **problems(401, 403, 404, 422)},
+)
+async def report_pdf(
+    session: SessionDep, caller: CurrentCaller, report_id: ReportId, lang: Lang = "vi"
+) -> Response:
+    report = await service.load_report(session, caller, report_id)
+    return Response(
+        report_files.render_pdf(report, lang),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{_filename(report, lang)}.pdf"'},
     )
 
 

@@ -4,14 +4,16 @@ Reports are due quarterly, semi-annually and annually (DOMAIN.md, "Who uses
 it"). People read them in Vietnamese; English is on request. Province and
 commune names stay as officially written in both.
 
-A report's figures are stored as issued, in one of two formats (`FORMAT`):
+A report's figures are stored as issued, in one of three formats (`FORMAT`):
 
 - format 1, before plans were measured on their own windows: the governing
   plan's `targets` as a dict beside the indicators, read as
   (label, value, target, gap) rows (`INDICATORS_V1`, `SHARES_V1`, frozen);
 - format 2: the indicators alone (label, value), then a section per plan in
   force (`plans`), each target with its window, value, expected value and
-  status, and the plan's territory.
+  status, and the plan's territory;
+- format 3: as format 2, and a national report also holds each province's main
+  indicators (`by_province`, `PROVINCE_COLUMNS`).
 
 The words a target is read with (its label, its window "01/2017 – 12/2018",
 its target "60 – 70%", its status) are here too, so the dashboard and the
@@ -21,6 +23,7 @@ reports say the same thing.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -30,7 +33,7 @@ from ishc_platform.validation import FieldError
 from ishc_reporting.domain.indicators import QUALITY_FLAGS
 from ishc_reporting.domain.plans import SHARE_INDICATORS
 
-FORMAT = 2  # the format of the figures a report stores when issued now
+FORMAT = 3  # the format of the figures a report stores when issued now
 
 
 class PeriodKind(StrEnum):
@@ -701,3 +704,383 @@ def plan_sections(figures: dict[str, Any], lang: str) -> list[tuple[str, list[An
         rows.append(("header", target_header(lang)))
         rows += [("target", target_row(t, lang)) for t in plan.get("targets") or []]
     return rows
+
+
+# -- the report as an official document (Decree 30/2020/NĐ-CP) ----------------------
+# The frame around the figures: issuing body and number (top left), the national
+# motto and the place and date (top right), the title, the tables, the signature
+# block. Both renderers (XLSX and PDF) draw this one description, so they agree.
+# The frame is derived from the report's stored fields, so every report, in any
+# format, is issued as a document; the rows inside are those of its format.
+
+BODY_ABBREVIATION = {"nation": "TWH", "province": "HNCT"}  # "Số: …/BC-HNCT"
+
+DOCUMENT_TEXT = {
+    "vi": {
+        "nation_body": "HỘI NGƯỜI CAO TUỔI VIỆT NAM",
+        "province_body": "HỘI NGƯỜI CAO TUỔI {name}",
+        "number": "Số: ……/BC-{abbr}",
+        "motto": "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "motto_2": "Độc lập - Tự do - Hạnh phúc",
+        "nation_place": "Hà Nội",
+        "subject": "Kết quả hoạt động Câu lạc bộ Liên thế hệ tự giúp nhau",
+        "span": "(từ ngày {start} đến ngày {end})",
+        "early": "Báo cáo lập trước khi hết kỳ: số liệu tính đến ngày {as_of}",
+        "indicators": "CÁC CHỈ TIÊU",
+        "by_province": "KẾT QUẢ THEO TỈNH, THÀNH PHỐ",
+        "plans": "CÁC KẾ HOẠCH ĐANG HIỆU LỰC",
+        "communes": "KẾT QUẢ THEO XÃ, PHƯỜNG",
+        "province": "Tỉnh, thành phố",
+        "total": "Toàn quốc",
+        "unplaced": "CLB chưa xác định được tỉnh, thành phố",
+        "recipients": "Nơi nhận:",
+        "nation_recipients": "- Các tỉnh, thành Hội;|- Lưu: VT.",
+        "province_recipients": (
+            "- Trung ương Hội Người cao tuổi Việt Nam;|- Ủy ban nhân dân {name};|- Lưu: VT."
+        ),
+        "on_behalf": "TM. BAN CHẤP HÀNH",
+        "signer": "CHỦ TỊCH",
+        "sign_note": "(Ký, ghi rõ họ tên và đóng dấu)",
+        "signer_name": "……………………………",
+    },
+    "en": {
+        "nation_body": "VIETNAM ASSOCIATION OF THE ELDERLY",
+        "province_body": "ASSOCIATION OF THE ELDERLY — {name}",
+        "number": "No.: ……/BC-{abbr}",
+        "motto": "SOCIALIST REPUBLIC OF VIETNAM",
+        "motto_2": "Independence - Freedom - Happiness",
+        "nation_place": "Hà Nội",
+        "subject": "Intergenerational Self-Help Clubs: results",
+        "span": "({start} – {end})",
+        "early": "Issued before the period ended: figures as of {as_of}",
+        "indicators": "INDICATORS",
+        "by_province": "BY PROVINCE",
+        "plans": "PLANS IN FORCE",
+        "communes": "BY COMMUNE",
+        "province": "Province",
+        "total": "Nation",
+        "unplaced": "Clubs not placed in a province",
+        "recipients": "Recipients:",
+        "nation_recipients": "- Provincial associations;|- Archive.",
+        "province_recipients": (
+            "- Vietnam Association of the Elderly;|- People's Committee, {name};|- Archive."
+        ),
+        "on_behalf": "ON BEHALF OF THE EXECUTIVE COMMITTEE",
+        "signer": "CHAIR",
+        "sign_note": "(Signature, full name and seal)",
+        "signer_name": "……………………………",
+    },
+}
+
+# The national report's per-province columns: (key, Vietnamese, English, kind);
+# `well_managed` is read from the indicators' shares.
+PROVINCE_COLUMNS: list[tuple[str, str, str, str]] = [
+    ("communes", "Số xã, phường", "Communes", "int"),
+    ("communes_with_club", "Xã, phường có CLB", "Communes with a club", "int"),
+    ("coverage", "Tỷ lệ xã, phường có CLB (%)", "Communes with a club (%)", "dec"),
+    ("clubs", "Số CLB", "Clubs", "int"),
+    ("new_clubs", "CLB mới trong kỳ", "New clubs", "int"),
+    ("members", "Số hội viên", "Members", "int"),
+    ("new_members", "Hội viên mới trong kỳ", "New members", "int"),
+    ("older_members", "Hội viên cao tuổi", "Older members", "int"),
+    ("women", "Hội viên nữ", "Women", "int"),
+    ("well_managed", "CLB được quản lý tốt (%)", "Well-managed clubs (%)", "dec"),
+]
+
+# How a cell reads: text, a count, a decimal (a share in percent, its label saying
+# "(%)"), or a share that carries its "%" (a target's value).
+CellKind = str  # "text" | "int" | "dec" | "pct"
+
+
+@dataclass(frozen=True)
+class DocTable:
+    header: list[str]
+    rows: list[list[Any]]
+    kinds: list[list[CellKind]]  # a kind per cell
+    widths: list[int]  # relative widths (characters)
+    strong_rows: frozenset[int] = frozenset()  # totals
+
+
+@dataclass(frozen=True)
+class DocSection:
+    title: str | None
+    lines: list[tuple[str, str]] = field(default_factory=list)  # (label, text)
+    table: DocTable | None = None
+
+
+@dataclass(frozen=True)
+class ReportDocument:
+    issuer: list[str]
+    number: str
+    motto: list[str]
+    place_date: str
+    title: list[str]
+    facts: list[tuple[str, str]]
+    warning: str | None
+    sections: list[DocSection]
+    recipients_title: str
+    recipients: list[str]
+    signer: list[str]
+    sign_note: str
+    signer_name: str
+    landscape: bool
+
+    @property
+    def columns(self) -> int:
+        """The widest table's column count (at least 2: label and value)."""
+        return max([2, *(len(s.table.header) for s in self.sections if s.table)])
+
+
+@dataclass(frozen=True)
+class ReportFrame:
+    """What the frame is drawn from: the report's own stored fields."""
+
+    scope: str
+    province: str | None
+    province_name: str | None  # official, on the report's map
+    boundary: str
+    kind: PeriodKind
+    period_start: date
+    period_end: date
+    issued_on: date  # in Vietnam
+
+
+def issued_early(issued_on: date, period_end: date) -> bool:
+    """Issued on or before the period's last day: the period had not ended."""
+    return issued_on <= period_end
+
+
+def early_text(as_of: Any, lang: str) -> str:
+    return DOCUMENT_TEXT[lang]["early"].format(as_of=day_text(as_of, lang))
+
+
+def issuer_text(frame: ReportFrame, lang: str) -> str:
+    words = DOCUMENT_TEXT[lang]
+    if frame.scope == "nation":
+        return words["nation_body"]
+    name = frame.province_name or frame.province or ""
+    return words["province_body"].format(name=name.upper() if lang == "vi" else name)
+
+
+def place_of(frame: ReportFrame) -> str:
+    """Where the document is issued: the province's name without "Tỉnh" or
+    "Thành phố" ("Vĩnh Long", "Hà Nội"), but "Thành phố Hồ Chí Minh"."""
+    if frame.scope == "nation" or not frame.province_name:
+        return DOCUMENT_TEXT["vi"]["nation_place"]
+    name = frame.province_name
+    if name == "Thành phố Hồ Chí Minh":
+        return name
+    for prefix in ("Tỉnh ", "Thành phố "):
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name
+
+
+def place_date_text(place: str, day: date, lang: str) -> str:
+    """Decree 30: "Vĩnh Long, ngày 05 tháng 01 năm 2027" (a 0 before days
+    under 10 and months under 3); English "Vĩnh Long, 5 January 2027"."""
+    if lang != "vi":
+        return f"{place}, {day.day} {_MONTHS[day.month - 1]} {day.year}"
+    month = f"{day.month:02d}" if day.month < 3 else str(day.month)
+    return f"{place}, ngày {day.day:02d} tháng {month} năm {day.year}"
+
+
+def _kind_of(value: Any) -> CellKind:
+    if isinstance(value, bool) or value is None:
+        return "text"
+    if isinstance(value, int):
+        return "int"
+    if _is_number(value):
+        return "dec" if "." in str(value) else "int"
+    return "text"
+
+
+def cell_text(value: Any, kind: CellKind, lang: str) -> str:
+    """A cell as printed (the PDF): numbers as each language writes them."""
+    if value is None:
+        return "—"  # not measured (a blank cell reads as forgotten on paper)
+    if kind == "text":
+        return str(value)
+    text = number_text(value, lang)
+    return f"{text}%" if kind == "pct" and _is_number(value) else text
+
+
+def _indicator_table(figures: dict[str, Any], lang: str) -> DocTable:
+    header = indicator_header(figures, lang)
+    rows = indicator_rows(figures, lang)
+    kinds = [["text", *(_kind_of(v) for v in row[1:])] for row in rows]
+    return DocTable(header, rows, kinds, [48, *([14] * (len(header) - 1))])
+
+
+def province_header(lang: str) -> list[str]:
+    words = TEXT[lang]
+    return [
+        DOCUMENT_TEXT[lang]["province"],
+        words["code"],
+        *(c[1 if lang == "vi" else 2] for c in PROVINCE_COLUMNS),
+    ]
+
+
+def _province_figures(indicators: Mapping[str, Any]) -> list[Any]:
+    shares = indicators.get("shares") or {}
+    return [
+        shares.get(key) if key == "well_managed" else indicators.get(key)
+        for key, *_rest in PROVINCE_COLUMNS
+    ]
+
+
+def province_breakdown(indicators: Mapping[str, Any]) -> dict[str, Any]:
+    """What a national report stores of one province: its main indicators."""
+    kept = {key: indicators.get(key) for key, *_rest in PROVINCE_COLUMNS}
+    kept["well_managed"] = (indicators.get("shares") or {}).get("well_managed")
+    return kept
+
+
+def province_rows(figures: dict[str, Any], lang: str) -> list[list[Any]]:
+    """Format 3, a national report: a row per province, then the nation's own
+    figures (its coverage over every commune of the map, its clubs including
+    any placed in no province)."""
+    rows = [
+        [p["name"], p["code"], *(p.get(key) for key, *_rest in PROVINCE_COLUMNS)]
+        for p in figures.get("by_province") or []
+    ]
+    if rows:
+        rows.append([DOCUMENT_TEXT[lang]["total"], "", *_province_figures(figures["indicators"])])
+    return rows
+
+
+def _province_table(figures: dict[str, Any], lang: str) -> DocTable | None:
+    rows = province_rows(figures, lang)
+    if not rows:
+        return None
+    kinds = [["text", "text", *(c[3] for c in PROVINCE_COLUMNS)] for _row in rows]
+    widths = [26, 6, *([11] * len(PROVINCE_COLUMNS))]
+    return DocTable(province_header(lang), rows, kinds, widths, frozenset({len(rows) - 1}))
+
+
+def _target_kinds(target: Mapping[str, Any], row: list[Any]) -> list[CellKind]:
+    share = str(target.get("indicator")) in SHARE_TARGETS
+    return [
+        ("pct" if share else _kind_of(v)) if i in TARGET_FIGURES and v is not None else "text"
+        for i, v in enumerate(row)
+    ]
+
+
+def _plan_sections_doc(figures: dict[str, Any], lang: str) -> list[DocSection]:
+    words = TEXT[lang]
+    plans = figures.get("plans") or []
+    empty = [("", words["no_plans"])] if not plans else []
+    sections = [DocSection(DOCUMENT_TEXT[lang]["plans"], empty)]
+    for plan in plans:
+        territory = plan.get("territory") or {}
+        lines = [(words["plan"], str(plan.get("title") or plan.get("id") or ""))]
+        if plan.get("source"):
+            lines.append((words["source"], str(plan["source"])))
+        lines.append((words["plan_period"], plan_period_text(plan, lang)))
+        if territory:
+            lines.append((words["territory"], territory_text(territory, lang)))
+            if territory.get("communes_note"):
+                lines.append((words["note"], str(territory["communes_note"])))
+        targets = plan.get("targets") or []
+        rows = [target_row(t, lang) for t in targets]
+        kinds = [_target_kinds(t, r) for t, r in zip(targets, rows, strict=True)]
+        table = DocTable(target_header(lang), rows, kinds, [34, 16, 11, 11, 12, 11, 10, 13, 30])
+        sections.append(DocSection(None, lines, table))
+    return sections
+
+
+def _commune_table(figures: dict[str, Any], lang: str) -> DocTable | None:
+    rows = commune_rows(figures, lang)
+    if not rows:
+        return None
+    words = TEXT[lang]
+    header = [words["code"], words["name"], words["clubs"], words["members"], words["has_club"]]
+    kinds = [["text", "text", "int", "int", "text"] for _row in rows]
+    return DocTable(header, rows, kinds, [10, 40, 12, 14, 10])
+
+
+def document(frame: ReportFrame, figures: dict[str, Any], lang: str) -> ReportDocument:
+    """The report as a document, from its frame and its stored figures."""
+    words, doc = TEXT[lang], DOCUMENT_TEXT[lang]
+    place = words["nation"] if frame.scope == "nation" else (frame.province_name or "")
+    year, number = figures.get("year", frame.period_start.year), figures.get("number")
+    span = doc["span"].format(
+        start=day_text(frame.period_start, lang), end=day_text(frame.period_end, lang)
+    )
+    facts = [
+        (words["as_of"], day_text(figures.get("as_of"), lang)),
+        (words["boundary"], words.get(frame.boundary, frame.boundary)),
+        *((str(label), str(text)) for label, text in heading_rows(figures, lang)),
+    ]
+    numbered: list[DocSection] = [
+        DocSection(doc["indicators"], [], _indicator_table(figures, lang))
+    ]
+    provinces = _province_table(figures, lang)
+    if provinces is not None:
+        unplaced = (figures["indicators"] or {}).get("unplaced")
+        lines = [(doc["unplaced"], number_text(unplaced, lang))] if unplaced else []
+        numbered.append(DocSection(doc["by_province"], lines, provinces))
+    if figures_format(figures) >= 2:
+        numbered += _plan_sections_doc(figures, lang)
+    communes = _commune_table(figures, lang)
+    if communes is not None:
+        numbered.append(DocSection(doc["communes"], [], communes))
+    sections, count = [], 0
+    for section in numbered:  # "I. CÁC CHỈ TIÊU", "II. …"
+        if section.title is not None:
+            count += 1
+            section = DocSection(f"{_ROMAN[count]}. {section.title}", section.lines, section.table)
+        sections.append(section)
+    # "Ủy ban nhân dân tỉnh Vĩnh Long": the unit's kind in lower case inside a phrase.
+    name = (frame.province_name or "")[:1].lower() + (frame.province_name or "")[1:]
+    recipients = doc["nation_recipients" if frame.scope == "nation" else "province_recipients"]
+    warning = (
+        early_text(figures.get("as_of"), lang)
+        if issued_early(frame.issued_on, frame.period_end)
+        else None
+    )
+    return ReportDocument(
+        issuer=[issuer_text(frame, lang)],
+        number=doc["number"].format(abbr=BODY_ABBREVIATION.get(frame.scope, "HNCT")),
+        motto=[doc["motto"], doc["motto_2"]],
+        place_date=place_date_text(place_of(frame), frame.issued_on, lang),
+        title=[
+            words["report"].upper(),
+            doc["subject"],
+            f"{period_name(frame.kind, year, number, lang)} — {place}",
+            span,
+        ],
+        facts=facts,
+        warning=warning,
+        sections=sections,
+        recipients_title=doc["recipients"],
+        recipients=recipients.format(name=name).split("|"),
+        signer=[doc["on_behalf"], doc["signer"]],
+        sign_note=doc["sign_note"],
+        signer_name=doc["signer_name"],
+        landscape=max(len(s.table.header) for s in sections if s.table) > 5,
+    )
+
+
+_MONTHS = [
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+]  # fmt: skip
+_ROMAN = ["", "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII"]
+
+
+def issue_key(
+    scope: str,
+    province: str | None,
+    kind: str,
+    start: date,
+    boundary: str,
+    as_of: date,
+    interim: bool = False,
+) -> str:
+    """What makes two issues the same report: scope, province, period, map and
+    the day the figures are taken at (the period's end once it is over; the
+    issue day before that). A report issued before the period ended (`interim`,
+    see `issued_early`) is not the final one, even on the period's last day."""
+    day = f"interim:{as_of.isoformat()}" if interim else as_of.isoformat()
+    return f"{scope}|{province or ''}|{kind}|{start.isoformat()}|{boundary}|{day}"
