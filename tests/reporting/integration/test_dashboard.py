@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.encoders import jsonable_encoder
@@ -22,6 +23,7 @@ from ishc_platform.clock import today
 from ishc_platform.db import Database
 from ishc_platform.migrate import upgrade
 from ishc_platform.settings import Settings
+from ishc_reporting.adapters.live_feed import LiveFeed
 from ishc_reporting.app import create_app
 from tests.reporting.conftest import Registry, feeder
 
@@ -132,7 +134,7 @@ def test_progress_against_the_plans_coverage_target(public: TestClient) -> None:
     }
     assert public.put(f"/v1/plans/{plan['id']}", json=plan, headers=NATIONAL).status_code == 201
     vinh_long = row(public.get("/dashboard").text, "86")
-    assert '<td data-field="coverage_target">10</td>' in vinh_long
+    assert '<td data-field="coverage_target" title="Kế hoạch thử">10</td>' in vinh_long
     assert '<td data-field="coverage_gap">9,20</td>' in vinh_long
     assert 'aria-valuenow="8"' in vinh_long and 'style="width: 8%"' in vinh_long  # 0.80 of 10
     assert 'role="progressbar"' not in row(public.get("/dashboard").text, "75")  # no plan there
@@ -385,3 +387,276 @@ def test_sign_in_goes_back_only_to_a_dashboard_page(tmp_path: Path, redis_url: s
             )
             assert reply.headers["location"] == "/dashboard?lang=vi"
         assert client.get("/dashboard").text.count('<tr data-code="') == 34
+
+
+# -- are we on track? the national page, the province page, the controls ----------
+
+TODAY = date(2026, 12, 1)  # Vietnam's date on the pinned test clock (tests/conftest.py)
+
+
+def on_track_plans(client: TestClient) -> None:
+    """Vĩnh Long on track (2 of 124 communes, 1,61%, against 1,37% expected by
+    now on the path from 0 to 3% in 2026-27), Hà Nội behind (no club, 10% by the
+    end of 2027), the 2025-2035 national scheme; every other province no plan."""
+    provinces = (("86", "Kế hoạch Vĩnh Long thử", "3"), ("01", "Kế hoạch Hà Nội thử", "10"))
+    for code, title, value in provinces:
+        plan = {
+            "id": f"test-{code}-2026-2027",
+            "scope": "province",
+            "province": code,
+            "title": title,
+            "period_start": "2026-01-01",
+            "period_end": "2027-12-31",
+            "baseline": {"as_of": "2025-12-31", "coverage_percent": "0"},
+            "targets": [{"indicator": "coverage", "value": value, "by": "2027-12-31"}],
+        }
+        reply = client.put(f"/v1/plans/{plan['id']}", json=plan, headers=NATIONAL)
+        assert reply.status_code == 201, reply.text
+    load_plan_file(client, "national-2025-2035")
+
+
+@pytest.fixture
+def national(tmp_path: Path, database_url: str, redis_url: str) -> Iterator[TestClient]:
+    """Two clubs in Vĩnh Long, 12 and 6 members, in two communes (on SQLite
+    and on PostgreSQL), with the plans above."""
+    upgrade("reporting", database_url)
+    registry = Registry()
+    first = registry.club("29623", date(2020, 1, 1), name="CLB Nhơn Phú")
+    registry.members(first, "86", 12, joined_on=date(2021, 1, 1))
+    second = registry.club("29410", date(2021, 1, 1), name="CLB Hòa Minh")
+    registry.members(second, "86", 6, joined_on=date(2021, 1, 1))
+
+    async def load() -> None:
+        db = Database(database_url)
+        await feeder(db).apply_log(registry.log)
+        await db.dispose()
+
+    asyncio.run(load())
+    settings = Settings(
+        database_url=database_url,
+        redis_url=redis_url,
+        jwt_secrets=SECRET,
+        stream_prefix=f"test.{uuid.uuid4().hex[:10]}.",
+    )
+    with TestClient(create_app(settings)) as client:
+        on_track_plans(client)
+        yield client
+
+
+def cell(row_html: str, field: str) -> str:
+    found = re.search(rf'data-field="{field}"[^>]*>([^<]*)<', row_html)
+    assert found, field
+    return found.group(1)
+
+
+def test_the_national_summary_against_the_national_plans(national: TestClient) -> None:
+    assert today() == TODAY
+    html = national.get("/dashboard").text
+    summary = html.split('<section class="summary" id="summary"')[1].split("</section>")[0]
+    assert html.index('id="summary"') < html.index('<table id="provinces"')  # the nation first
+    clubs = summary.split('data-headline="clubs"')[1].split('data-headline="members"')[0]
+    assert '<b data-total="clubs">2</b>' in clubs
+    # The plan by its name, never its slug; the target, its window, the value
+    # expected by now (0 on 31/12/2024 to 6.000 on 31/12/2030: 700 of 2.191 days).
+    visible = re.sub(r"<[^>]+>", " ", html.split("<main>")[1])
+    assert "Đề án nhân rộng" in clubs and "national-2025-2035" not in visible
+    assert "None" not in visible  # a status hidden from the public reads as a dash
+    assert "+6.000 · Thời hạn 01/2025 – 12/2030" in clubs
+    assert "Cần đạt đến nay: 1.916" in clubs and "chậm tiến độ" in clubs
+    coverage = summary.split('data-headline="coverage"')[1].split('data-headline="clubs"')[0]
+    assert '<b data-total="coverage">0,06</b>' in coverage  # 2 of 3.321 communes, truncated
+    assert "2 / 3.321 xã, phường có CLB" in coverage
+    assert "≥ 80% · Thời hạn" in coverage and "Cần đạt đến nay" in coverage
+    assert "vùng đồng bằng" not in coverage  # kinds of commune: in the plan's own section
+    assert coverage.count('<div class="target-plan">') == 1  # the plan named once
+    members = summary.split('data-headline="members"')[1]
+    assert '<b data-total="members">18</b>' in members and "Người cao tuổi mới tham gia" in members
+    english = national.get("/dashboard", params={"lang": "en"}).text
+    assert "The nation against its plans" in english and "Expected by now: 1,916" in english
+
+
+def test_each_province_has_its_status_and_the_table_its_totals(national: TestClient) -> None:
+    html = national.get("/dashboard").text
+    vinh_long, ha_noi, dong_nai = row(html, "86"), row(html, "01"), row(html, "75")
+    assert cell(vinh_long, "status") == "đúng tiến độ" and 'class="status yes"' in vinh_long
+    assert cell(vinh_long, "coverage") == "1,61" and cell(vinh_long, "coverage_target") == "3"
+    # 335 of 730 days of the way from 0 to 3%: 1,3767 truncated, as the plans print it.
+    assert cell(vinh_long, "coverage_expected") == "1,37"
+    assert cell(vinh_long, "coverage_target_by") == "31/12/2027"
+    assert 'aria-valuenow="53"' in vinh_long  # 1,61 of 3
+    assert cell(ha_noi, "status") == "chậm tiến độ" and 'class="status no"' in ha_noi
+    assert cell(dong_nai, "status") == "chưa có kế hoạch"
+    assert 'role="progressbar"' not in dong_nai
+    # Every column sorts: a button in each header, with aria-sort.
+    head = html.split('<table id="provinces"')[1].split("</thead>")[0]
+    # 9 key columns, then 12 quality, 5 finance and health ones (shown on demand).
+    assert head.count('aria-sort="none"><button type="button" data-sort-type=') == 9 + 12 + 5
+    assert '<input type="checkbox" id="more-columns" class="more-toggle">' in html
+    assert '<script src="/dashboard/static/sort.js" defer></script>' in html
+    assert national.get("/dashboard/static/sort.js").status_code == 200
+    # The totals: the nation's own figures (2 of 3.321 communes), not a sum of shares.
+    total = html.split('<tr class="total" id="total">')[1].split("</tr>")[0]
+    assert "Toàn quốc" in total and cell(total, "coverage") == "0,06"
+    assert cell(total, "clubs") == "2" and cell(total, "members") == "18"
+    assert "80" in total and "31/12/2030" in total  # the national coverage target
+    assert html.index('<tr class="total" id="total">') > html.index(row(html, "86"))
+    english = row(national.get("/dashboard", params={"lang": "en"}).text, "01")
+    assert cell(english, "status") == "behind"
+
+
+def test_the_province_page_lists_communes_with_clubs_first(national: TestClient) -> None:
+    html = national.get("/dashboard/provinces/86").text
+    assert 'id="status" data-status="on_track">đúng tiến độ' in html
+    table = html.split('<table id="commune-table"')[1].split("</table>")[0]
+    communes = re.findall(r'<tr data-commune="(\d+)">', table)
+    assert len(communes) == 124 and set(communes[:2]) == {"29623", "29410"}
+    nhon_phu = table.split('<tr data-commune="29623">')[1].split("</tr>")[0]
+    # The quality shares the national table shows per province, here per commune.
+    assert cell(nhon_phu, "board_ok") == "0,00" and cell(nhon_phu, "funds_ok") == "0,00"
+    assert cell(nhon_phu, "size_ok") == "—"  # the plan states no size band: not assessed
+    no_club = table.split(f'<tr data-commune="{communes[-1]}">')[1].split("</tr>")[0]
+    assert cell(no_club, "board_ok") == "—"
+    head = table.split("</thead>")[0]
+    assert "Ban chủ nhiệm" in head and "Đủ 2 quỹ" in head
+    assert 'input type="search" id="commune-filter"' in html
+    assert "/dashboard/static/filter.js" in html
+
+    only = national.get("/dashboard/provinces/86", params={"with_club": "1"}).text
+    table = only.split('<table id="commune-table"')[1].split("</table>")[0]
+    assert re.findall(r'<tr data-commune="(\d+)">', table) == communes[:2]
+    assert 'name="with_club" value="1" checked' in only
+    # The date and map controls keep the filter; the filter form keeps the date and map.
+    controls = only.split('<form class="filters" id="controls"')[1].split("</form>")[0]
+    assert '<input type="hidden" name="with_club" value="1">' in controls
+    past = national.get(
+        "/dashboard/provinces/86", params={"with_club": "1", "as_of": "2020-06-01"}
+    ).text
+    filters = past.split('id="commune-filters"')[1].split("</form>")[0]
+    assert 'name="as_of" value="2020-06-01"' in filters
+    table = past.split('<table id="commune-table"')[1].split("</table>")[0]
+    assert re.findall(r'<tr data-commune="(\d+)">', table) == ["29623"]  # Hòa Minh came in 2021
+    too_long = national.get("/dashboard/provinces/86", params={"with_club": "x" * 20})
+    assert too_long.status_code == 422
+
+
+def test_past_pages_are_not_live_and_times_are_vietnams(national: TestClient) -> None:
+    today_page = national.get("/dashboard").text
+    assert "/dashboard/static/live.js" in today_page
+    assert f'data-live data-as-of="{TODAY}" data-boundary="current"' in today_page
+    # 01:30 in Vietnam on the pinned clock (18:30 UTC the day before), labelled so.
+    assert re.search(r'<time id="updated"[^>]*>01:3\d:\d\d</time> \(giờ Việt Nam\)', today_page)
+    assert "Tính đến ngày 01/12/2026" in today_page
+
+    past = national.get("/dashboard", params={"as_of": "2026-06-30"}).text
+    assert "live.js" not in past and "data-live" not in past
+    assert "Trang này không tự cập nhật" in past
+    assert "Tính đến ngày 30/06/2026" in past and 'name="as_of" value="30/06/2026"' in past
+    # The field writes the date as people do, and is read back the same.
+    typed = national.get("/dashboard", params={"as_of": "30/06/2026"}).text
+    assert "Tính đến ngày 30/06/2026" in typed and "live.js" not in typed
+    assert national.get("/dashboard", params={"as_of": "31/02/2026"}).status_code == 422
+    legacy = national.get("/dashboard", params={"boundary": "legacy"}).text
+    assert "live.js" not in legacy and "data-live" not in legacy
+    assert "Trang này không tự cập nhật" in legacy
+
+    # The rounding convention is stated once per page, in its footer.
+    for path in ("/dashboard", "/dashboard/provinces/86", "/dashboard/rollout"):
+        page = national.get(path).text
+        assert page.count("cắt bớt") == 1 and 'id="conventions"' in page
+    # Times are Vietnam's: the rollout's last data, labelled "giờ Việt Nam".
+    rollout = national.get("/dashboard/rollout").text
+    assert "Dữ liệu gần nhất (giờ Việt Nam)" in rollout and "(UTC)" not in rollout
+    assert re.search(r"<td>\d\d/\d\d/\d{4} \d\d:\d\d</td>", row(rollout, "86"))
+    # The rollout as of a past day: that day's clubs and members (Hòa Minh came
+    # in 2021, every member joined in 2021).
+    then = row(national.get("/dashboard/rollout", params={"as_of": "2020-06-01"}).text, "86")
+    assert re.findall(r"<td>(\d+)</td>", then)[:2] == ["1", "0"]
+    assert re.findall(r"<td>(\d+)</td>", row(rollout, "86"))[:2] == ["2", "18"]
+
+
+def test_every_page_has_the_date_and_map_controls_and_links_keep_them(
+    national: TestClient,
+) -> None:
+    commune = national.get("/dashboard/communes/29623").text
+    club_id = re.search(r'href="/dashboard/clubs/([0-9a-f-]+)\?', commune)
+    assert club_id
+    asked = {"as_of": "2026-06-30", "boundary": "legacy", "lang": "en"}
+    for path in (
+        "/dashboard",
+        "/dashboard/provinces/86",
+        "/dashboard/communes/29623",
+        f"/dashboard/clubs/{club_id.group(1)}",
+        "/dashboard/rollout",
+    ):
+        params = dict(asked)
+        if "communes" in path or "clubs" in path:
+            params["boundary"] = "current"  # the commune's code is of the current map
+        reply = national.get(path, params=params)
+        assert reply.status_code == 200, path
+        controls = reply.text.split('<form class="filters" id="controls"')[1].split("</form>")[0]
+        assert f'action="{path}"' in controls
+        assert 'name="as_of" value="2026-06-30"' in controls  # English writes yyyy-mm-dd
+        assert f'<option value="{params["boundary"]}" selected>' in controls
+        # Every link to a page of figures keeps the date and the map.
+        for link in re.findall(r'href="(/dashboard[^"]*)"', reply.text.split("<main>")[1]):
+            if link.startswith(("/dashboard/static", "/dashboard/sign-in")):
+                continue
+            if "as_of=" not in link:  # only "today" drops the date, on purpose
+                assert link == f"{path}?lang=en" + (
+                    "&amp;boundary=legacy" if params["boundary"] == "legacy" else ""
+                ), link
+                continue
+            assert "as_of=2026-06-30" in link, link
+            assert ("boundary=legacy" in link) == (params["boundary"] == "legacy"), link
+    assert national.get("/dashboard/rollout", params={"as_of": "never"}).status_code == 422
+    assert national.get("/dashboard/rollout", params={"boundary": "x"}).status_code == 422
+
+
+def test_plans_are_named_not_slugged(national: TestClient) -> None:
+    rollout = national.get("/dashboard/rollout").text
+    vinh_long = row(rollout, "86")
+    assert "Kế hoạch Vĩnh Long thử" in vinh_long and "test-86-2026-2027" not in vinh_long
+    # The rollout says, too, where each province stands against its plan.
+    assert 'data-status="on_track">đúng tiến độ' in vinh_long
+    assert 'data-status="behind">chậm tiến độ' in row(rollout, "01")
+    assert 'data-status="no_plan">chưa có kế hoạch' in row(rollout, "75")
+    html = national.get("/dashboard").text
+    assert 'title="Kế hoạch Vĩnh Long thử"' in row(html, "86")
+    visible = re.sub(r"<[^>]+>", " ", html.split("<main>")[1])
+    assert "test-86" not in visible and "national-2025" not in visible
+    # Past a plan's start the table still names the plan by its title.
+    assert "Kế hoạch Hà Nội thử" in national.get("/dashboard/provinces/01").text
+
+
+def test_the_live_feed_says_which_day_and_map_its_figures_are_of(
+    national: TestClient, database_url: str
+) -> None:
+    """What a page checks before taking the feed's figures (static/live.js)."""
+
+    async def read() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        db = Database(database_url)
+        feed = LiveFeed(db)
+        try:
+            await feed._poll()
+            return (
+                feed.snapshot(lambda code: True),
+                feed.total(lambda code: code in ("86", "01")),
+                feed.total(lambda code: True, exact=True),
+            )
+        finally:
+            await db.dispose()
+
+    snapshot, two, everyone = asyncio.run(read())
+    assert snapshot["as_of"] == str(TODAY) and snapshot["boundary"] == "current"
+    assert re.fullmatch(r"01:3\d:\d\d", snapshot["at"])  # Vietnam's time
+    vinh_long = next(r for r in snapshot["provinces"] if r["code"] == "86")
+    assert vinh_long["status"] == "on_track" and vinh_long["coverage_expected"] == "1.37"
+    # The totals line a viewer's page shows: counts added up, coverage recomputed.
+    assert everyone == {
+        "coverage": "0.06",
+        "communes": 3321,
+        "communes_with_club": 2,
+        "clubs": 2,
+        "members": 18,
+    }
+    assert two["communes"] == 124 + 126 and two["coverage"] == "0.80"

@@ -4,10 +4,20 @@ reports read them the same."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-from ishc_reporting.api.dashboard import day, number, plan_line, plans_view
+from ishc_reporting.adapters.live_feed import rollout_status, totals
+from ishc_reporting.api.dashboard import (
+    clock_text,
+    day,
+    number,
+    page_date,
+    plan_line,
+    plans_view,
+    status_word,
+)
 from ishc_reporting.domain import report_layout as layout
 from ishc_reporting.domain.plans import default_plan_summary, progress
 
@@ -147,3 +157,46 @@ def test_a_plans_territory_and_the_default_plan() -> None:
     )
     assert first["status_text"] == "đúng tiến độ" and first["status_class"] == "yes"
     assert second["status_text"] == "chậm tiến độ" and second["status_class"] == "no"
+
+
+def test_one_rounding_convention_truncation() -> None:
+    # The plans truncate (21 of 109 communes is 19,26%): so does every figure shown.
+    assert number("19.266", "vi") == "19,26" and number(Decimal("19.269"), "en") == "19.26"
+    assert number("0.999", "vi") == "0,99" and number("1.5", "vi") == "1,50"
+    assert number(1234, "vi") == "1.234" and number("< 5", "vi") == "< 5"
+
+
+def test_times_are_vietnams_and_dates_typed_as_people_write_them() -> None:
+    assert clock_text("2026-11-30T18:30:00+00:00") == "01/12/2026 01:30"
+    assert clock_text(datetime(2026, 11, 30, 18, 30)) == "01/12/2026 01:30"  # stored naive: UTC
+    assert clock_text(None) == "—"
+    assert page_date("30/06/2026") == date(2026, 6, 30) == page_date("2026-06-30")
+    assert page_date("") is None
+
+
+def plan(*statuses: str, indicator: str = "coverage") -> dict[str, Any]:
+    return {"targets": [target(indicator=indicator, status=s) for s in statuses]}
+
+
+def test_a_provinces_status_against_its_plans() -> None:
+    assert rollout_status([]) == "no_plan"
+    assert rollout_status([plan("on_track")]) == "on_track"
+    assert rollout_status([plan("reached", "behind")]) == "behind"
+    # Targets still open judge the province; an earlier phase missed does not.
+    assert rollout_status([plan("missed", "on_track")]) == "on_track"
+    assert rollout_status([plan("missed")]) == "behind"  # nothing open: the ended ones
+    assert rollout_status([plan("not_started")]) == "not_started"
+    assert rollout_status([plan("behind", indicator="board_ok")]) == "running"  # not rollout
+    assert status_word("no_plan", "vi") == "chưa có kế hoạch"
+    assert status_word("on_track", "en") == "on track"
+    assert status_word("not_started", "vi") == "chưa bắt đầu"
+
+
+def test_totals_are_counts_added_up_not_shares() -> None:
+    rows = [
+        {"communes": 124, "communes_with_club": 2, "clubs": 2, "members": 18, "coverage": "1.61"},
+        {"communes": 126, "communes_with_club": 0, "clubs": 0, "members": 0, "coverage": "0.00"},
+    ]
+    total = totals(rows)
+    assert total["coverage"] == Decimal("0.80")  # 2 of 250, not (1,61 + 0) / 2
+    assert total["clubs"] == 2 and total["members"] == 18 and total["communes"] == 250

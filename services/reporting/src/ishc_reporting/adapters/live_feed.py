@@ -23,8 +23,11 @@ from typing import Any
 
 import structlog
 
+from ishc_platform.admin_units import Boundary
+from ishc_platform.clock import vietnam_now
 from ishc_platform.db import Database
 from ishc_reporting import queries
+from ishc_reporting.domain.indicators import percent
 from ishc_reporting.domain.small_cells import suppress_small_cells
 from ishc_reporting.schemas import jsonable
 from ishc_reporting.settings import ReportingSettings
@@ -51,6 +54,49 @@ def coverage_target(plans: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[s
     return None
 
 
+# The targets that say whether a province's rollout is on track: how far its
+# clubs reach (coverage, communes) and how many clubs and members it gains.
+ROLLOUT_TARGETS = frozenset(
+    {
+        "coverage",
+        "communes_with_club",
+        "clubs",
+        "new_clubs",
+        "members",
+        "new_members",
+        "new_older_members",
+    }
+)
+AHEAD = frozenset({"reached", "on_track", "met"})
+LATE = frozenset({"behind", "missed"})
+STILL_OPEN = frozenset({"reached", "on_track", "behind", "running"})
+
+
+def rollout_status(plans: list[dict[str, Any]]) -> str:
+    """One word for a province's rollout against its plans in force: "no_plan"
+    without one; else over its rollout targets still open (or, none being
+    open, those whose window has ended): "behind" if any is behind, else
+    "on_track" if any is on track or reached; else the first target's own
+    status (not started, not measured), or "running" when there is none."""
+    if not plans:
+        return "no_plan"
+    targets = [
+        t
+        for plan in plans
+        for t in plan.get("targets") or []
+        if t.get("indicator") in ROLLOUT_TARGETS and t.get("commune_category") is None
+    ]
+    judged = [t for t in targets if t.get("status") in STILL_OPEN] or [
+        t for t in targets if t.get("status") in AHEAD | LATE
+    ]
+    statuses = {t.get("status") for t in judged}
+    if statuses & LATE:
+        return "behind"
+    if statuses & AHEAD:
+        return "on_track"
+    return str(targets[0].get("status")) if targets else "running"
+
+
 def summary(row: dict[str, Any]) -> dict[str, Any]:
     """What the dashboard's province table shows of one province: its own
     coverage on the page's map, and beside it the coverage target of its first
@@ -70,6 +116,12 @@ def summary(row: dict[str, Any]) -> dict[str, Any]:
         "coverage_target_by": target.get("by"),
         "coverage_measured": target.get("value"),
         "coverage_gap": target.get("gap"),
+        "coverage_expected": target.get("expected"),
+        "coverage_status": target.get("status"),
+        "coverage_plan_title": plan.get("title"),
+        "status": rollout_status(row.get("plans") or []),
+        "communes_with_club": ind["communes_with_club"],
+        "communes": ind["communes"],
         "clubs": ind["clubs"],
         "members": ind["members"],
         "shares": ind["shares"],
@@ -88,6 +140,26 @@ def summary(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The sum of some provinces' lines (exact figures): counts added up, and
+    coverage recomputed as communes with a club over communes, never a sum or
+    a mean of the provinces' shares."""
+    if not rows:
+        return {"coverage": None, "communes": None, "communes_with_club": None}
+
+    def whole(key: str) -> int:
+        return sum(int(r.get(key) or 0) for r in rows)
+
+    communes, with_club = whole("communes"), whole("communes_with_club")
+    return {
+        "coverage": percent(with_club, communes),
+        "communes": communes,
+        "communes_with_club": with_club,
+        "clubs": whole("clubs"),
+        "members": whole("members"),
+    }
+
+
 class LiveFeed:
     def __init__(
         self, db: Database, interval: float = 0.25, small_cell_threshold: int | None = None
@@ -97,6 +169,7 @@ class LiveFeed:
         self.threshold = small_cell_threshold or ReportingSettings().small_cell_threshold
         self.revision = -1
         self.day: date | None = None  # the date the figures were computed for
+        self.at = ""  # when they were last read, Vietnam's time ("01:30:00")
         self.rows: dict[str, dict[str, Any]] = {}  # exact
         self.public_rows: dict[str, dict[str, Any]] = {}
         self._subscribers: dict[asyncio.Queue[dict[str, Any]], bool] = {}  # queue: exact?
@@ -134,6 +207,7 @@ class LiveFeed:
             state = await queries.projection_state(session)
             revision = state.revision if state else 0
             q = queries.todays_query()
+            self.at = vietnam_now().strftime("%H:%M:%S")
             # Nothing new, and still the same day: after midnight the figures are
             # recomputed even without new events (ages and periods move with the date).
             if revision == self.revision and q.as_of == self.day:
@@ -146,6 +220,8 @@ class LiveFeed:
             exact: {
                 "revision": revision,
                 "as_of": str(q.as_of),
+                "boundary": q.boundary.value,
+                "at": self.at,
                 "provinces": [row for code, row in new.items() if old.get(code) != row],
             }
             for exact, new, old in ((True, rows, self.rows), (False, public, self.public_rows))
@@ -156,9 +232,18 @@ class LiveFeed:
             with contextlib.suppress(asyncio.QueueFull):  # a stalled reader misses a beat
                 queue.put_nowait(messages[exact])
 
+    def total(self, visible: Callable[[str], bool], exact: bool = False) -> dict[str, Any]:
+        """The provinces a viewer sees, added up (`totals`); small cells hidden unless exact."""
+        summed = jsonable(totals([row for code, row in self.rows.items() if visible(code)]))
+        return summed if exact else suppress_small_cells(summed, self.threshold)
+
     def snapshot(self, visible: Callable[[str], bool], exact: bool = False) -> dict[str, Any]:
         rows = self.rows if exact else self.public_rows
         return {
             "revision": self.revision,
+            # The day and map of the figures: a page of another day or map ignores them.
+            "as_of": str(self.day) if self.day else None,
+            "boundary": Boundary.CURRENT.value,
+            "at": self.at,
             "provinces": [row for code, row in rows.items() if visible(code)],
         }

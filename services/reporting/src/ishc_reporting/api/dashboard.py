@@ -6,7 +6,7 @@ indicator functions return, which are counts and shares. Open to read unless
 the sign-in form, which keeps the token in an HttpOnly session cookie (the
 browser's EventSource for `/v1/live` cannot send a header). Vietnamese by
 default, `?lang=en` for English; official unit names stay as written. The CSS
-and JS are two small files of this package, served from a fixed list (no CDN).
+and JS are small files of this package, served from a fixed list (no CDN).
 
 Each page says which plan judges its clubs (or that the stated default does,
 no plan being in force), and lists the plans in force about it, each target
@@ -14,6 +14,18 @@ read as the plan wrote it ("+17 CLB mới, 01/2017 – 12/2018: 12 đến nay")
 with the value expected by now and its status, measured over the plan's own
 territory (a pre-2025 plan over its old province, on any map). The words are
 `domain/report_layout.py`'s, so the reports read the same.
+
+The national page answers "are we on track?": the nation's coverage, clubs
+and members first, each beside the national plans' targets (window, value
+expected by now, status); then a line per province with its status against its
+own plans (on track, behind, no plan; `live_feed.rollout_status`), its bar, and
+a totals line of the nation's own figures. The key columns fit 1366 px; the
+quality, finance and health columns open on demand. Every page of figures has
+the date and map controls (kept by every link), states the one way figures are
+written (dd/mm/yyyy, Vietnam's time, shares truncated to two decimals) in its
+footer, and sorts its tables (static/sort.js). Only today's page on the current
+map is live, and live.js takes the feed's figures only when they are of the
+page's own day and map.
 
 The public sees figures with small cells suppressed (`domain/small_cells.py`:
 "< 5" for 1–4 people, shares of fewer than 5 people hidden); signed-in national
@@ -23,9 +35,11 @@ and redirects included, carries `PAGE_HEADERS` (`DashboardRoute`).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Coroutine
-from datetime import date
+from datetime import date, datetime
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -41,12 +55,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ishc_platform.admin_units import Boundary
 from ishc_platform.auth import Caller, Role, bearer_token, verify_token
-from ishc_platform.clock import today, vietnam_now
+from ishc_platform.clock import VIETNAM, as_utc, today, vietnam_now
 from ishc_platform.deps import SessionDep
 from ishc_platform.errors import Problem, invalid, not_found, problem_response
 from ishc_platform.validation import EARLIEST_DATE, LATEST_DATE, date_in_range
 from ishc_reporting import queries
-from ishc_reporting.adapters.live_feed import coverage_target, summary
+from ishc_reporting.adapters.live_feed import coverage_target, rollout_status, summary, totals
 from ishc_reporting.api.live import SESSION_COOKIE, dashboard_viewer
 from ishc_reporting.domain import placement
 from ishc_reporting.domain import report_layout as layout
@@ -55,7 +69,7 @@ from ishc_reporting.domain.plans import national_plans, plans_in_force, progress
 from ishc_reporting.domain.small_cells import suppress_small_cells
 from ishc_reporting.queries.indicators import plans_progress_unchecked
 from ishc_reporting.schemas import jsonable
-from ishc_reporting.service import indicators
+from ishc_reporting.service import indicators, policy
 from ishc_reporting.service import plans as plan_service
 from ishc_reporting.settings import ReportingSettings
 
@@ -63,7 +77,12 @@ log = structlog.get_logger(__name__)
 PACKAGE = Path(__file__).resolve().parent.parent
 templates = Jinja2Templates(directory=PACKAGE / "templates")
 FIGURE_PAGES = {"index.html", "province.html", "commune.html", "club.html", "rollout.html"}
-STATIC = {"dashboard.css": "text/css; charset=utf-8", "live.js": "text/javascript; charset=utf-8"}
+STATIC = {
+    "dashboard.css": "text/css; charset=utf-8",
+    "live.js": "text/javascript; charset=utf-8",
+    "sort.js": "text/javascript; charset=utf-8",
+    "filter.js": "text/javascript; charset=utf-8",
+}
 # Where the sign-in form may send the browser back to: a dashboard page, nowhere else.
 SAFE_NEXT = re.compile(r"^/dashboard(/[\w.\-/]*)?(\?[\w.\-=&%+]*)?$")
 # No inline script and nothing from elsewhere; inline style only for the bars' widths.
@@ -204,7 +223,7 @@ LABELS: dict[str, dict[str, str]] = {
         "shares_note": "Các cột chất lượng: % số CLB đang hoạt động đạt tiêu chí.",
         "rollout": "Tiến độ triển khai theo tỉnh",
         "plans": "Kế hoạch",
-        "last_data": "Dữ liệu gần nhất (UTC)",
+        "last_data": "Dữ liệu gần nhất (giờ Việt Nam)",
         "reporting_rate": "Tỷ lệ báo cáo tháng trước (%)",
         "reporting_note": (
             "Tỷ lệ báo cáo: % CLB đang hoạt động có buổi sinh hoạt được ghi nhận trong tháng trước."
@@ -253,6 +272,38 @@ LABELS: dict[str, dict[str, str]] = {
         "reading": "Theo kế hoạch",
         "result": "Kết quả",
         "communes_legacy": "xã, phường, thị trấn",
+        "on_track": "đúng tiến độ",
+        "behind": "chậm tiến độ",
+        "no_plan": "chưa có kế hoạch",
+        "nation_summary": "Toàn quốc so với kế hoạch",
+        "nation_total": "Toàn quốc",
+        "provinces_total": "Các tỉnh được giao",
+        "communes_with_club": "xã, phường có CLB",
+        "no_national_plan": "Không có đề án quốc gia nào đang hiệu lực vào ngày này.",
+        "vietnam_time": "giờ Việt Nam",
+        "not_live": (
+            "Trang này không tự cập nhật: chỉ số liệu hôm nay theo địa giới hiện hành "
+            "được cập nhật trực tiếp."
+        ),
+        "today": "Hôm nay",
+        "coverage_target": "Mục tiêu độ phủ (%)",
+        "expected_coverage": "Cần đạt đến nay (%)",
+        "more_columns": "Hiện thêm các cột chất lượng, tài chính, sức khỏe",
+        "status_note": (
+            "Tình trạng: so với các chỉ tiêu về độ phủ, số CLB và hội viên của kế hoạch "
+            "đang hiệu lực của tỉnh (chậm tiến độ nếu có chỉ tiêu chậm so với mức cần đạt đến nay)."
+        ),
+        "sort_by": "Sắp xếp theo",
+        "filter_communes": "Lọc theo tên xã, phường",
+        "only_with_club": "Chỉ xã, phường có CLB",
+        "communes_shown": "Xã, phường",
+        "conventions": (
+            "Cách ghi số liệu: ngày dd/mm/yyyy; giờ Việt Nam (UTC+7); dấu phẩy thập phân; "
+            "tỷ lệ (%) cắt bớt còn 2 chữ số thập phân, không làm tròn, như các kế hoạch ghi "
+            "(21 trên 109 xã là 19,26%)."
+        ),
+        "rollout_map_note": "Tiến độ triển khai tính theo địa giới hiện hành (34 tỉnh, thành phố).",
+        "plan_status": "So với kế hoạch",
     },
     "en": {
         "title": "Intergenerational Self-Help Clubs",
@@ -339,7 +390,7 @@ LABELS: dict[str, dict[str, str]] = {
         "shares_note": "Quality columns: % of active clubs meeting the criterion.",
         "rollout": "Rollout by province",
         "plans": "Plans",
-        "last_data": "Last data (UTC)",
+        "last_data": "Last data (Vietnam time)",
         "reporting_rate": "Reporting rate last month (%)",
         "reporting_note": (
             "Reporting rate: % of active clubs with a meeting recorded for last month."
@@ -386,14 +437,88 @@ LABELS: dict[str, dict[str, str]] = {
         "reading": "As the plan reads",
         "result": "Value",
         "communes_legacy": "communes",
+        "on_track": "on track",
+        "behind": "behind",
+        "no_plan": "no plan",
+        "nation_summary": "The nation against its plans",
+        "nation_total": "Nation",
+        "provinces_total": "Your provinces",
+        "communes_with_club": "communes with a club",
+        "no_national_plan": "No national scheme is in force on this date.",
+        "vietnam_time": "Vietnam time",
+        "not_live": (
+            "This page does not update itself: only today's figures on the current map update live."
+        ),
+        "today": "Today",
+        "coverage_target": "Coverage target (%)",
+        "expected_coverage": "Expected by now (%)",
+        "more_columns": "Show the quality, finance and health columns",
+        "status_note": (
+            "Status: against the coverage, clubs and members targets of the province's plans "
+            "in force (behind when a target is below the value expected by now)."
+        ),
+        "sort_by": "Sort by",
+        "filter_communes": "Filter communes by name",
+        "only_with_club": "Only communes with a club",
+        "communes_shown": "Communes",
+        "conventions": (
+            "How figures are written: dates as dd/mm/yyyy in Vietnamese (yyyy-mm-dd in English); "
+            "Vietnam time (UTC+7); percentages truncated to two decimals, never rounded, as "
+            "the plans print them (21 of 109 communes is 19.26%)."
+        ),
+        "rollout_map_note": "Rollout is counted on the current map (34 provinces).",
+        "plan_status": "Against its plan",
     },
 }
 
 
+def cut(value: Any) -> Any:
+    """Two decimals at most, truncated as the plans print them (19.266…% reads
+    19.26), never rounded; anything that is no such number stays as it is."""
+    if isinstance(value, (Decimal, float, str)) and not isinstance(value, bool):
+        try:
+            amount = Decimal(str(value))
+        except InvalidOperation:
+            return value
+        exponent = amount.as_tuple().exponent
+        if amount.is_finite() and isinstance(exponent, int) and exponent < -2:
+            return amount.quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+    return value
+
+
+def cut_figures(target: dict[str, Any]) -> dict[str, Any]:
+    """A target with its figures cut (`cut`), for the layout's words."""
+    return {**target, **{k: cut(target.get(k)) for k in ("value", "expected", "target")}}
+
+
 def number(value: Any, lang: str) -> str:
-    """Vietnamese writes 1.234,5; English 1,234.5; nothing is a dash. The digits
-    are the service's own (percentages already truncated to two decimals)."""
-    return layout.number_text(value, lang)
+    """Vietnamese writes 1.234,5; English 1,234.5; nothing is a dash. One
+    convention, stated once on every page (its footer): two decimals at most,
+    truncated (`cut`); the service's shares already are, and anything finer is
+    cut here rather than rounded by the format."""
+    return layout.number_text(cut(value), lang)
+
+
+def clock_text(instant: Any) -> str:
+    """An instant as Vietnam's wall clock reads it: 01/12/2026 08:30 (the label
+    says "giờ Việt Nam"); a stored naive time is UTC."""
+    if not instant:
+        return "—"
+    moment = instant if isinstance(instant, datetime) else datetime.fromisoformat(str(instant))
+    return as_utc(moment).astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M")
+
+
+def status_word(status: str | None, lang: str) -> str:
+    """A province's rollout status in words: on track, behind, no plan, or a
+    target's own status (not started, not measured)."""
+    words = LABELS[lang]
+    if status in ("on_track", "behind", "no_plan"):
+        return words[status]
+    return layout.status_text(status, lang)
+
+
+def status_class(status: str | None) -> str:
+    return "yes" if status in GOOD else "no" if status in BAD else "none"
 
 
 def day(value: Any, lang: str) -> str:
@@ -424,19 +549,19 @@ def plans_view(plans: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
         rows = []
         for target in plan.get("targets") or []:
             indicator = str(target.get("indicator"))
-            status = str(target.get("status"))
+            status = str(target.get("status") or "")
             rows.append(
                 {
                     "indicator": indicator,
                     "label": layout.target_label(target, lang),
-                    "reading": layout.reading(target, lang),
+                    "reading": layout.reading(cut_figures(target), lang),
                     "window": layout.window_text(target.get("from"), target.get("by"), lang),
-                    "value": layout.value_text(indicator, target.get("value"), lang),
+                    "value": layout.value_text(indicator, cut(target.get("value")), lang),
                     "measured_on": day(target.get("measured_on"), lang),
                     "target": layout.target_text(
                         indicator, target.get("target"), target.get("target_max"), lang
                     ),
-                    "expected": layout.value_text(indicator, target.get("expected"), lang),
+                    "expected": layout.value_text(indicator, cut(target.get("expected")), lang),
                     "status": status,
                     "status_text": layout.status_text(status, lang),
                     "status_class": "yes" if status in GOOD else "no" if status in BAD else "",
@@ -466,13 +591,16 @@ def coverage_view(plans: list[dict[str, Any]], lang: str) -> dict[str, Any] | No
     plan, target = found
     return {
         "plan": plan.get("title"),
-        "reading": layout.reading(target, lang),
-        "bar": progress(target.get("value"), target.get("target")),
+        "reading": layout.reading(cut_figures(target), lang),
+        "bar": bar(target.get("value"), target.get("target")),
     }
 
 
 templates.env.filters["num"] = number
 templates.env.filters["day"] = day
+templates.env.filters["clock"] = clock_text
+templates.env.globals["status_word"] = status_word
+templates.env.globals["status_class"] = status_class
 
 
 # -- what every page takes -------------------------------------------------------
@@ -484,11 +612,14 @@ def page_lang(lang: Annotated[str | None, Query(max_length=8)] = None) -> str:
 
 
 def page_date(as_of: Annotated[str | None, Query(max_length=10)] = None) -> date | None:
-    """The date to count as of; empty (the form's date field left blank) means today.
+    """The date to count as of, 2026-06-30 (the date picker's) or 30/06/2026 (typed
+    where a browser has no picker); empty (the field left blank) means today.
     Bounded as every date of the platform is (a year-1 date is a 422, not a 500)."""
     if not as_of:
         return None
     try:
+        if re.fullmatch(r"\d{2}/\d{2}/\d{4}", as_of):  # typed as people write it, 30/06/2026
+            return date_in_range(datetime.strptime(as_of, "%d/%m/%Y").date())
         return date_in_range(date.fromisoformat(as_of))
     except ValueError:
         raise invalid(
@@ -589,6 +720,16 @@ def _page(
             "viewer": viewer,
             "heading": heading,
             "flags": QUALITY_FLAGS,
+            # The date and map controls of every page of figures, in a form that
+            # reloads the same page (links keep both through `href`).
+            "picked": {
+                "action": request.url.path,
+                "as_of": keep.get("as_of") or today().isoformat(),
+                "boundary": keep.get("boundary", Boundary.CURRENT.value),
+                "today_url": href(request.url.path, as_of=""),
+            }
+            if template in FIGURE_PAGES
+            else None,
             # The public sees figures without small cells, and is told so.
             "small_cells": _threshold(request)
             if viewer is None and template in FIGURE_PAGES
@@ -653,7 +794,8 @@ async def national_table(
     as_of: AsOf = None,
     boundary: Boundary = Boundary.CURRENT,
 ) -> Response:
-    """Every province the viewer may see in one table; live when it is today's map."""
+    """The nation against its plans first, then every province the viewer may
+    see with its status against its own plan; live when it is today's map."""
     viewer = _gate(request)
     if isinstance(viewer, RedirectResponse):
         return viewer
@@ -662,12 +804,15 @@ async def national_table(
         table = await queries.province_table_unchecked(session, q)
     else:
         table = await indicators.province_table(session, viewer, q)
-    rows = []
-    for row in table["provinces"]:
-        line = _shown(request, viewer, summary(row))
-        bar = progress(line["coverage_measured"], line["coverage_target"])
-        rows.append({**line, "progress": bar})
-    national = await _national_plans(request, session, viewer, q)
+    rows = [province_row(_shown(request, viewer, summary(row))) for row in table["provinces"]]
+    nation = await _nation(request, session, viewer, q)
+    if nation is not None:
+        national_plans_ = nation["plans"]
+        figures = nation["indicators"]
+    else:  # a province's viewer: the national plans, and the sum of their provinces
+        national_plans_ = (await _national_plans(request, session, viewer, q))["plans"]
+        figures = totals_of(rows)
+    total = total_row(figures, national_plans_)
     t = LABELS[lang]
     if viewer is not None and viewer.role is Role.PROVINCE:
         heading = t["your_provinces"]
@@ -680,13 +825,142 @@ async def national_table(
         heading,
         _keep(lang, as_of, boundary),
         rows=rows,
+        total=total,
+        total_label=t["nation_total"] if nation is not None else t["provinces_total"],
+        headlines=headline_view(figures, national_plans_, lang),
         plan_line=plan_line(jsonable(table.get("national_plan")), lang),
-        plans=plans_view(national["plans"], lang),
+        plans=plans_view(national_plans_, lang),
         as_of=q.as_of,
         boundary=boundary.value,
         live=boundary is Boundary.CURRENT and q.as_of == today(),
         updated=vietnam_now().strftime("%H:%M:%S"),
+        # live.js writes a status the feed sends in the page's words.
+        status_words=json.dumps({s: status_word(s, lang) for s in STATUSES}, ensure_ascii=False),
     )
+
+
+# Every status a province's line can carry (`live_feed.rollout_status`).
+STATUSES = (
+    "on_track",
+    "behind",
+    "no_plan",
+    "not_started",
+    "running",
+    "not_measured",
+    "reached",
+    "met",
+    "missed",
+)
+
+
+def bar(value: Any, target: Any) -> int | None:
+    """`progress`, or no bar where the public sees a count hidden ("< 5")."""
+    try:
+        return progress(value, target)
+    except InvalidOperation:
+        return None
+
+
+def province_row(line: dict[str, Any]) -> dict[str, Any]:
+    """A province's line of the table (`live_feed.summary`, as the viewer may
+    see it) with its bar: the plan's own coverage towards its target."""
+    return {**line, "progress": bar(line["coverage_measured"], line["coverage_target"])}
+
+
+def totals_of(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """A province viewer's totals over their provinces (signed in: exact
+    counts), as the live feed adds them up; no quality shares."""
+    return {**jsonable(totals(rows)), "shares": {}}
+
+
+def total_row(figures: dict[str, Any], plans: list[dict[str, Any]]) -> dict[str, Any]:
+    """The table's last line: the nation's own figures (its coverage is its
+    communes with a club over all its communes), against the national plans'
+    coverage target and their status, as a province's line reads."""
+    found = coverage_target(plans)
+    plan, target = found if found else ({}, {})
+    return {
+        **figures,
+        "status": rollout_status(plans),
+        "coverage_plan_title": plan.get("title"),
+        "coverage_target": target.get("target"),
+        "coverage_target_by": target.get("by"),
+        "coverage_expected": target.get("expected"),
+        "coverage_measured": target.get("value"),
+        "coverage_gap": target.get("gap"),
+        "progress": bar(target.get("value"), target.get("target")),
+    }
+
+
+# The nation's headline figures, each with the national targets about it.
+HEADLINES: tuple[tuple[str, frozenset[str]], ...] = (
+    ("coverage", frozenset({"coverage", "communes_with_club", "provinces_with_clubs"})),
+    ("clubs", frozenset({"clubs", "new_clubs", "clubs_retained"})),
+    (
+        "members",
+        frozenset(
+            {
+                "members",
+                "new_members",
+                "new_older_members",
+                "new_members_older_share",
+                "new_older_women_share",
+            }
+        ),
+    ),
+)
+
+
+def headline_view(
+    figures: dict[str, Any], plans: list[dict[str, Any]], lang: str
+) -> list[dict[str, Any]]:
+    """Coverage, clubs and members, each with every target of the national plans
+    in force about it: the plan by name, the target and its window, the value the
+    plan measures, the value expected by now, the status and a bar."""
+    cards = []
+    for key, about in HEADLINES:
+        targets = []
+        for plan in plans:
+            for target in plan.get("targets") or []:
+                indicator = str(target.get("indicator"))
+                # A kind of commune is not measured (no list of which is which):
+                # the plan's own section below says so; the headline keeps to the whole.
+                if indicator not in about or target.get("commune_category"):
+                    continue
+                status = str(target.get("status") or "")
+                targets.append(
+                    {
+                        "plan": plan.get("title"),
+                        "indicator": indicator,
+                        "label": layout.target_label(target, lang),
+                        "target": layout.target_text(
+                            indicator, target.get("target"), target.get("target_max"), lang
+                        ),
+                        "window": layout.window_text(target.get("from"), target.get("by"), lang),
+                        "value": layout.value_text(indicator, cut(target.get("value")), lang),
+                        "expected": layout.value_text(indicator, cut(target.get("expected")), lang),
+                        "status": status,
+                        "status_text": layout.status_text(status, lang),
+                        "status_class": status_class(status),
+                        "bar": bar(target.get("value"), target.get("target")),
+                    }
+                )
+        cards.append({"key": key, "value": figures.get(key), "targets": targets})
+    return cards
+
+
+async def _nation(
+    request: Request, session: SessionDep, viewer: Caller | None, q: queries.Query
+) -> dict[str, Any] | None:
+    """The nation's figures and plans, for the public and a national viewer
+    (None for a province's viewer, who reads only their provinces)."""
+    if viewer is None:
+        figures = await queries.national_unchecked(session, q)
+    elif viewer.role is Role.NATIONAL:
+        figures = await indicators.national(session, viewer, q)
+    else:
+        return None
+    return _shown(request, viewer, figures)
 
 
 async def _national_plans(
@@ -713,22 +987,27 @@ async def province_page(
     lang: Lang,
     as_of: AsOf = None,
     boundary: Boundary = Boundary.CURRENT,
+    with_club: Annotated[str | None, Query(max_length=8)] = None,
 ) -> Response:
     """A province's indicators, the plans in force about it with their targets,
-    and every commune with its clubs and members."""
+    and its communes with their clubs, members and quality shares: those with a
+    club first, then the rest (`?with_club=1`: only those with a club)."""
     viewer = _gate(request)
     if isinstance(viewer, RedirectResponse):
         return viewer
     keep = _keep(lang, as_of, boundary)
     q = queries.make_query(as_of, boundary, None, None)
     try:
-        if viewer is None:
-            detail = await queries.province_detail_unchecked(session, code, q)
-        else:
-            detail = await indicators.province_detail(session, viewer, code, q)
+        if viewer is not None:  # the check `indicators.province_detail` makes
+            policy.ensure_province_visible(viewer, code, q.boundary, "province")
+        detail = await queries.province_page_unchecked(session, code, q)
     except Problem as problem:
         return _error(request, viewer, keep, problem)
     data = _shown(request, viewer, detail)
+    only_with_club = bool(with_club) and with_club not in ("0", "false", "off")
+    communes = [c for c in data["communes"] if c["has_club"]]
+    if not only_with_club:
+        communes += [c for c in data["communes"] if not c["has_club"]]
     return _page(
         request,
         "province.html",
@@ -740,6 +1019,11 @@ async def province_page(
         plan_line=plan_line(data.get("plan"), lang),
         plans=plans_view(data.get("plans") or [], lang),
         coverage=coverage_view(data.get("plans") or [], lang),
+        status=rollout_status(data.get("plans") or []),
+        communes=communes,
+        communes_total=len(data["communes"]),
+        only_with_club=only_with_club,
+        extra_fields={"with_club": "1"} if only_with_club else {},
     )
 
 
@@ -818,17 +1102,42 @@ async def club_page(
 
 
 @router.get("/dashboard/rollout", response_class=HTMLResponse)
-async def rollout_page(request: Request, session: SessionDep, lang: Lang) -> Response:
-    """Which provinces are live and which have gone quiet."""
+async def rollout_page(
+    request: Request,
+    session: SessionDep,
+    lang: Lang,
+    as_of: AsOf = None,
+    boundary: Boundary = Boundary.CURRENT,
+) -> Response:
+    """Which provinces are live and which have gone quiet, as of a day. The
+    rollout is counted on the current map; the map asked for is kept in links."""
     viewer = _gate(request)
     if isinstance(viewer, RedirectResponse):
         return viewer
+    on = as_of or today()
+    # The province list `indicators.rollout` reads for this viewer.
+    provinces = None if viewer is None else policy.readable_provinces(viewer)
+    figures = await queries.rollout_on_unchecked(session, on, provinces)
+    # Beside each province's data, its status against its plans that day.
+    q = queries.make_query(on, Boundary.CURRENT, None, None)
     if viewer is None:
-        figures = await queries.rollout_unchecked(session)
+        table = await queries.province_table_unchecked(session, q)
     else:
-        figures = await indicators.rollout(session, viewer)
+        table = await indicators.province_table(session, viewer, q)
+    statuses = {r["code"]: rollout_status(r.get("plans") or []) for r in table["provinces"]}
+    for row in figures["provinces"]:
+        row["plan_status"] = statuses.get(row["code"], "no_plan")
     data = _shown(request, viewer, figures)
-    return _page(request, "rollout.html", viewer, LABELS[lang]["rollout"], _keep(lang), data=data)
+    keep = _keep(lang, as_of, boundary)
+    return _page(
+        request,
+        "rollout.html",
+        viewer,
+        LABELS[lang]["rollout"],
+        keep,
+        data=data,
+        boundary=boundary.value,
+    )
 
 
 # -- signing in and out ------------------------------------------------------------

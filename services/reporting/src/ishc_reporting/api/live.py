@@ -96,7 +96,10 @@ def _event(name: str, data: dict[str, Any]) -> str:
 @router.get("/v1/live", responses=problems(401, 403, 429))
 async def live(request: Request, viewer: Viewer) -> StreamingResponse:
     """`snapshot` first (today's row of every visible province), then `indicators`
-    with the provinces whose figures changed, within a second of the change."""
+    with the provinces whose figures changed, within a second of the change.
+    Each says the day and map its figures are of (`as_of`, `boundary`: today's,
+    the current map), when they were read (`at`, Vietnam's time), and carries
+    the visible provinces' `total`; a page of another day or map ignores them."""
     feed = live_feed(request)
     slot = stream_slots(request).acquire(client_address(request.scope))
     try:
@@ -117,7 +120,14 @@ async def live(request: Request, viewer: Viewer) -> StreamingResponse:
                     break
                 await asyncio.sleep(0.05)
             exact = viewer is not None
-            yield _event("snapshot", feed.snapshot(lambda code: sees(viewer, code), exact=exact))
+
+            def visible(code: str) -> bool:
+                return sees(viewer, code)
+
+            # With each message, the sum of the provinces this viewer sees (the
+            # page's totals line), computed here since it differs per viewer.
+            snapshot = feed.snapshot(visible, exact=exact)
+            yield _event("snapshot", {**snapshot, "total": feed.total(visible, exact)})
             while not await request.is_disconnected():
                 try:
                     message = await asyncio.wait_for(queue.get(), KEEP_ALIVE_SECONDS)
@@ -126,7 +136,8 @@ async def live(request: Request, viewer: Viewer) -> StreamingResponse:
                     continue
                 rows = [r for r in message["provinces"] if sees(viewer, r["code"])]
                 if rows:
-                    yield _event("indicators", {**message, "provinces": rows})
+                    total = feed.total(visible, exact)
+                    yield _event("indicators", {**message, "provinces": rows, "total": total})
         finally:
             feed.unsubscribe(queue)
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import structlog
 from pydantic import ValidationError
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -331,6 +331,25 @@ async def _placed_records(
 
 async def province_detail_unchecked(session: AsyncSession, code: str, q: Query) -> dict[str, Any]:
     """A province with its communes (every one, with or without a club)."""
+    detail, _communes = await _province_detail(session, code, q)
+    return detail
+
+
+async def province_page_unchecked(session: AsyncSession, code: str, q: Query) -> dict[str, Any]:
+    """`province_detail_unchecked` with each commune's quality shares beside its
+    counts, as the dashboard's province page shows them (the reports keep the
+    detail's own shape, so this is a separate reading)."""
+    detail, communes = await _province_detail(session, code, q)
+    for row in detail["communes"]:
+        rollup = communes[row["code"]]
+        row["coverage"] = rollup.coverage
+        row["shares"] = rollup.shares()
+    return detail
+
+
+async def _province_detail(
+    session: AsyncSession, code: str, q: Query
+) -> tuple[dict[str, Any], dict[str, Rollup]]:
     unit = placement.province_unit(code, q.boundary)
     if unit is None:
         raise not_found("province")
@@ -370,7 +389,7 @@ async def province_detail_unchecked(session: AsyncSession, code: str, q: Query) 
             }
             for c, r in communes.items()
         ],
-    }
+    }, communes
 
 
 async def commune_detail_unchecked(session: AsyncSession, code: str, q: Query) -> dict[str, Any]:
@@ -477,15 +496,32 @@ async def rollout_unchecked(session: AsyncSession, provinces: Provinces = None) 
     """Where each province's rollout stands: plan, clubs and members, last data,
     and its reporting rate (active clubs with a meeting recorded for last month,
     over active clubs, as DHIS2 counts reporting rates)."""
-    on = today()
+    return await rollout_on_unchecked(session, today(), provinces)
+
+
+async def rollout_on_unchecked(
+    session: AsyncSession, on: date, provinces: Provinces = None
+) -> dict[str, Any]:
+    """`rollout_unchecked` as of a day (the dashboard's date picker): clubs and
+    members of that day, the reporting rate of the month before it; the last
+    data is the latest received, whatever the day. Each plan also by its title."""
     start, end = _last_month(on)
     plans = await load_plans(session)
     records = await active_clubs(session, as_of=on, period_start=start, older_age=60)
+    current: tuple[ColumnElement[bool], ...] = (
+        col(MemberFact.joined_on).is_not(None),
+        col(MemberFact.left_on).is_(None),
+    )
+    if on < today():  # members of that day: joined by then and not yet left
+        current = (
+            col(MemberFact.joined_on) <= on,
+            col(MemberFact.left_on).is_(None) | (col(MemberFact.left_on) > on),
+        )
     members = dict(
         (
             await session.exec(
                 select(MemberFact.province, func.count())
-                .where(col(MemberFact.joined_on).is_not(None), col(MemberFact.left_on).is_(None))
+                .where(*current)
                 .group_by(col(MemberFact.province))
             )
         ).all()
@@ -515,6 +551,9 @@ async def rollout_unchecked(session: AsyncSession, provinces: Provinces = None) 
                 "code": unit.code,
                 "name": unit.name,
                 "plans": sorted(p.id for p in plans if p.province == unit.code),
+                "plan_titles": [
+                    p.title for p in sorted(plans, key=lambda p: p.id) if p.province == unit.code
+                ],
                 "clubs": clubs[unit.code],
                 "members": int(members.get(unit.code, 0)),
                 "last_data_at": as_utc(last) if last else None,
