@@ -726,6 +726,8 @@ def _page(
                 "action": request.url.path,
                 "as_of": keep.get("as_of") or today().isoformat(),
                 "boundary": keep.get("boundary", Boundary.CURRENT.value),
+                "min": EARLIEST_DATE.isoformat(),
+                "max": LATEST_DATE.isoformat(),
                 "today_url": href(request.url.path, as_of=""),
             }
             if template in FIGURE_PAGES
