@@ -11,6 +11,8 @@ from ishc_platform.admin_units import (
     ProvinceUnit,
     Unit,
     UnknownUnit,
+    bare_name_key,
+    communes_named,
     communes_of_province,
     current_commune,
     current_province,
@@ -22,6 +24,7 @@ from ishc_platform.admin_units import (
     legacy_provinces_of,
     legacy_sources_of_commune,
     province_of_commune,
+    search_communes,
     search_key,
     successors_of_legacy_commune,
 )
@@ -228,3 +231,32 @@ def test_search_key() -> None:
     assert search_key("  Xã  HÒA\tBình ") == "xa hoa binh"
     assert search_key("Phường Cái Vồn") == "phuong cai von"
     assert search_key("đường ĐÊ") == "duong de"
+
+
+# --- finding communes by name ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query", ["phuoc hau", "Phước Hậu", "PHUOC HAU", "PHƯỚC  HẬU", "phường phước"]
+)
+def test_search_is_accent_and_case_insensitive_on_both_maps(query: str) -> None:
+    current = search_communes(query, Boundary.CURRENT, {"86"})
+    assert "29557" in [u.code for u in current]  # Phường Phước Hậu (Vĩnh Long)
+    legacy = search_communes(query.replace("phường", "xã"), Boundary.LEGACY, {"86"})
+    assert [u.code for u in legacy] == ["29596"]  # Xã Phước Hậu of old Vĩnh Long
+
+
+def test_search_folds_d_with_stroke_and_keeps_code_order() -> None:
+    found = search_communes("dong hoa", Boundary.CURRENT)
+    assert {"22258", "25951", "31024"} <= {u.code for u in found}  # Đông Hòa in 66, 79, 91
+    assert [u.code for u in found] == sorted(u.code for u in found)
+    assert search_communes("x" * 10_000, Boundary.CURRENT) == []
+    assert len(search_communes(None, Boundary.CURRENT)) == 3321
+
+
+def test_communes_named_ignores_the_kind_unless_given() -> None:
+    assert bare_name_key("Thị trấn Cái Vồn") == "cai von"
+    assert [u.code for u in communes_named("Phước Hậu", Boundary.CURRENT)] == ["22873", "29557"]
+    assert [u.code for u in communes_named("phuong phuoc hau", Boundary.CURRENT)] == ["29557"]
+    assert [u.code for u in communes_named("Phước Hậu", Boundary.CURRENT, {"86"})] == ["29557"]
+    assert communes_named("Xã", Boundary.CURRENT) == []  # a kind alone names nothing

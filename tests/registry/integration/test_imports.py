@@ -76,6 +76,12 @@ def test_clubs_then_members_from_xlsx_with_excel_dates_and_a_rerun(registry: Reg
             "field": "commune_code",
             "row": 3,
             "column": "Mã xã",  # the header as the file has it
+            "column_letter": "B",
+            "code": "legacy_split",
+            "candidates": [
+                {"code": "29767", "name": "Xã Ngãi Tứ"},
+                {"code": "29770", "name": "Phường Cái Vồn"},
+            ],
             "message": refused.json()["errors"][0]["message"],
         }
     ]

@@ -244,3 +244,67 @@ def search_key(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text)
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(bare.lower().split())
+
+
+# --- finding communes by name -----------------------------------------------------
+
+UNIT_KINDS = ("xa", "phuong", "thi tran", "dac khu")
+"""The kinds a commune's name starts with, as search keys (*xã*, *phường*,
+*thị trấn* on the legacy map, *đặc khu*)."""
+MAX_QUERY_CHARS = 200
+"""A longer query matches nothing (no name is that long): it is not even keyed."""
+
+
+def bare_name_key(name: str) -> str:
+    """The search key of a commune's name without its kind: "Phường Phước Hậu" and
+    "xa phuoc hau" -> "phuoc hau". A name that is only a kind ("Xã") keeps it."""
+    key = search_key(name)
+    for kind in UNIT_KINDS:
+        if key.startswith(kind + " "):
+            return key[len(kind) + 1 :]
+    return key
+
+
+@cache
+def _name_index(boundary: Boundary) -> tuple[tuple[Unit, str, str], ...]:
+    """Every commune with its full and bare keys, sorted by code."""
+    return tuple(
+        (u, search_key(u.name), bare_name_key(u.name)) for u in _communes(boundary).values()
+    )
+
+
+def search_communes(
+    query: str | None,
+    boundary: Boundary,
+    province_codes: frozenset[str] | set[str] | None = None,
+) -> list[Unit]:
+    """Communes whose name holds `query`, accents and case ignored ("phuoc hau",
+    "PHƯỚC HẬU" and "Phước Hậu" all find "Phường Phước Hậu"), on one map, in the
+    given provinces of that map (None: all), sorted by code. No query: all of them."""
+    if query is not None and len(query) > MAX_QUERY_CHARS:
+        return []
+    key = search_key(query or "")
+    return [
+        unit
+        for unit, full, _ in _name_index(boundary)
+        if (province_codes is None or unit.province_code in province_codes) and key in full
+    ]
+
+
+def communes_named(
+    name: str, boundary: Boundary, province_codes: frozenset[str] | set[str] | None = None
+) -> list[Unit]:
+    """Communes whose name is `name`, accents and case ignored, sorted by code. A name
+    given with its kind ("Phường Phước Hậu") matches that kind only; without one
+    ("Phước Hậu") it matches every kind."""
+    if len(name) > MAX_QUERY_CHARS:
+        return []
+    full_key, bare = search_key(name), bare_name_key(name)
+    with_kind = full_key != bare
+    return [
+        unit
+        for unit, full, unit_bare in _name_index(boundary)
+        if (province_codes is None or unit.province_code in province_codes)
+        and bare
+        and (full == full_key if with_kind else unit_bare == bare)
+    ]

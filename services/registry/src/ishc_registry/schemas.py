@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from ishc_contracts.registry_events import ActivityArea, BoardPosition, PovertyStatus, Sex
 from ishc_platform.admin_units import search_key
 from ishc_platform.validation import CalendarDate, CleanText, StrictModel
+from ishc_registry.domain.messages import Reason
 
 # Free text people type: no control or bidi characters (CleanText), NFC, trimmed,
 # then bounded; the bounds apply after trimming, so whitespace only is refused.
@@ -23,7 +24,13 @@ def _searchable(name: str) -> str:
     # The stored search key (accents off, NFD) can be longer than the name: a Hangul
     # syllable is three letters in it. It must fit its column too.
     if len(search_key(name)) > MAX_NAME:
-        raise ValueError(f"the name is too long to index (over {MAX_NAME} letters)")
+        raise ValueError(
+            Reason(
+                f"the name is too long to index (over {MAX_NAME} letters)",
+                "too_long_to_index",
+                max=MAX_NAME,
+            )
+        )
     return name
 
 
@@ -283,10 +290,28 @@ class AuditOut(BaseModel):
 
 
 class RowProblem(BaseModel):
-    row: int
-    field: str
-    message: str
-    column: str | None = None  # the header as the file has it, for the person who typed it
+    row: int = Field(description="the row number the spreadsheet shows (the header is row 1)")
+    field: str = Field(description="the API's field, e.g. joined_on")
+    message: str = Field(
+        description="where and what, and what to do, in the language asked (lang=vi|en)"
+    )
+    column: str | None = Field(
+        default=None, description="the column's header exactly as the file has it"
+    )
+    column_letter: str | None = Field(default=None, description="the column: A, B, ..., AA")
+    code: str | None = Field(default=None, description="which check refused it, e.g. in_future")
+    candidates: list[dict[str, str]] | None = Field(
+        default=None,
+        description="the communes meant, maybe: of an ambiguous name, or a split legacy code",
+    )
+
+
+class CommuneOut(BaseModel):
+    code: str = Field(description="5 digits, on the map of `boundary`")
+    name: str
+    province_code: str = Field(description="2 digits, on the same map")
+    province_name: str
+    boundary: str = Field(description="current (since 1/7/2025) or legacy")
 
 
 class ImportReport(BaseModel):

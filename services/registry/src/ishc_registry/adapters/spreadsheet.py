@@ -23,6 +23,8 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from ishc_platform import admin_units
+from ishc_registry.domain.messages import Reason
 from ishc_registry.domain.spreadsheet import (
     ENGLISH,
     HEADERS,
@@ -46,6 +48,7 @@ EXCEL_MAX_ROWS = 1_048_576  # no spreadsheet program writes a row past this one
 _CHUNK = 1 * MIB
 # Parts an OOXML workbook holds; anything else is not a spreadsheet we read.
 _PART = re.compile(r"\[Content_Types\]\.xml|(?:_rels|docProps|xl|customXml)/[^\x00-\x1f\\]*")
+_NOT_A_SHEET = Reason("not a spreadsheet: send XLSX, or CSV in UTF-8", "not_a_spreadsheet")
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, or an XLSX saved with a password
 
 
@@ -59,7 +62,7 @@ def read_sheet(
 ) -> ParsedSheet:
     """Typed rows and cell errors; a SpreadsheetError when the file cannot be taken."""
     if not content:
-        raise SpreadsheetError("file", "the file is empty")
+        raise SpreadsheetError("file", Reason("the file is empty", "empty_file"))
     if len(content) > max_bytes:
         raise SpreadsheetError("file", f"the file is larger than {max_bytes} bytes", limit="bytes")
     if content.startswith(_OLE):
@@ -176,18 +179,14 @@ def _csv_rows(content: bytes) -> Generator[Sequence[object]]:
         try:
             text = content.decode("utf-16")
         except UnicodeDecodeError:
-            raise SpreadsheetError(
-                "file", "not a spreadsheet: send XLSX, or CSV in UTF-8"
-            ) from None
+            raise SpreadsheetError("file", _NOT_A_SHEET) from None
     else:
         try:
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise SpreadsheetError(
-                "file", "not a spreadsheet: send XLSX, or CSV in UTF-8"
-            ) from None
+            raise SpreadsheetError("file", _NOT_A_SHEET) from None
     if "\x00" in text or not text.strip():
-        raise SpreadsheetError("file", "not a spreadsheet: send XLSX, or CSV in UTF-8")
+        raise SpreadsheetError("file", _NOT_A_SHEET)
     first_line = text.splitlines()[0]
     delimiter = max(",;\t", key=first_line.count)
     consumed: list[str] = []
@@ -264,8 +263,9 @@ def _scan_record(lines: list[str], more: Iterator[str], delimiter: str) -> list[
 # -- templates ----------------------------------------------------------------------
 
 
-def template(kind: SheetKind, language: str = "vi") -> bytes:
-    """An XLSX to fill in: the headers the import reads, and a sheet of guidance."""
+def template(kind: SheetKind, language: str = "vi", provinces: Sequence[str] = ()) -> bytes:
+    """An XLSX to fill in: the headers the import reads, a sheet of guidance and,
+    for `provinces` (current codes), a sheet of their communes with their codes."""
     headers = (HEADERS if language == "vi" else ENGLISH)[kind]
     book = Workbook()
     sheet = book.active
@@ -284,6 +284,8 @@ def template(kind: SheetKind, language: str = "vi") -> bytes:
     guide = book.create_sheet("Hướng dẫn" if language == "vi" else "Guide")
     for field, header in headers.items():
         guide.append([header, _GUIDE.get(field, "")])
+    if provinces:
+        _communes_sheet(book, provinces, language, with_legacy="legacy_commune_code" in headers)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -306,3 +308,41 @@ _GUIDE = {
     "joined_on": "Ngày tham gia CLB, dd/mm/yyyy",
     "club": "Mã CLB (hoặc mã số CLB trong hệ thống)",
 }
+
+
+_COMMUNE_HEADERS = {
+    "vi": ["Mã tỉnh", "Tỉnh", "Mã xã", "Tên xã", "Mã xã cũ (trước 1/7/2025)", "Tên xã cũ"],
+    "en": [
+        "province_code",
+        "province",
+        "commune_code",
+        "commune",
+        "legacy_commune_codes",
+        "legacy_communes",
+    ],
+}
+
+
+def _communes_sheet(
+    book: Workbook, provinces: Sequence[str], language: str, *, with_legacy: bool
+) -> None:
+    """One row per current commune: where the codes of the commune column come from.
+    With the legacy codes it was formed from, when the sheet has a legacy column."""
+    headers = _COMMUNE_HEADERS["vi" if language == "vi" else "en"]
+    sheet = book.create_sheet("Danh mục xã" if language == "vi" else "Communes")
+    sheet.append(headers if with_legacy else headers[:4])
+    for index, header in enumerate(headers if with_legacy else headers[:4], start=1):
+        sheet.cell(1, index).font = Font(bold=True)
+        sheet.column_dimensions[get_column_letter(index)].width = max(12, len(header) + 4)
+    sheet.column_dimensions["D"].width = 28
+    sheet.freeze_panes = "A2"
+    for code in provinces:
+        province = admin_units.current_province(code)
+        if province is None:
+            continue
+        for unit in admin_units.communes_of_province(code, admin_units.Boundary.CURRENT):
+            row: list[object] = [code, province.name, unit.code, unit.name]
+            if with_legacy:
+                sources = admin_units.legacy_sources_of_commune(unit.code)
+                row += [", ".join(u.code for u in sources), ", ".join(u.name for u in sources)]
+            sheet.append(row)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ishc_registry.api import audit, board, clubs, imports, members
+from ishc_registry.api import audit, board, clubs, communes, imports, members
 
 ROUTERS: tuple[APIRouter, ...] = (
     clubs.router,
@@ -12,4 +12,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     audit.router,
     board.router,
     imports.router,
+    communes.router,
 )

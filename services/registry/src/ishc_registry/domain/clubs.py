@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from ishc_registry.domain.messages import Reason
+
 Fault = tuple[str, str]
 """(field, message): why a value cannot be taken."""
 
@@ -15,7 +17,9 @@ REQUIRED_CLUB_FIELDS = ("name", "founded_on")
 
 
 def not_in_future(on: date, field: str, today: date) -> list[Fault]:
-    return [(field, f"{field} is in the future")] if on > today else []
+    if on > today:
+        return [(field, Reason(f"{field} is in the future", "in_future", value=on, today=today))]
+    return []
 
 
 def happened_problems(
@@ -69,7 +73,9 @@ LATE_JOINERS = "some active members joined after dissolved_on: record their depa
 
 
 def dissolved_message(dissolved_on: date) -> str:
-    return f"the club was dissolved on {dissolved_on}"
+    return Reason(
+        f"the club was dissolved on {dissolved_on}", "club_dissolved", dissolved_on=dissolved_on
+    )
 
 
 @dataclass(frozen=True)

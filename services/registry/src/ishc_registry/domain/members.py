@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any, Protocol
 
-from ishc_registry.domain.clubs import Fault, dissolved_message, emptied_problems
+from ishc_registry.domain.clubs import Fault, dissolved_message, emptied_problems, not_in_future
+from ishc_registry.domain.messages import Reason
 from ishc_registry.domain.people import birth_problems
 
 REQUIRED_MEMBER_FIELDS = (
@@ -22,14 +23,16 @@ REQUIRED_MEMBER_FIELDS = (
 
 
 class Joining(Protocol):
-    """The dates of a person joining a club (a `schemas.MemberIn` has them)."""
+    """The dates of a person joining a club (a `schemas.MemberIn` has them). An
+    import checks a row whose joining date could not be read: then `joined_on`
+    is None and the rules that need it wait for a readable date."""
 
     @property
     def birth_year(self) -> int | None: ...
     @property
     def birth_date(self) -> date | None: ...
     @property
-    def joined_on(self) -> date: ...
+    def joined_on(self) -> date | None: ...
 
 
 def birth_year_of(person: Joining) -> int | None:
@@ -40,11 +43,22 @@ def birth_year_of(person: Joining) -> int | None:
 def member_problems(person: Joining, club_dissolved_on: date | None, today: date) -> list[Fault]:
     """Why this person cannot join this club (every reason); empty when they can."""
     problems = birth_problems(person.birth_year, person.birth_date, today)
-    if person.joined_on > today:
-        problems.append(("joined_on", "joined_on is in the future"))
-    birth_year = birth_year_of(person)
-    if birth_year is not None and person.joined_on.year < birth_year:
-        problems.append(("joined_on", "joined_on is before the member was born"))
+    joined_on = person.joined_on
+    if joined_on is not None:
+        problems.extend(not_in_future(joined_on, "joined_on", today))
+        birth_year = birth_year_of(person)
+        if birth_year is not None and joined_on.year < birth_year:
+            problems.append(
+                (
+                    "joined_on",
+                    Reason(
+                        "joined_on is before the member was born",
+                        "joined_before_born",
+                        joined_on=joined_on,
+                        birth_year=birth_year,
+                    ),
+                )
+            )
     if club_dissolved_on is not None:
         problems.append(("club_id", dissolved_message(club_dissolved_on)))
     return problems
@@ -54,7 +68,7 @@ def member_change_problems(person: Joining, left_on: date | None, today: date) -
     """Why a member's record, changed to `person`, cannot stand: the rules of
     joining, except the club's dissolution, and no joining after leaving."""
     problems = [p for p in member_problems(person, None, today) if p[0] != "club_id"]
-    if left_on is not None and person.joined_on > left_on:
+    if left_on is not None and person.joined_on is not None and person.joined_on > left_on:
         problems.append(("joined_on", "joined_on is after left_on"))
     return problems
 

@@ -12,6 +12,7 @@ from datetime import date
 
 from ishc_contracts.people import DEFAULT_OLDER_AGE, age_on
 from ishc_contracts.registry_events import PovertyStatus, Sex
+from ishc_registry.domain.messages import Reason
 
 MAX_AGE = 120
 
@@ -35,20 +36,55 @@ def birth_problems(
 ) -> list[tuple[str, str]]:
     """(field, message) for a birth that cannot be: missing, future, over 120 years ago."""
     if birth_year is None and birth_date is None:
-        return [("birth_year", "give birth_year or birth_date")]
-    problems = []
+        return [("birth_year", Reason("give birth_year or birth_date", "birth_missing"))]
+    problems: list[tuple[str, str]] = []
+    old = f"more than {MAX_AGE} years ago"
     if birth_date is not None:
         if birth_year is not None and birth_year != birth_date.year:
-            problems.append(("birth_year", "birth_year and birth_date disagree"))
+            problems.append(
+                (
+                    "birth_year",
+                    Reason(
+                        "birth_year and birth_date disagree",
+                        "birth_disagree",
+                        year=birth_year,
+                        date=birth_date,
+                    ),
+                )
+            )
         if birth_date > today:
-            problems.append(("birth_date", "birth_date is in the future"))
+            problems.append(
+                (
+                    "birth_date",
+                    Reason("birth_date is in the future", "birth_future", value=birth_date),
+                )
+            )
         elif birth_date.year < today.year - MAX_AGE:
-            problems.append(("birth_date", f"birth_date is more than {MAX_AGE} years ago"))
+            problems.append(
+                (
+                    "birth_date",
+                    Reason(
+                        f"birth_date is {old}", "birth_too_old", value=birth_date, max_age=MAX_AGE
+                    ),
+                )
+            )
     elif birth_year is not None:
         if birth_year > today.year:
-            problems.append(("birth_year", "birth_year is in the future"))
+            problems.append(
+                (
+                    "birth_year",
+                    Reason("birth_year is in the future", "birth_future", value=birth_year),
+                )
+            )
         elif birth_year < today.year - MAX_AGE:
-            problems.append(("birth_year", f"birth_year is more than {MAX_AGE} years ago"))
+            problems.append(
+                (
+                    "birth_year",
+                    Reason(
+                        f"birth_year is {old}", "birth_too_old", value=birth_year, max_age=MAX_AGE
+                    ),
+                )
+            )
     return problems
 
 

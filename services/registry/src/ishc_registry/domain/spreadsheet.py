@@ -3,8 +3,12 @@
 Pure: rows of cells in (the file formats are read in `adapters.spreadsheet`),
 typed rows out. Headers may be Vietnamese (with or without accents) or the
 API's English field names; dates are Excel date cells or typed `dd/mm/yyyy`
-(Vietnamese order, never month first) or ISO `yyyy-mm-dd`. Only types, formats
-and size limits are checked here; the service checks the rules.
+(Vietnamese order, never month first) or ISO `yyyy-mm-dd`. A commune column
+holds a code or a commune's name (`CommuneName`, which the service resolves in
+the caller's provinces). Only types, formats and size limits are checked here;
+the service checks the rules. Each problem is a `Reason`, said in the reader's
+language by `domain.messages`, located by the header as the file wrote it, its
+column letter and the row number the spreadsheet shows (the header is row 1).
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from ishc_platform.admin_units import search_key
-from ishc_platform.validation import FieldError, clean_text
+from ishc_platform.validation import FieldError, clean_text, text_problem
+from ishc_registry.domain.messages import Reason
 
 # Limits of an upload (docs/security.md): each refusal is a 422 naming the limit.
 MAX_BYTES = 5 * 1024 * 1024  # the file as sent (413 above it)
@@ -35,8 +40,24 @@ class SheetKind(StrEnum):
 class CellError:
     row: int  # the spreadsheet's row number: the header is row 1
     field: str
-    message: str
+    message: str  # a Reason when a rule of this module spoke
     column: str | None = None  # the header as typed in the file (or the column letter)
+    letter: str | None = None  # the column's letter: A, B, ..., AA
+
+
+@dataclass(frozen=True)
+class CommuneName:
+    """A commune column holding a name ("Phước Hậu", "xã Nhơn Phú"), not a code."""
+
+    text: str
+
+
+class CellProblem(ValueError):
+    """A cell that cannot be read: why, as a `Reason`."""
+
+    def __init__(self, reason: Reason) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -52,6 +73,7 @@ class ParsedSheet:
     rows: list[SheetRow]
     errors: list[CellError]
     headers: dict[str, str] = field(default_factory=dict)  # field -> header as typed
+    letters: dict[str, str] = field(default_factory=dict)  # field -> column letter
 
 
 class SpreadsheetError(FieldError):
@@ -123,6 +145,7 @@ _ALIASES: dict[SheetKind, dict[str, str]] = {
         "dtts": "ethnic_minority",
         "tnv": "is_volunteer",
         "ngay vao clb": "joined_on",
+        "ngay vao hoi": "joined_on",
         "ngay gia nhap": "joined_on",
         "ma dinh danh": "external_id",
         "ma hoi vien": "external_id",
@@ -216,17 +239,24 @@ def _filled_width(cells: Sequence[object]) -> int:
 def too_many_columns(row: int, width: int) -> SpreadsheetError:
     return SpreadsheetError(
         "file",
-        f"Dòng {row} có {width} cột; tối đa {MAX_COLUMNS} cột "
-        f"(row {row} has {width} columns; at most {MAX_COLUMNS})",
+        Reason(
+            f"row {row} has {width} columns; at most {MAX_COLUMNS}",
+            "too_many_columns",
+            row=row,
+            width=width,
+            max=MAX_COLUMNS,
+        ),
         row=row,
         limit="columns",
     )
 
 
 def cell_too_long(column: str, length: int) -> str:
-    return (
-        f"Ô ở cột «{column}» dài {length} ký tự; tối đa {MAX_CELL_CHARS} "
-        f"(the cell holds {length} characters; at most {MAX_CELL_CHARS})"
+    return Reason(
+        f"the cell holds {length} characters; at most {MAX_CELL_CHARS}",
+        "cell_too_long",
+        length=length,
+        max=MAX_CELL_CHARS,
     )
 
 
@@ -238,8 +268,12 @@ def _map_headers(kind: SheetKind, headers: Sequence[object]) -> list[str | None]
         if header is not None and len(str(header)) > MAX_HEADER_CHARS:
             raise SpreadsheetError(
                 "headers",
-                f"Tiêu đề cột dài quá {MAX_HEADER_CHARS} ký tự "
-                f"(a column header is longer than {MAX_HEADER_CHARS} characters)",
+                Reason(
+                    f"a column header is longer than {MAX_HEADER_CHARS} characters",
+                    "header_too_long",
+                    letter=column_letter(index),
+                    max=MAX_HEADER_CHARS,
+                ),
                 row=1,
                 column=column_letter(index),
                 limit="header_chars",
@@ -247,7 +281,8 @@ def _map_headers(kind: SheetKind, headers: Sequence[object]) -> list[str | None]
     lookup = _lookup(kind)
     mapped: list[str | None] = []
     unknown: list[str] = []
-    for header in headers:
+    where: list[str] = []  # “header” (letter), as the reader finds them
+    for index, header in enumerate(headers):
         key = search_key(str(header or ""))
         if key in IGNORED or key == "":
             mapped.append(None)
@@ -256,27 +291,59 @@ def _map_headers(kind: SheetKind, headers: Sequence[object]) -> list[str | None]
         else:
             mapped.append(None)
             unknown.append(str(header))
+            where.append(f"“{_shown(header)}” ({column_letter(index)})")
     if unknown:
         accepted = ", ".join(HEADERS[kind].values())
         raise SpreadsheetError(
             "headers",
-            f"unknown column(s): {', '.join(unknown)}; the columns "
-            f"read are: {accepted} (or their English field names)",
+            Reason(
+                f"unknown column(s): {', '.join(unknown)}; the columns "
+                f"read are: {accepted} (or their English field names)",
+                "unknown_columns",
+                columns=", ".join(where),
+                accepted=accepted,
+            ),
             unknown,
         )
     named = [m for m in mapped if m]
     duplicates = sorted({m for m in named if named.count(m) > 1})
     if duplicates:
+        clashing = [
+            f"“{_shown(headers[i])}” ({column_letter(i)})"
+            for i, m in enumerate(mapped)
+            if m in duplicates
+        ]
         raise SpreadsheetError(
-            "headers", f"several columns mean {', '.join(duplicates)}", duplicates
+            "headers",
+            Reason(
+                f"several columns mean {', '.join(duplicates)}",
+                "several_columns",
+                columns=", ".join(clashing),
+            ),
+            duplicates,
         )
     present = set(named) | (
         {"poverty_status"} if any(m.startswith("mark:") for m in named) else set()
     )
-    missing = [" or ".join(group) for group in REQUIRED[kind] if not present & set(group)]
-    if missing:
-        raise SpreadsheetError("headers", f"missing column(s): {'; '.join(missing)}", missing)
+    absent = [group for group in REQUIRED[kind] if not present & set(group)]
+    if absent:
+        missing = [" or ".join(group) for group in absent]
+        raise SpreadsheetError(
+            "headers",
+            Reason(
+                f"missing column(s): {'; '.join(missing)}",
+                "missing_columns",
+                groups=[[HEADERS[kind][f] for f in group] for group in absent],
+            ),
+            missing,
+        )
     return mapped
+
+
+def _shown_value(value: object) -> str:
+    """A cell's value quoted back to its reader: short, on one line."""
+    text = " ".join(str(value).split())
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _as_date(value: object) -> date:
@@ -285,13 +352,31 @@ def _as_date(value: object) -> date:
     if isinstance(value, date):
         return value
     text = str(value).strip()
+    parts: tuple[int, int, int] | None = None
     if match := _DMY.match(text):
         day, month, year = map(int, match.groups())
-        return date(year, month, day)
-    if match := _ISO.match(text):
-        year, month, day = map(int, match.groups())
-        return date(year, month, day)
-    raise ValueError("not a date: write dd/mm/yyyy")
+        parts = (year, month, day)
+    elif match := _ISO.match(text):
+        parts = (int(match[1]), int(match[2]), int(match[3]))
+    if parts is None:
+        raise CellProblem(
+            Reason("not a date: write dd/mm/yyyy", "not_a_date", value=_shown_value(value))
+        )
+    try:
+        return date(*parts)
+    except ValueError:  # 31/02: the shape of a date, not a day of the calendar
+        year, month, day = parts
+        raise CellProblem(
+            Reason(
+                "not a real date: write dd/mm/yyyy",
+                "no_such_date",
+                value=f"{day:02d}/{month:02d}/{year:04d}",
+            )
+        ) from None
+
+
+def _refused(english: str, code: str, value: object) -> CellProblem:
+    return CellProblem(Reason(english, code, value=_shown_value(value)))
 
 
 def _convert(field: str, value: object) -> object:
@@ -303,25 +388,29 @@ def _convert(field: str, value: object) -> object:
             if isinstance(value, float) and value.is_integer()
             else str(value).strip()
         )
-        if not _DIGITS.fullmatch(text) or len(text) > 5:
-            raise ValueError("a commune code is up to 5 digits")
-        return text.zfill(5)  # a spreadsheet drops the leading zeros of numbers
+        if _DIGITS.fullmatch(text):
+            if len(text) > 5:
+                raise _refused("a commune code is up to 5 digits", "bad_commune_code", value)
+            return text.zfill(5)  # a spreadsheet drops the leading zeros of numbers
+        if not any(ch.isalpha() for ch in text):
+            raise _refused("a commune code is up to 5 digits", "bad_commune_code", value)
+        return CommuneName(_clean(text))  # resolved by the service, in the caller's provinces
     if field in BOOLEANS or field.startswith("mark:"):
         key = search_key(str(value))
         if key in TRUE:
             return True
         if key in FALSE:
             return False
-        raise ValueError("write x for yes, leave empty for no")
+        raise _refused("write x for yes, leave empty for no", "bad_flag", value)
     if field == "sex":
         key = search_key(str(value))
         if key not in SEX:
-            raise ValueError("write Nam or Nữ")
+            raise _refused("write Nam or Nữ", "bad_sex", value)
         return SEX[key]
     if field == "poverty_status":
         key = search_key(str(value))
         if key not in POVERTY:
-            raise ValueError("write Hộ nghèo, Cận nghèo, Khó khăn or Không")
+            raise _refused("write Hộ nghèo, Cận nghèo, Khó khăn or Không", "bad_poverty", value)
         return POVERTY[key]
     if field == "birth_year":
         if isinstance(value, datetime | date):
@@ -335,15 +424,24 @@ def _convert(field: str, value: object) -> object:
         if match:
             return _as_date(text)
         if not _DIGITS.fullmatch(text) or len(text) > 4:
-            raise ValueError("write the year of birth, e.g. 1955")
+            raise _refused("write the year of birth, e.g. 1955", "bad_year", value)
         return int(text)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if field in TEXTS:
         # The same check as the API's (a NUL or a bidi override is refused), before
         # any value reaches a query: club references and keys are looked up first.
-        return clean_text(str(value))
+        return _clean(str(value))
     return str(value).strip()
+
+
+def _clean(text: str) -> str:
+    """`clean_text`, the API's check of typed text, its refusal said as a Reason."""
+    problem = text_problem(text)
+    if problem is not None:
+        char = re.search(r"U\+[0-9A-F]{4,6}", problem)
+        raise CellProblem(Reason(problem, "bad_text", char=char[0] if char else "?"))
+    return clean_text(text)
 
 
 def _typed_row(
@@ -365,6 +463,7 @@ def _typed_row(
                     _field_name(field) or column,
                     cell_too_long(column, len(raw)),
                     column,
+                    column_letter(index),
                 )
             )
             continue
@@ -372,9 +471,15 @@ def _typed_row(
             continue
         try:
             value = _convert(field, raw)
-        except ValueError as exc:
+        except CellProblem as exc:
             errors.append(
-                CellError(row_number, _field_name(field), str(exc), column_name(header, index))
+                CellError(
+                    row_number,
+                    _field_name(field),
+                    exc.reason,
+                    column_name(header, index),
+                    column_letter(index),
+                )
             )
             continue
         if field.startswith("mark:"):
@@ -386,7 +491,11 @@ def _typed_row(
             values[field] = value
     if len(marks) > 1:
         errors.append(
-            CellError(row_number, "poverty_status", "mark one of Hộ nghèo, Cận nghèo, Khó khăn")
+            CellError(
+                row_number,
+                "poverty_status",
+                Reason("mark one of Hộ nghèo, Cận nghèo, Khó khăn", "several_marks"),
+            )
         )  # several columns: none of them alone is "the" column
     elif marks:
         values["poverty_status"] = marks[0]
@@ -421,7 +530,7 @@ def parse_rows(
     try:
         header = list(next(iterator))
     except StopIteration:
-        raise SpreadsheetError("file", "the file has no rows") from None
+        raise SpreadsheetError("file", Reason("the file has no rows", "no_rows")) from None
     mapped = _map_headers(kind, header)
     parsed: list[SheetRow] = []
     errors: list[CellError] = []
@@ -431,8 +540,11 @@ def parse_rows(
         if row_number - 1 > max_rows:
             raise SpreadsheetError(
                 "file",
-                f"Tệp có hơn {max_rows} dòng dữ liệu; hãy chia nhỏ tệp "
-                f"(more than {max_rows} data rows; split the file)",
+                Reason(
+                    f"more than {max_rows} data rows; split the file",
+                    "too_many_rows",
+                    max=max_rows,
+                ),
                 row=row_number,
                 limit="rows",
             )
@@ -443,10 +555,17 @@ def parse_rows(
         if values is not None:
             parsed.append(SheetRow(row_number, values))
     if not parsed and not errors:
-        raise SpreadsheetError("file", "the file has a header but no data rows")
+        raise SpreadsheetError(
+            "file", Reason("the file has a header but no data rows", "no_data_rows")
+        )
     headers = {
         name: column_name(header, index)
         for index, name in enumerate(mapped)
         if name is not None and not name.startswith("mark:")
     }
-    return ParsedSheet(kind, [m for m in mapped if m], parsed, errors, headers)
+    letters = {
+        name: column_letter(index)
+        for index, name in enumerate(mapped)
+        if name is not None and not name.startswith("mark:")
+    }
+    return ParsedSheet(kind, [m for m in mapped if m], parsed, errors, headers, letters)
