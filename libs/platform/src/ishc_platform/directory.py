@@ -102,7 +102,7 @@ async def apply_registry_events(session: AsyncSession, events: Sequence[Event[Ba
                     province=event.envelope.province,
                 )
                 session.add(member)
-            if isinstance(payload, re.MemberFacts):
+            if isinstance(payload, re.MemberJoined | re.MemberUpdated):
                 set_if_newer(
                     member,
                     "facts_sequence",
