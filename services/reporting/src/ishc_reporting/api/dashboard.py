@@ -68,6 +68,7 @@ from ishc_reporting.domain.indicators import QUALITY_FLAGS
 from ishc_reporting.domain.plans import national_plans, plans_in_force, progress
 from ishc_reporting.domain.small_cells import suppress_small_cells
 from ishc_reporting.queries.indicators import plans_progress_unchecked
+from ishc_reporting.queries.trends import page_trends
 from ishc_reporting.schemas import jsonable
 from ishc_reporting.service import indicators, policy
 from ishc_reporting.service import plans as plan_service
@@ -838,6 +839,10 @@ async def national_table(
         updated=vietnam_now().strftime("%H:%M:%S"),
         # live.js writes a status the feed sends in the page's words.
         status_words=json.dumps({s: status_word(s, lang) for s in STATUSES}, ensure_ascii=False),
+        # The nation's trend, for whoever may read the nation (not a province's viewer).
+        trends=None
+        if nation is None
+        else await page_trends(session, q, None, lang, None if viewer else _threshold(request)),
     )
 
 
@@ -1026,6 +1031,7 @@ async def province_page(
         communes_total=len(data["communes"]),
         only_with_club=only_with_club,
         extra_fields={"with_club": "1"} if only_with_club else {},
+        trends=await page_trends(session, q, code, lang, None if viewer else _threshold(request)),
     )
 
 
