@@ -68,10 +68,10 @@ async def measure(url: str, events: list[Event[BaseModel]]) -> tuple[float, floa
         await connection.run_sync(directory_metadata.drop_all)
         await connection.run_sync(directory_metadata.create_all)
     rows = [
-        {"member_id": e.payload.member_id, "club_id": e.payload.club_id,
+        {"member_id": p.member_id, "club_id": p.club_id,
          "province": "86", "joined_on": date(2020, 1, 1), "is_volunteer": False,
          "facts_sequence": 1, "status_sequence": 0}
-        for e in events
+        for p in (e.payload for e in events) if isinstance(p, MemberJoined)
     ]  # fmt: skip
     started = time.perf_counter()
     for start in range(0, len(rows), BATCH):

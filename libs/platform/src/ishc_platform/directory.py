@@ -112,7 +112,7 @@ async def apply_registry_events(session: AsyncSession, events: Sequence[Event[Ba
                     joined_on=payload.joined_on,
                     is_volunteer=payload.is_volunteer,
                 )
-            else:
+            elif isinstance(payload, re.MemberLeft):
                 set_if_newer(member, "status_sequence", sequence, left_on=payload.left_on)
 
 
