@@ -4,69 +4,38 @@ reload, after registry events arrive (the page listens to `/v1/live`)."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import shutil
 import time
 import tomllib
-import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from fastapi.encoders import jsonable_encoder
-from faststream.redis import RedisBroker
-from redis.asyncio import Redis
 
 from ishc_contracts.registry_events import STREAM
 from ishc_platform.auth import Role, issue_token
-from ishc_platform.broker import EventPublisher
+from tests.helpers.browser import (
+    CHROMIUM,
+    DESKTOP,
+    PHONE,
+    publish,
+    reporting_process,
+    shoot,
+)
 from tests.helpers.services import ServiceProcess
-from tests.helpers.tools import TOOLS
 from tests.reporting.conftest import Registry
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = TOOLS["chromium"].command
 SECRET = "w" * 48
 PLAN_FILES = Path(__file__).parents[2] / "services/reporting/plans"
 
 
 @pytest.fixture
 def reporting(tmp_path: Path, redis_url: str) -> Iterator[ServiceProcess]:
-    prefix = f"e2e.{uuid.uuid4().hex[:8]}."
-    process = ServiceProcess(
-        "reporting",
-        {
-            "ISHC_JWT_SECRETS": SECRET,
-            "ISHC_REDIS_URL": redis_url,
-            "ISHC_STREAM_PREFIX": prefix,
-            "ISHC_CONSUMER_BLOCK_MS": "100",
-            "ISHC_DATABASE_URL": f"sqlite:///{tmp_path}/reporting.db",
-        },
-        tmp_path / "reporting.log",
-    )
-    process.start()
-    try:
+    with reporting_process(tmp_path, redis_url, SECRET) as process:
         yield process
-    finally:
-        process.stop()
-
-
-def publish(redis_url: str, stream: str, registry: Registry) -> None:
-    async def send() -> None:
-        redis = Redis.from_url(redis_url)
-        publisher = EventPublisher(RedisBroker(redis_url), redis, stream, "registry")
-        await publisher.publish_many([json.dumps(e) for e in registry.log])
-        await redis.aclose()
-
-    # In a thread of its own: Playwright's sync API keeps an event loop in this one.
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, send()).result(timeout=10)
-    registry.log.clear()
 
 
 @pytest.mark.tool("chromium")
@@ -127,9 +96,6 @@ def test_a_write_changes_the_coverage_on_screen(reporting: ServiceProcess, redis
 # -- are we on track? the national page at desktop and phone widths ---------------
 
 NATIONAL = {"Authorization": f"Bearer {issue_token(SECRET, sub='vae', role=Role.NATIONAL)}"}
-DESKTOP = {"width": 1366, "height": 768}
-PHONE = {"width": 390, "height": 844}
-SHOTS = Path("/tmp/dash-shots")
 
 
 def put_plans(url: str) -> None:
@@ -151,15 +117,6 @@ def put_plans(url: str) -> None:
     body = jsonable_encoder(tomllib.loads((PLAN_FILES / "national-2025-2035.toml").read_text()))
     reply = httpx.put(f"{url}/v1/plans/national-2025-2035", json=body, headers=NATIONAL, timeout=10)
     assert reply.status_code == 201, reply.text
-
-
-def shoot(page: Any, tmp_path: Path, name: str) -> Path:
-    """A full-page screenshot in the test's directory, copied for review."""
-    path = tmp_path / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    SHOTS.mkdir(exist_ok=True)
-    shutil.copy(path, SHOTS / path.name)
-    return path
 
 
 def wait_until(check: Callable[[], bool], what: str) -> None:

@@ -1,83 +1,38 @@
 """The trend charts in a real browser (Debian's chromium, headless) over a real
 reporting process: the inline SVG renders with its lines at desktop and phone
 widths, without a script, and its table opens beside it. Screenshots go to the
-test's directory and to /tmp/dash-shots/trends-*.png for review."""
+test's directory and to the review copies (tests/helpers/browser.py) for review."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import shutil
 import time
-import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from faststream.redis import RedisBroker
-from redis.asyncio import Redis
 
 from ishc_contracts.registry_events import STREAM
-from ishc_platform.broker import EventPublisher
+from tests.helpers.browser import (
+    CHROMIUM,
+    DESKTOP,
+    PHONE,
+    publish,
+    reporting_process,
+    shoot,
+)
 from tests.helpers.services import ServiceProcess
-from tests.helpers.tools import TOOLS
 from tests.reporting.conftest import Registry
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = TOOLS["chromium"].command
 SECRET = "v" * 48
-SHOTS = Path("/tmp/dash-shots")
-DESKTOP = {"width": 1366, "height": 768}
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
 def reporting(tmp_path: Path, redis_url: str) -> Iterator[ServiceProcess]:
-    process = ServiceProcess(
-        "reporting",
-        {
-            "ISHC_JWT_SECRETS": SECRET,
-            "ISHC_REDIS_URL": redis_url,
-            "ISHC_STREAM_PREFIX": f"e2e.{uuid.uuid4().hex[:8]}.",
-            "ISHC_CONSUMER_BLOCK_MS": "100",
-            "ISHC_DATABASE_URL": f"sqlite:///{tmp_path}/reporting.db",
-        },
-        tmp_path / "reporting.log",
-    )
-    process.start()
-    try:
+    with reporting_process(tmp_path, redis_url, SECRET) as process:
         yield process
-    finally:
-        process.stop()
-
-
-def publish(redis_url: str, stream: str, registry: Registry) -> None:
-    async def send() -> None:
-        redis = Redis.from_url(redis_url)
-        publisher = EventPublisher(RedisBroker(redis_url), redis, stream, "registry")
-        await publisher.publish_many([json.dumps(e) for e in registry.log])
-        await redis.aclose()
-
-    # In a thread of its own: Playwright's sync API keeps an event loop in this one.
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, send()).result(timeout=10)
-    registry.log.clear()
-
-
-def shoot(target: Any, tmp_path: Path, name: str, full_page: bool = False) -> Path:
-    """A screenshot (of a page, or of one element) in the test's directory, copied for review."""
-    path = tmp_path / f"trends-{name}.png"
-    if full_page:
-        target.screenshot(path=str(path), full_page=True)
-    else:
-        target.screenshot(path=str(path))
-    SHOTS.mkdir(exist_ok=True)
-    shutil.copy(path, SHOTS / path.name)
-    return path
 
 
 def history(registry: Registry) -> None:
@@ -141,8 +96,8 @@ def test_the_trend_charts_render_with_their_data(
                 "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
             )
             assert widths[0] <= widths[1], widths
-            shoot(trends, tmp_path, "province-desktop")
-            shoot(page, tmp_path, "province-desktop-page", full_page=True)
+            shoot(trends, tmp_path, "trends-province-desktop")
+            shoot(page, tmp_path, "trends-province-desktop-page")
 
             phone = browser.new_context(viewport=PHONE, java_script_enabled=False).new_page()
             phone.goto(f"{reporting.url}/dashboard?lang=en", timeout=30_000)
@@ -150,6 +105,6 @@ def test_the_trend_charts_render_with_their_data(
             box = chart.bounding_box()
             assert box is not None and box["width"] <= PHONE["width"], box
             assert phone.locator("#trends h3").inner_text() == "Trends"
-            shoot(phone.locator("#trends"), tmp_path, "national-phone-en")
+            shoot(phone.locator("#trends"), tmp_path, "trends-national-phone-en")
         finally:
             browser.close()

@@ -178,6 +178,20 @@ async def _places_on(
     session: AsyncSession, as_of: date, scope: Scope
 ) -> dict[str, tuple[str, str | None]]:
     """Where clubs that have moved were on the date (the others are where they are now)."""
+    rows = await moves_until(session, as_of, scope)
+    latest: dict[str, tuple[date, int, str, str | None]] = {}
+    for club_id, valid_from, sequence, commune, legacy in rows:
+        if club_id not in latest or (valid_from, sequence) > latest[club_id][:2]:
+            latest[club_id] = (valid_from, sequence, commune, legacy)
+    return {club_id: (v[2], v[3]) for club_id, v in latest.items()}
+
+
+async def moves_until(
+    session: AsyncSession, as_of: date, scope: Scope
+) -> list[tuple[str, date, int, str, str | None]]:
+    """Every place, up to the date, of the clubs that have moved: (club,
+    valid from, sequence, commune, legacy commune); the latest by (valid from,
+    sequence) is where the club was on the date."""
     moved = select(ClubLocation.club_id).where(col(ClubLocation.relocation))
     rows = await fetch_rows(
         session,
@@ -191,11 +205,7 @@ async def _places_on(
         .where(col(ClubLocation.club_id).in_(moved), col(ClubLocation.valid_from) <= as_of)
         .where(*scope.club_column(ClubLocation.club_id)),
     )
-    latest: dict[str, tuple[date, int, str, str | None]] = {}
-    for club_id, valid_from, sequence, commune, legacy in rows:
-        if club_id not in latest or (valid_from, sequence) > latest[club_id][:2]:
-            latest[club_id] = (valid_from, sequence, commune, legacy)
-    return {club_id: (v[2], v[3]) for club_id, v in latest.items()}
+    return [tuple(row) for row in rows]
 
 
 class MemberTally(NamedTuple):

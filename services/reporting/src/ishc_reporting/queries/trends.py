@@ -50,7 +50,8 @@ from ishc_reporting.domain.charts import (
 )
 from ishc_reporting.domain.indicators import QUALITY_FLAGS, Rollup
 from ishc_reporting.domain.plans import PlanDoc, governing_plan, plans_in_force
-from ishc_reporting.models import ClubFact, ClubLocation, MemberFact, ProjectionState
+from ishc_reporting.models import ClubFact, MemberFact, ProjectionState
+from ishc_reporting.queries.facts import moves_until
 from ishc_reporting.queries.indicators import (
     Query,
     _current_provinces_for,
@@ -320,26 +321,14 @@ async def _clubs(session: AsyncSession, as_of: date, scope: set[str] | None) -> 
     if scope is not None:
         query = query.where(col(ClubFact.province).in_(sorted(scope)))
     rows = await fetch_rows(session, query)
-    moved = select(ClubLocation.club_id).where(col(ClubLocation.relocation))
-    moves = await fetch_rows(
-        session,
-        select_columns(
-            col(ClubLocation.club_id),
-            col(ClubLocation.valid_from),
-            col(ClubLocation.sequence),
-            col(ClubLocation.commune_code),
-            col(ClubLocation.legacy_commune_code),
-        )
-        .where(col(ClubLocation.club_id).in_(moved), col(ClubLocation.valid_from) <= as_of)
-        .where(*Scope(scope, None).club_column(ClubLocation.club_id)),
-    )
+    moves = await moves_until(session, as_of, Scope(scope, None))
     history: dict[str, list[tuple[date, int, str, str | None]]] = defaultdict(list)
     for club_id, valid_from, sequence, commune, legacy in moves:
         history[club_id].append((valid_from, sequence, commune, legacy))
     clubs = {}
     for club_id, commune, legacy, founded_on, dissolved_on in rows:
         places: list[tuple[date | None, str, str | None]] = [(None, commune, legacy)]
-        # Sorted as `_places_on` picks: by date, then sequence, the last one wins.
+        # Sorted as `facts._places_on` picks: by date, then sequence, the last one wins.
         places += [(v, c, lg) for v, _s, c, lg in sorted(history.get(club_id, []))]
         clubs[club_id] = _Club(club_id, founded_on, dissolved_on, tuple(places))
     return clubs
