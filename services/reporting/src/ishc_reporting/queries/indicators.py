@@ -151,7 +151,7 @@ async def _clubs_with_age(
     )
 
 
-def _current_provinces_for(boundary: Boundary, codes: set[str]) -> set[str]:
+def current_provinces_for(boundary: Boundary, codes: set[str]) -> set[str]:
     """The current provinces whose clubs can land in these provinces of `boundary`."""
     if boundary is Boundary.CURRENT:
         return codes
@@ -197,7 +197,9 @@ def _query_fields(q: Query) -> dict[str, Any]:
     return {"as_of": q.as_of, "boundary": q.boundary.value, "period_start": q.period_start}
 
 
-def _denominator(plan: PlanDoc | None, code: str, boundary: Boundary) -> tuple[int, str | None]:
+def province_denominator(
+    plan: PlanDoc | None, code: str, boundary: Boundary
+) -> tuple[int, str | None]:
     """A province page's coverage denominator: its plan's own commune count
     when the page is exactly the plan's territory, else the package's; with the
     one-line note when the two differ."""
@@ -227,7 +229,7 @@ async def province_table_unchecked(
     )
     rows = []
     for unit in units:
-        communes_note = _denominator(governing[unit.code], unit.code, q.boundary)[1]
+        communes_note = province_denominator(governing[unit.code], unit.code, q.boundary)[1]
         rows.append(
             {
                 "code": unit.code,
@@ -267,13 +269,13 @@ async def _province_rollups(
         bands=lambda code: bands.get(code, DEFAULT_BANDS),
         fingerprint=_fingerprint(all_plans, q.older_age),
     )
-    scope = None if provinces is None else _current_provinces_for(q.boundary, codes)
+    scope = None if provinces is None else current_provinces_for(q.boundary, codes)
     return await _rollups(
         session,
         q,
         grouping,
         codes,
-        lambda code: _denominator(governing.get(code), code, q.boundary)[0],
+        lambda code: province_denominator(governing.get(code), code, q.boundary)[0],
         scope,
         loaded,
     )
@@ -321,7 +323,7 @@ async def _placed_records(
     in_force = plans_in_force(await load_plans(session), q.as_of)
     plan = governing_plan(in_force, province, q.boundary)
     age = bands_for(plan, q.older_age).older_age
-    scope = _current_provinces_for(q.boundary, {province})
+    scope = current_provinces_for(q.boundary, {province})
     records = await _clubs_with_age(session, q, age, scope)
     placed = [
         (r, placement.place(r.commune_code, r.legacy_commune_code, q.boundary)) for r in records
@@ -357,7 +359,7 @@ async def _province_detail(
     plan = governing_plan(in_force, code, q.boundary)
     bands = bands_for(plan, q.older_age)
     names = {c.code: c.name for c in placement.communes(code, q.boundary)}
-    denominator, communes_note = _denominator(plan, code, q.boundary)
+    denominator, communes_note = province_denominator(plan, code, q.boundary)
     in_province = [(r.facts, p.commune) for r, p in placed if p.province == code]
     # A club placed in the province but in none of its communes counts in the province only.
     rollup = roll_up(

@@ -10,7 +10,7 @@ Each point equals what the indicators give with `as_of` = that point:
   with their moves, and the members grouped by the months they start and stop
   counting), placed in Python by the indicators' rule (`domain/placement.place`
   on the club's commune at the date), over the same commune denominators
-  (`queries/indicators._denominator` for a province, every province's package
+  (`queries/indicators.province_denominator` for a province, every province's package
   count for the nation) and the same formula (`Rollup.coverage`);
 - the quality shares judge every club's full facts (meetings, money, health),
   which no grouped read gives per month: they are the indicators themselves,
@@ -54,11 +54,11 @@ from ishc_reporting.models import ClubFact, MemberFact, ProjectionState
 from ishc_reporting.queries.facts import moves_until
 from ishc_reporting.queries.indicators import (
     Query,
-    _current_provinces_for,
-    _denominator,
+    current_provinces_for,
     load_plans,
     make_query,
     national_unchecked,
+    province_denominator,
     province_detail_unchecked,
 )
 from ishc_reporting.queries.scope import Scope, fetch_rows
@@ -216,7 +216,7 @@ async def _count_points(
     plans: list[PlanDoc],
 ) -> list[CountPoint]:
     """Each month's end up to `until` (itself one), from the first club's month."""
-    scope = None if province is None else _current_provinces_for(boundary, {province})
+    scope = None if province is None else current_provinces_for(boundary, {province})
     clubs = await _clubs(session, until, scope)
     if not clubs:
         return []
@@ -280,7 +280,7 @@ async def _count_points(
             communes = national
         else:
             plan = governing_plan(plans_in_force(plans, on), province, boundary)
-            communes = _denominator(plan, province, boundary)[0]
+            communes = province_denominator(plan, province, boundary)[0]
         rollup = Rollup(communes=communes, communes_with_club=communes_now)
         points.append(
             CountPoint(
