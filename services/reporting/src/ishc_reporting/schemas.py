@@ -356,6 +356,9 @@ class RolloutRow(Answer):
     code: str
     name: str
     plans: list[str]
+    plan_titles: list[str] = Field(
+        default_factory=list, description="the titles of `plans`, in order"
+    )
     clubs: int
     members: int
     last_data_at: Instant | None
