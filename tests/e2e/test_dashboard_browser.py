@@ -220,8 +220,15 @@ def test_the_national_page_says_whether_each_province_is_on_track(
 
             # A past day's page, and today's page made to claim another day (as
             # one left open past midnight would): neither takes the feed's figures.
+            # The past day picked on the calendar: the field gets it as people
+            # write it, and the page reloads for that day.
             past = browser.new_page(viewport=DESKTOP)
-            past.goto(f"{reporting.url}/dashboard?as_of=2026-06-30", timeout=15_000)
+            past.goto(f"{reporting.url}/dashboard", timeout=15_000)
+            assert past.locator("#as-of-picker").is_visible()
+            with past.expect_navigation(timeout=15_000):
+                past.fill("#as-of-picker", "2026-06-30")
+            assert "as_of=30%2F06%2F2026" in past.url
+            assert past.locator("#as-of").input_value() == "30/06/2026"
             past_members = past.locator('tr[data-code="86"] [data-field="members"]')
             assert past_members.inner_text() == "18"
             assert past.locator("#not-live").is_visible()

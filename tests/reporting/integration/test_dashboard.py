@@ -551,8 +551,10 @@ def test_past_pages_are_not_live_and_times_are_vietnams(national: TestClient) ->
     assert "live.js" not in past and "data-live" not in past
     assert "Trang này không tự cập nhật" in past
     assert "Tính đến ngày 30/06/2026" in past
-    assert '<input type="date" name="as_of" value="2026-06-30" lang="vi"' in past
-    # A date typed as people write it, where a browser has no picker, reads the same.
+    assert 'name="as_of" id="as-of" value="30/06/2026"' in past
+    assert '<input type="date" id="as-of-picker"' in past  # its calendar fills the field
+    assert '<script src="/dashboard/static/datepicker.js" defer>' in past
+    # The field writes the date as people do, and is read back the same.
     typed = national.get("/dashboard", params={"as_of": "30/06/2026"}).text
     assert "Tính đến ngày 30/06/2026" in typed and "live.js" not in typed
     assert national.get("/dashboard", params={"as_of": "31/02/2026"}).status_code == 422
@@ -596,7 +598,7 @@ def test_every_page_has_the_date_and_map_controls_and_links_keep_them(
         assert reply.status_code == 200, path
         controls = reply.text.split('<form class="filters" id="controls"')[1].split("</form>")[0]
         assert f'action="{path}"' in controls
-        assert 'name="as_of" value="2026-06-30"' in controls  # the picker's own form
+        assert 'name="as_of" id="as-of" value="2026-06-30"' in controls  # English: yyyy-mm-dd
         assert f'<option value="{params["boundary"]}" selected>' in controls
         # Every link to a page of figures keeps the date and the map.
         for link in re.findall(r'href="(/dashboard[^"]*)"', reply.text.split("<main>")[1]):

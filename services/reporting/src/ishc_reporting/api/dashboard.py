@@ -82,6 +82,7 @@ STATIC = {
     "dashboard.css": "text/css; charset=utf-8",
     "live.js": "text/javascript; charset=utf-8",
     "sort.js": "text/javascript; charset=utf-8",
+    "datepicker.js": "text/javascript; charset=utf-8",
     "filter.js": "text/javascript; charset=utf-8",
 }
 # Where the sign-in form may send the browser back to: a dashboard page, nowhere else.
@@ -149,6 +150,7 @@ LABELS: dict[str, dict[str, str]] = {
         "token_label": "Mã truy cập (token) do Hội Người cao tuổi cấp",
         "bad_token": "Mã truy cập không hợp lệ hoặc đã hết hạn.",
         "as_of": "Tính đến ngày",
+        "pick_date": "Chọn ngày trên lịch",
         "boundary_label": "Địa giới",
         "current": "hiện hành",
         "legacy": "trước 1/7/2025",
@@ -316,6 +318,7 @@ LABELS: dict[str, dict[str, str]] = {
         "token_label": "Access token issued by the Elderly Association",
         "bad_token": "The token is not valid or has expired.",
         "as_of": "As of",
+        "pick_date": "Pick a day on the calendar",
         "boundary_label": "Map",
         "current": "current",
         "legacy": "before 1 July 2025",
