@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from ishc_reporting.adapters.live_feed import rollout_status, totals
+from ishc_reporting.adapters.live_feed import totals
 from ishc_reporting.api.dashboard import (
     clock_text,
     day,
@@ -19,7 +19,7 @@ from ishc_reporting.api.dashboard import (
     status_word,
 )
 from ishc_reporting.domain import report_layout as layout
-from ishc_reporting.domain.plans import default_plan_summary, progress
+from ishc_reporting.domain.plans import default_plan_summary, progress, rollout_status
 
 
 def test_numbers_dates_and_progress_as_written() -> None:

@@ -28,6 +28,7 @@ from ishc_platform.clock import vietnam_now
 from ishc_platform.db import Database
 from ishc_reporting import queries
 from ishc_reporting.domain.indicators import percent
+from ishc_reporting.domain.plans import rollout_status
 from ishc_reporting.domain.small_cells import suppress_small_cells
 from ishc_reporting.schemas import jsonable
 from ishc_reporting.settings import ReportingSettings
@@ -52,49 +53,6 @@ def coverage_target(plans: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[s
         if found:
             return plan, next((t for t in found if t.get("status") in OPEN), found[0])
     return None
-
-
-# The targets that say whether a province's rollout is on track: how far its
-# clubs reach (coverage, communes) and how many clubs and members it gains.
-ROLLOUT_TARGETS = frozenset(
-    {
-        "coverage",
-        "communes_with_club",
-        "clubs",
-        "new_clubs",
-        "members",
-        "new_members",
-        "new_older_members",
-    }
-)
-AHEAD = frozenset({"reached", "on_track", "met"})
-LATE = frozenset({"behind", "missed"})
-STILL_OPEN = frozenset({"reached", "on_track", "behind", "running"})
-
-
-def rollout_status(plans: list[dict[str, Any]]) -> str:
-    """One word for a province's rollout against its plans in force: "no_plan"
-    without one; else over its rollout targets still open (or, none being
-    open, those whose window has ended): "behind" if any is behind, else
-    "on_track" if any is on track or reached; else the first target's own
-    status (not started, not measured), or "running" when there is none."""
-    if not plans:
-        return "no_plan"
-    targets = [
-        t
-        for plan in plans
-        for t in plan.get("targets") or []
-        if t.get("indicator") in ROLLOUT_TARGETS and t.get("commune_category") is None
-    ]
-    judged = [t for t in targets if t.get("status") in STILL_OPEN] or [
-        t for t in targets if t.get("status") in AHEAD | LATE
-    ]
-    statuses = {t.get("status") for t in judged}
-    if statuses & LATE:
-        return "behind"
-    if statuses & AHEAD:
-        return "on_track"
-    return str(targets[0].get("status")) if targets else "running"
 
 
 def summary(row: dict[str, Any]) -> dict[str, Any]:

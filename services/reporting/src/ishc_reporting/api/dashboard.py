@@ -18,7 +18,7 @@ territory (a pre-2025 plan over its old province, on any map). The words are
 The national page answers "are we on track?": the nation's coverage, clubs
 and members first, each beside the national plans' targets (window, value
 expected by now, status); then a line per province with its status against its
-own plans (on track, behind, no plan; `live_feed.rollout_status`), its bar, and
+own plans (on track, behind, no plan; `domain/plans.rollout_status`), its bar, and
 a totals line of the nation's own figures. The key columns fit 1366 px; the
 quality, finance and health columns open on demand. Every page of figures has
 the date and map controls (kept by every link), states the one way figures are
@@ -60,12 +60,12 @@ from ishc_platform.deps import SessionDep
 from ishc_platform.errors import Problem, invalid, not_found, problem_response
 from ishc_platform.validation import EARLIEST_DATE, LATEST_DATE, date_in_range
 from ishc_reporting import queries
-from ishc_reporting.adapters.live_feed import coverage_target, rollout_status, summary, totals
+from ishc_reporting.adapters.live_feed import coverage_target, summary, totals
 from ishc_reporting.api.live import SESSION_COOKIE, dashboard_viewer
 from ishc_reporting.domain import placement
 from ishc_reporting.domain import report_layout as layout
 from ishc_reporting.domain.indicators import QUALITY_FLAGS
-from ishc_reporting.domain.plans import national_plans, plans_in_force, progress
+from ishc_reporting.domain.plans import national_plans, plans_in_force, progress, rollout_status
 from ishc_reporting.domain.small_cells import suppress_small_cells
 from ishc_reporting.queries.indicators import plans_progress_unchecked
 from ishc_reporting.queries.trends import page_trends
@@ -849,7 +849,7 @@ async def national_table(
     )
 
 
-# Every status a province's line can carry (`live_feed.rollout_status`).
+# Every status a province's line can carry (`domain/plans.rollout_status`).
 STATUSES = (
     "on_track",
     "behind",
