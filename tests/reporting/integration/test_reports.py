@@ -334,6 +334,7 @@ def test_the_xlsx_is_laid_out_as_an_administrative_document(world: World) -> Non
     assert round(sheet.page_margins.right * 25.4) == 15
     communes = find(sheet, "Mã").row  # the longest table's header, on every printed page
     assert communes > header.row and sheet.print_title_rows == f"${communes}:${communes}"
+    assert sheet.oddFooter.center.text == "&P/&N"  # page numbers, "2/5"
     # The signature block: recipients on the left, the signer on the right.
     recipients = find(sheet, "Nơi nhận:")
     assert recipients.column == 1 and recipients.font.b
