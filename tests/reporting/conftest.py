@@ -656,14 +656,22 @@ def plan(**overrides: Any) -> dict[str, Any]:
 
 @contextmanager
 def loaded_client(
-    database_url: str, redis_url: str, secret: str, *, raise_server_exceptions: bool = True
+    database_url: str,
+    redis_url: str,
+    secret: str,
+    *,
+    raise_server_exceptions: bool = True,
+    registry: Registry | None = None,
 ) -> Iterator[TestClient]:
-    """A reporting app over one club of three in Vĩnh Long (commune 29623), loaded
-    before the app starts; `client.club_id` is the club's id."""
+    """A reporting app over `registry`'s events, loaded before the app starts;
+    by default one club of three in Vĩnh Long (commune 29623), whose id is
+    `client.club_id`."""
     upgrade("reporting", database_url)
-    registry = Registry()
-    club = registry.club("29623", date(2020, 1, 1), name="CLB Nhơn Phú")
-    registry.members(club, "86", 3, joined_on=date(2021, 1, 1))
+    club = None
+    if registry is None:
+        registry = Registry()
+        club = registry.club("29623", date(2020, 1, 1), name="CLB Nhơn Phú")
+        registry.members(club, "86", 3, joined_on=date(2021, 1, 1))
 
     async def load() -> None:
         db = Database(database_url)

@@ -25,7 +25,7 @@ from ishc_platform.migrate import upgrade
 from ishc_platform.settings import Settings
 from ishc_reporting.adapters.live_feed import LiveFeed
 from ishc_reporting.app import create_app
-from tests.reporting.conftest import Registry, feeder
+from tests.reporting.conftest import Registry, feeder, loaded_client
 
 PLAN_FILES = Path(__file__).parents[3] / "services/reporting/plans"
 SECRET = "d" * 48
@@ -419,26 +419,12 @@ def on_track_plans(client: TestClient) -> None:
 def national(tmp_path: Path, database_url: str, redis_url: str) -> Iterator[TestClient]:
     """Two clubs in Vĩnh Long, 12 and 6 members, in two communes (on SQLite
     and on PostgreSQL), with the plans above."""
-    upgrade("reporting", database_url)
     registry = Registry()
     first = registry.club("29623", date(2020, 1, 1), name="CLB Nhơn Phú")
     registry.members(first, "86", 12, joined_on=date(2021, 1, 1))
     second = registry.club("29410", date(2021, 1, 1), name="CLB Hòa Minh")
     registry.members(second, "86", 6, joined_on=date(2021, 1, 1))
-
-    async def load() -> None:
-        db = Database(database_url)
-        await feeder(db).apply_log(registry.log)
-        await db.dispose()
-
-    asyncio.run(load())
-    settings = Settings(
-        database_url=database_url,
-        redis_url=redis_url,
-        jwt_secrets=SECRET,
-        stream_prefix=f"test.{uuid.uuid4().hex[:10]}.",
-    )
-    with TestClient(create_app(settings)) as client:
+    with loaded_client(database_url, redis_url, SECRET, registry=registry) as client:
         on_track_plans(client)
         yield client
 
