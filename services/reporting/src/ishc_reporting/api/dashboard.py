@@ -628,7 +628,8 @@ def page_date(as_of: Annotated[str | None, Query(max_length=10)] = None) -> date
     except ValueError:
         raise invalid(
             "as_of",
-            f"as_of is a date, YYYY-MM-DD, from {EARLIEST_DATE:%Y-%m-%d} to {LATEST_DATE:%Y-%m-%d}",
+            f"as_of is a date, dd/mm/yyyy or YYYY-MM-DD, from {EARLIEST_DATE:%d/%m/%Y}"
+            f" to {LATEST_DATE:%d/%m/%Y}",
         ) from None
 
 
