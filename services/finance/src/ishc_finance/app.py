@@ -6,13 +6,18 @@ from ishc_finance import queries
 from ishc_finance.api import ROUTERS
 from ishc_finance.consumers import SUBSCRIPTIONS
 from ishc_finance.settings import FinanceSettings
+from ishc_platform.reconciliation import reconciliation_router
 from ishc_platform.service_app import ServiceSpec, create_service_app
 from ishc_platform.settings import Settings
 
 SPEC = ServiceSpec(
     name="finance",
     description="Income and activity funds, loans, repayments, fees and expenses.",
-    routers=ROUTERS,
+    # Per club, what reporting should have projected: `ishc-reporting reconcile`.
+    routers=[
+        *ROUTERS,
+        reconciliation_router("finance", queries.RECONCILIATION_TALLIES, queries.club_tallies),
+    ],
     subscriptions=SUBSCRIPTIONS,
 )
 

@@ -30,10 +30,18 @@ from ishc_finance.models import (
     Regulation,
     Repayment,
     RepaymentAllocation,
+    Reversal,
 )
 from ishc_platform.directory import DirectoryClub, DirectoryMember
 from ishc_platform.errors import invalid
 from ishc_platform.pagination import decode_cursor, keyset
+from ishc_platform.reconciliation import (
+    Tally,
+    TallyScope,
+    add_counts,
+    directory_clubs,
+    tally,
+)
 
 
 async def club(session: AsyncSession, club_id: str, *, lock: bool = False) -> DirectoryClub | None:
@@ -398,4 +406,111 @@ async def portfolio_positions(
             schedule=tuple(remainders.get(loan_id, ())),
         )
         for loan_id, disbursed_on, principal in loans
+    ]
+
+
+# -- reconciliation (ishc_platform.reconciliation) ----------------------------------
+
+RECONCILIATION_TALLIES = (
+    "funds",
+    "contributions",
+    "contributions_vnd",
+    "loans",
+    "loans_disbursed_vnd",
+    "loans_written_off",
+    "repayments",
+    "repaid_principal_vnd",
+    "repaid_interest_vnd",
+    "fees",
+    "fees_vnd",
+    "expenses",
+    "expenses_vnd",
+    "recoveries",
+    "recoveries_vnd",
+    "reversals",
+)
+"""What reporting projects of each club from finance's events (fund_fact,
+loan_fact, allocation_fact, money_flow), counted here from the records. Gifts
+in kind count among the contributions, at their value; a reversal counts once
+and leaves what it reverses counted (reporting keeps both, as here)."""
+
+
+async def club_tallies(session: AsyncSession, scope: TallyScope) -> list[Tally]:
+    """Per club of the scope (every club the directory knows), its finance tallies
+    (`RECONCILIATION_TALLIES`) of what was created by `scope.as_of`."""
+    clubs = await directory_clubs(session, scope)
+    ids = [club_id for club_id, _ in clubs]
+    found: dict[str, dict[str, int]] = {}
+    if ids:
+        by = scope.as_of
+
+        async def fold(query: Any, *names: str) -> None:
+            add_counts(found, (await session.exec(query)).all(), *names)
+
+        await fold(
+            select(Fund.club_id, func.count())
+            .where(col(Fund.club_id).in_(ids), col(Fund.created_at) <= by)
+            .group_by(col(Fund.club_id)),
+            "funds",
+        )
+        for model, names in (
+            (Contribution, ("contributions", "contributions_vnd")),
+            (Fee, ("fees", "fees_vnd")),
+            (Expense, ("expenses", "expenses_vnd")),
+        ):
+            await fold(
+                select(model.club_id, func.count(), func.sum(model.amount_vnd))
+                .where(col(model.club_id).in_(ids), col(model.created_at) <= by)
+                .group_by(col(model.club_id)),
+                *names,
+            )
+        await fold(
+            select(
+                Loan.club_id,
+                func.count(),
+                func.sum(Loan.principal_vnd),
+                func.count(col(Loan.written_off_on)),
+            )
+            .where(col(Loan.club_id).in_(ids), col(Loan.created_at) <= by)
+            .group_by(col(Loan.club_id)),
+            "loans",
+            "loans_disbursed_vnd",
+            "loans_written_off",
+        )
+        await fold(
+            select(
+                Loan.club_id,
+                func.count(func.distinct(RepaymentAllocation.repayment_id)),
+                func.sum(RepaymentAllocation.principal_vnd),
+                func.sum(RepaymentAllocation.interest_vnd),
+            )
+            .select_from(RepaymentAllocation)
+            .join(Repayment, col(Repayment.id) == col(RepaymentAllocation.repayment_id))
+            .join(Loan, col(Loan.id) == col(RepaymentAllocation.loan_id))
+            .where(col(Loan.club_id).in_(ids), col(Repayment.created_at) <= by)
+            .group_by(col(Loan.club_id)),
+            "repayments",
+            "repaid_principal_vnd",
+            "repaid_interest_vnd",
+        )
+        await fold(
+            select(Fund.club_id, func.count(), func.sum(Recovery.amount_vnd))
+            .select_from(Recovery)
+            .join(Fund, col(Fund.id) == col(Recovery.fund_id))
+            .where(col(Fund.club_id).in_(ids), col(Recovery.created_at) <= by)
+            .group_by(col(Fund.club_id)),
+            "recoveries",
+            "recoveries_vnd",
+        )
+        await fold(
+            select(Fund.club_id, func.count())
+            .select_from(Reversal)
+            .join(Fund, col(Fund.id) == col(Reversal.fund_id))
+            .where(col(Fund.club_id).in_(ids), col(Reversal.created_at) <= by)
+            .group_by(col(Fund.club_id)),
+            "reversals",
+        )
+    return [
+        tally(club_id, province, RECONCILIATION_TALLIES, **found.get(club_id, {}))
+        for club_id, province in clubs
     ]

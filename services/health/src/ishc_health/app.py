@@ -7,13 +7,18 @@ from ishc_health.adapters.sealing import Sealer
 from ishc_health.api import ROUTERS
 from ishc_health.consumers import SUBSCRIPTIONS
 from ishc_health.settings import HealthSettings
+from ishc_platform.reconciliation import reconciliation_router
 from ishc_platform.service_app import ServiceSpec, create_service_app
 from ishc_platform.settings import Settings
 
 SPEC = ServiceSpec(
     name="health",
     description="Consent, health checks and books, exercise, home-care visits and insurance.",
-    routers=ROUTERS,
+    # Per club, what reporting should have projected: `ishc-reporting reconcile`.
+    routers=[
+        *ROUTERS,
+        reconciliation_router("health", queries.RECONCILIATION_TALLIES, queries.club_tallies),
+    ],
     subscriptions=SUBSCRIPTIONS,
 )
 

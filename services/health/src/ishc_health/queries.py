@@ -6,11 +6,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import select
+from sqlalchemy import func
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ishc_health.models import Consent, ExerciseSession, HealthCheck, HomeCareVisit, Insurance
 from ishc_platform.directory import DirectoryClub, DirectoryMember
+from ishc_platform.reconciliation import (
+    Tally,
+    TallyScope,
+    add_counts,
+    directory_clubs,
+    tally,
+)
 
 
 async def club(session: AsyncSession, club_id: str, *, lock: bool = False) -> DirectoryClub | None:
@@ -38,3 +46,56 @@ async def record_province(session: AsyncSession, record_id: str) -> str | None:
             found = await club(session, club_id)
             return found.province if found is not None else None
     return None
+
+
+# -- reconciliation (ishc_platform.reconciliation) ----------------------------------
+
+RECONCILIATION_TALLIES = (
+    "health_checks",
+    "exercise_sessions",
+    "exercise_participants",
+    "home_care_visits",
+    "insurance",
+)
+"""What reporting projects of each club from health's events (health_check_fact,
+exercise_session_fact, home_care_visit_fact, insurance_fact), counted here from
+the records. An erased check still counts: erasure removes its values, not the
+fact that it was done."""
+
+
+async def club_tallies(session: AsyncSession, scope: TallyScope) -> list[Tally]:
+    """Per club of the scope (every club the directory knows), its health tallies
+    (`RECONCILIATION_TALLIES`) of what was created by `scope.as_of`."""
+    clubs = await directory_clubs(session, scope)
+    ids = [club_id for club_id, _ in clubs]
+    found: dict[str, dict[str, int]] = {}
+    if ids:
+        for model, names in (
+            (HealthCheck, ("health_checks",)),
+            (HomeCareVisit, ("home_care_visits",)),
+            (Insurance, ("insurance",)),
+        ):
+            query = (
+                select(model.club_id, func.count())
+                .where(col(model.club_id).in_(ids), col(model.created_at) <= scope.as_of)
+                .group_by(col(model.club_id))
+            )
+            add_counts(found, (await session.exec(query)).all(), *names)
+        sessions = (
+            select(ExerciseSession.club_id, func.count(), func.sum(ExerciseSession.participants))
+            .where(
+                col(ExerciseSession.club_id).in_(ids),
+                col(ExerciseSession.created_at) <= scope.as_of,
+            )
+            .group_by(col(ExerciseSession.club_id))
+        )
+        add_counts(
+            found,
+            (await session.exec(sessions)).all(),
+            "exercise_sessions",
+            "exercise_participants",
+        )
+    return [
+        tally(club_id, province, RECONCILIATION_TALLIES, **found.get(club_id, {}))
+        for club_id, province in clubs
+    ]

@@ -2,6 +2,7 @@
 
 from fastapi import FastAPI
 
+from ishc_platform.reconciliation import reconciliation_router
 from ishc_platform.service_app import ServiceSpec, create_service_app
 from ishc_platform.settings import Settings
 from ishc_registry import queries
@@ -10,7 +11,11 @@ from ishc_registry.api import ROUTERS
 SPEC = ServiceSpec(
     name="registry",
     description="Clubs, members, boards, meetings, activities and imports.",
-    routers=ROUTERS,
+    # Per club, what reporting should have projected: `ishc-reporting reconcile`.
+    routers=[
+        *ROUTERS,
+        reconciliation_router("registry", queries.RECONCILIATION_TALLIES, queries.club_tallies),
+    ],
     subscriptions=(),
 )
 

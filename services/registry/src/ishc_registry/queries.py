@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, case, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,6 +16,7 @@ from ishc_contracts import registry_events as ev
 from ishc_platform.admin_units import search_key
 from ishc_platform.models import OutboxEvent
 from ishc_platform.pagination import decode_cursor, keyset
+from ishc_platform.reconciliation import Tally, TallyScope, add_counts, tally
 from ishc_registry.domain import people
 from ishc_registry.domain.clubs import KeyClash
 from ishc_registry.models import Activity, AuditEntry, BoardSeat, Club, Meeting, Member
@@ -276,3 +277,82 @@ async def audit_page(
         query = query.where(col(AuditEntry.id) < position["before"])
     rows = (await session.exec(query)).all()
     return keyset(rows, limit, lambda row: {"before": row.id})
+
+
+# -- reconciliation (ishc_platform.reconciliation) ----------------------------------
+
+RECONCILIATION_TALLIES = (
+    "clubs",
+    "dissolved",
+    "members",
+    "members_active",
+    "meetings",
+    "meeting_attendance",
+    "hardship_cases_supported",
+    "activities",
+    "activity_participants",
+)
+"""What reporting projects of each club from the registry's events (club_fact,
+member_fact, meeting_fact, activity_fact), counted here from the records."""
+
+
+async def club_tallies(session: AsyncSession, scope: TallyScope) -> list[Tally]:
+    """Per club of the scope, its registry tallies (`RECONCILIATION_TALLIES`) of
+    what was created by `scope.as_of`."""
+    query = select(Club.id, Club.province, col(Club.dissolved_on)).where(
+        col(Club.created_at) <= scope.as_of
+    )
+    if scope.province is not None:
+        query = query.where(Club.province == scope.province)
+    if scope.after is not None:
+        query = query.where(Club.id > scope.after)
+    clubs = (await session.exec(query.order_by(col(Club.id)).limit(scope.limit))).all()
+    ids = [club_id for club_id, _, _ in clubs]
+    found: dict[str, dict[str, int]] = {}
+    if ids:
+        members = (
+            select(
+                Member.club_id,
+                func.count(),
+                func.count(case((col(Member.left_on).is_(None), 1))),
+            )
+            .where(col(Member.club_id).in_(ids), col(Member.created_at) <= scope.as_of)
+            .group_by(col(Member.club_id))
+        )
+        add_counts(found, (await session.exec(members)).all(), "members", "members_active")
+        meetings = (
+            select(
+                Meeting.club_id,
+                func.count(),
+                func.sum(Meeting.attendance),
+                func.sum(Meeting.hardship_cases_supported),
+            )
+            .where(col(Meeting.club_id).in_(ids), col(Meeting.created_at) <= scope.as_of)
+            .group_by(col(Meeting.club_id))
+        )
+        add_counts(
+            found,
+            (await session.exec(meetings)).all(),
+            "meetings",
+            "meeting_attendance",
+            "hardship_cases_supported",
+        )
+        activities = (
+            select(Activity.club_id, func.count(), func.sum(Activity.participants))
+            .where(col(Activity.club_id).in_(ids), col(Activity.created_at) <= scope.as_of)
+            .group_by(col(Activity.club_id))
+        )
+        add_counts(
+            found, (await session.exec(activities)).all(), "activities", "activity_participants"
+        )
+    return [
+        tally(
+            club_id,
+            province,
+            RECONCILIATION_TALLIES,
+            clubs=1,
+            dissolved=int(dissolved_on is not None),
+            **found.get(club_id, {}),
+        )
+        for club_id, province, dissolved_on in clubs
+    ]

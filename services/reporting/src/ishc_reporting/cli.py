@@ -4,6 +4,8 @@
     ishc-reporting rebuild --into sqlite:///var/reporting-rebuilt.db \\
         --log registry=http://127.0.0.1:8001 --log finance=http://127.0.0.1:8002 \\
         --log health=http://127.0.0.1:8003 --compare-with sqlite:///var/reporting.db
+    ishc-reporting reconcile --registry http://127.0.0.1:8001 \\
+        --finance http://127.0.0.1:8002 --health http://127.0.0.1:8003 --token "$OPS_TOKEN"
 
 Both read ISHC_* settings (the database, Redis, the stream prefix, the JWT secrets).
 """
@@ -24,6 +26,7 @@ from pydantic import ValidationError
 from redis.asyncio import Redis
 from rich.console import Console
 from rich.progress import Progress
+from rich.table import Table
 
 from ishc_platform.admin_units import Boundary
 from ishc_platform.auth import Role, issue_token
@@ -36,6 +39,7 @@ from ishc_reporting import queries
 from ishc_reporting.consumers import SUBSCRIPTIONS
 from ishc_reporting.domain.plans import PlanDoc
 from ishc_reporting.service import plans as plan_use_cases
+from ishc_reporting.service import reconciliation
 from ishc_reporting.service.rebuild import copy_non_events
 from ishc_reporting.service.reports import dump
 
@@ -218,6 +222,108 @@ def rebuild_command(
             console.print("[red]the rebuilt indicators differ from the live ones[/red]")
             raise typer.Exit(1)
         console.print("the rebuilt indicators equal the live ones")
+
+
+RECONCILE_ROWS_SHOWN = 200  # differences printed as a table; --json gives them all
+
+
+@app.command("reconcile")
+def reconcile_command(
+    token: Annotated[
+        str,
+        typer.Option(
+            envvar="ISHC_RECONCILE_TOKEN",
+            help="an ops or service token (or ISHC_RECONCILE_TOKEN, kept off the command line)",
+        ),
+    ],
+    registry: Annotated[str | None, typer.Option(help="base URL of the registry")] = None,
+    finance: Annotated[str | None, typer.Option(help="base URL of finance")] = None,
+    health: Annotated[str | None, typer.Option(help="base URL of health")] = None,
+    province: Annotated[str | None, typer.Option(help="only this province (2 digits)")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print the result as JSON (machine-readable)")
+    ] = False,
+    wait: Annotated[
+        float,
+        typer.Option(min=0, help="seconds to keep checking until equal (projections lag)"),
+    ] = 0.0,
+    request_seconds: Annotated[
+        float, typer.Option(min=0.1, help="how long a source may take to answer a page")
+    ] = 30.0,
+    database_url: Annotated[str | None, typer.Option(help="default: ISHC_DATABASE_URL")] = None,
+) -> None:
+    """Per club and per province, each source's counts and sums against reporting's
+    projections. Exit 0: equal; 1: a difference (listed); 2: a source or the
+    projection cannot be read (named, with why)."""
+    sources = {
+        name: url
+        for name, url in (("registry", registry), ("finance", finance), ("health", health))
+        if url
+    }
+    if not sources:
+        raise typer.BadParameter("name at least one source: --registry, --finance or --health")
+    if province is not None and not (len(province) == 2 and province.isdigit()):
+        raise typer.BadParameter("a province is 2 digits, e.g. 86", param_hint="--province")
+    url = database_url or Settings(service_name="reporting").resolved_database_url()
+
+    async def check() -> reconciliation.Reconciliation:
+        db = Database(url)
+        try:
+            return await reconciliation.reconcile_until_equal(
+                db,
+                sources,
+                token,
+                wait_seconds=wait,
+                province=province,
+                request_seconds=request_seconds,
+            )
+        finally:
+            await db.dispose()
+
+    outcome = asyncio.run(check())
+    if as_json:
+        typer.echo(json.dumps(outcome.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        _print_reconciliation(outcome)
+    raise typer.Exit(outcome.exit_code)
+
+
+def _print_reconciliation(outcome: reconciliation.Reconciliation) -> None:
+    out = Console()
+    for source in outcome.unreadable:
+        console.print(f"[red]cannot read {source.service} at {source.url}: {source.reason}[/red]")
+    differences = outcome.differences
+    if differences:
+        table = Table(title=f"{len(differences)} differences: source against projection")
+        for column in ("service", "level", "club", "province", "tally", "source", "projected"):
+            table.add_column(
+                column, justify="right" if column in ("source", "projected") else "left"
+            )
+        for d in differences[:RECONCILE_ROWS_SHOWN]:
+            table.add_row(
+                d.service, d.level, d.club_id or "", d.province or "", d.tally,
+                str(d.source), str(d.projected),
+            )  # fmt: skip
+        out.print(table)
+        if len(differences) > RECONCILE_ROWS_SHOWN:
+            out.print(f"… and {len(differences) - RECONCILE_ROWS_SHOWN} more (--json lists all)")
+    summary = Table(title="tallies compared (all clubs)")
+    for column in ("service", "clubs", "tally", "source", "projected"):
+        summary.add_column(column, justify="left" if column in ("service", "tally") else "right")
+    for c in outcome.comparisons:
+        for name in c.names:
+            summary.add_row(
+                c.service, str(c.clubs), name,
+                str(c.source_totals[name]), str(c.projected_totals[name]),
+            )  # fmt: skip
+    if outcome.comparisons:
+        out.print(summary)
+    if outcome.exit_code == reconciliation.EQUAL:
+        out.print(
+            f"no difference: {sum(c.clubs for c in outcome.comparisons)} club tallies of "
+            f"{', '.join(c.service for c in outcome.comparisons)} "
+            f"({outcome.seconds:.1f}s, {outcome.attempts} checks)"
+        )
 
 
 def main() -> None:
