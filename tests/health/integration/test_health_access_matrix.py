@@ -4,7 +4,8 @@ PostgreSQL: no token, an expired one, one with a wrong signature, ops, a service
 
 The routes come from the app's own route table: every `APIRoute` under /v1 except
 the platform's operational routes (the event log, the outbox status, dead
-letters: `ishc_platform.ops_api`, tested by the platform and the registry). Each
+letters, reconciliation tallies), whose cells are declared with every other
+service's in tests/security/test_access_matrix.py. Each
 must have its row in `MATRIX`, the one place the expected answers are declared,
 and each row must be a route of the app: a route added later fails this test
 until its row is written. A refused cell answers problem+json and changes
@@ -22,7 +23,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from ishc_platform import ops_api
+from ishc_platform import ops_api, reconciliation
 from ishc_platform.auth import ALGORITHM, Role, issue_token
 from ishc_platform.clock import utcnow
 from tests.health.conftest import DN, NATIONAL, OPS, SECRET, VL, Health
@@ -181,8 +182,10 @@ def headers_of() -> dict[str, dict[str, str]]:
 
 
 def operational_paths() -> set[str]:
-    """The platform's routes every service has (`ishc_platform.ops_api`)."""
-    return {route.path for route in ops_api.router.routes if isinstance(route, APIRoute)}
+    """The platform's routes every source service has (`ishc_platform.ops_api` and
+    `ishc_platform.reconciliation`), whose cells tests/security's matrix declares."""
+    ops = {route.path for route in ops_api.router.routes if isinstance(route, APIRoute)}
+    return ops | {reconciliation.PATH}
 
 
 def route_table(app: FastAPI) -> Iterator[tuple[str, APIRoute]]:
