@@ -52,6 +52,13 @@ os.environ.setdefault("ISHC_HEALTH_KEYS", "dGVzdC1vbmx5LWhlYWx0aC1rZXktMzItYnl0Z
 set_clock_start(TEST_CLOCK_START)
 
 
+def pytest_collectstart(collector: pytest.Collector) -> None:
+    """Again before each module or directory is collected: a token made at import
+    carries that moment as its `iat`, and a slow collection (minutes, on a loaded
+    machine) would otherwise put it past the skew a test's reset clock accepts."""
+    set_clock_start(TEST_CLOCK_START)
+
+
 @pytest.fixture(autouse=True)
 def pinned_clock() -> Iterator[None]:
     set_clock_start(TEST_CLOCK_START)
