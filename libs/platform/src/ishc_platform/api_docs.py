@@ -9,7 +9,8 @@ declares only the problems that are its own (404, 409, 412, 428…, through
   unexpected error (500) and a dependency not answering (503) on every route;
   on the routes that need a bearer token (those whose caller comes from
   `auth.current_caller`), 401 and 403 too, and
-  on the routes that take input, 422; a POST with a token also takes an
+  on the routes that take input, 422, and on those with a body, 400 (a body
+  that does not decode, e.g. JSON that is not UTF-8); a POST with a token also takes an
   `Idempotency-Key` and may answer 409 while a request with the same key runs;
 - every problem as `application/problem+json` with one `Problem` schema, in
   place of FastAPI's `HTTPValidationError`, which is not what we answer.
@@ -51,6 +52,7 @@ AUTHENTICATED_PROBLEMS: dict[int, str] = {
     403: "The token's role or provinces do not allow this.",
 }
 INVALID_INPUT = "Invalid request: `errors` names each failing field."
+UNREADABLE_BODY = "The body cannot be read as its content type says (e.g. not UTF-8)."
 KEY_IN_PROGRESS = "A request with the same `Idempotency-Key` is still running."
 _HEADERS: dict[int, dict[str, Any]] = {
     401: {"WWW-Authenticate": {"schema": {"type": "string"}, "example": 'Bearer realm="ishc"'}},
@@ -138,6 +140,9 @@ def _complete_operation(path: str, method: str, operation: dict[str, Any]) -> No
         wanted |= AUTHENTICATED_PROBLEMS
     if takes_input:
         wanted[422] = INVALID_INPUT
+    if "requestBody" in operation:
+        # FastAPI's own answer when a body does not decode at all (before validation).
+        wanted[400] = UNREADABLE_BODY
     if authenticated and method == "post":
         wanted[409] = KEY_IN_PROGRESS
     for status, description in wanted.items():

@@ -25,7 +25,11 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# Closed when the route returns, before the response is sent: on SQLite every
+# transaction holds the write lock (BEGIN IMMEDIATE), and the idempotency
+# middleware writes the answer before sending it, so a route that read without
+# committing would otherwise hold the lock the middleware waits for (a 15 s hang).
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 __all__ = [

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import asdict
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -23,6 +22,7 @@ from ishc_platform.errors import Problem, invalid, problems
 from ishc_platform.models import OutboxEvent
 from ishc_platform.outbox import log_head, read_log
 from ishc_platform.pagination import Page, decode_cursor, encode_cursor
+from ishc_platform.validation import UtcInstant
 
 router = APIRouter()
 EVENT_ID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -54,7 +54,7 @@ class LogHead(BaseModel):
 
 class OutboxStatus(BaseModel):
     unpublished: int
-    oldest_unpublished_at: datetime | None
+    oldest_unpublished_at: UtcInstant | None
     published: int
 
 

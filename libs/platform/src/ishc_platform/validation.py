@@ -6,15 +6,19 @@
   characters (NUL included, which PostgreSQL refuses) and no bidirectional
   overrides, which can make a name display as something else.
 - Request bodies name only the fields a route knows (`StrictModel`).
+- Instants in responses carry their offset (`UtcInstant`), as OpenAPI's
+  `date-time` requires, on SQLite (which hands them back naive) as on PostgreSQL.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
+
+from ishc_platform.clock import as_utc
 
 EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2100, 12, 31)
@@ -35,6 +39,10 @@ def date_in_range(value: date) -> date:
 
 CalendarDate = Annotated[date, AfterValidator(date_in_range)]
 """A calendar date in the platform's accepted range, for bodies and query parameters."""
+
+
+UtcInstant = Annotated[datetime, AfterValidator(as_utc)]
+"""An instant a response shows: naive ones (SQLite's) are UTC, as the platform writes them."""
 
 
 def text_problem(value: str) -> str | None:

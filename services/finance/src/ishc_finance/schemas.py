@@ -9,7 +9,7 @@ field is a 422 naming it); dates are `CalendarDate`s; text people type is
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -18,7 +18,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 from ishc_contracts.finance_events import ContributionSource, FundKind, InterestMethod, ReversedKind
 from ishc_contracts.registry_events import ActivityArea
 from ishc_finance.domain.regulations import MAX_TERM_MONTHS
-from ishc_platform.validation import CalendarDate, CleanText, StrictModel
+from ishc_platform.validation import CalendarDate, CleanText, StrictModel, UtcInstant
 
 ID_PATTERN = r"^[0-9A-Za-z-]{1,36}$"
 AmountVnd = Annotated[int, Field(strict=True, gt=0, le=10**12, description="whole VND, > 0")]
@@ -102,7 +102,7 @@ class RegulationOut(BaseModel):
     max_term_months: int
     methods: list[InterestMethod]
     rounding_unit_vnd: int
-    created_at: datetime
+    created_at: UtcInstant
 
 
 class FundIn(StrictModel):

@@ -8,7 +8,7 @@ tokens of the member's province.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
@@ -26,7 +26,7 @@ from ishc_health.domain import checks as check_rules
 from ishc_health.domain import consent as consent_rules
 from ishc_health.domain import insurance as insurance_rules
 from ishc_platform.pagination import Page
-from ishc_platform.validation import CalendarDate, CleanText, StrictModel
+from ishc_platform.validation import CalendarDate, CleanText, StrictModel, UtcInstant
 
 ID_PATTERN = r"^[0-9A-Za-z-]{1,36}$"
 Text = Annotated[CleanText, StringConstraints(min_length=1, max_length=500)]
@@ -219,7 +219,7 @@ class HealthBookOut(BaseModel):
 class HealthBookExportOut(BaseModel):
     """The member's own copy (right of access, PDPL 91/2025)."""
 
-    exported_at: datetime
+    exported_at: UtcInstant
     exported_by: str
     consents: list[ConsentOut]
     book: HealthBookOut
@@ -229,7 +229,7 @@ class HealthBookAccessOut(BaseModel):
     """Who read, printed, exported or erased whose health data, when and why."""
 
     id: int
-    at: datetime
+    at: UtcInstant
     accessed_by: str
     role: str
     province: str

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from ishc_contracts.registry_events import ActivityArea, BoardPosition, PovertyStatus, Sex
 from ishc_platform.admin_units import search_key
-from ishc_platform.validation import CalendarDate, CleanText, StrictModel
+from ishc_platform.validation import CalendarDate, CleanText, StrictModel, UtcInstant
 from ishc_registry.domain.messages import Reason
 
 # Free text people type: no control or bidi characters (CleanText), NFC, trimmed,
@@ -281,7 +281,7 @@ class ActivityOut(BaseModel):
 
 
 class AuditOut(BaseModel):
-    at: datetime
+    at: UtcInstant
     caller: str
     action: str
     club_id: str | None

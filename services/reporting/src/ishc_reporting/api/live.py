@@ -93,7 +93,29 @@ def _event(name: str, data: dict[str, Any]) -> str:
     return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-@router.get("/v1/live", responses=problems(401, 403, 429))
+@router.get(
+    "/v1/live",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "Server-sent events: `snapshot`, then `indicators` as figures change.",
+            "content": {
+                "text/event-stream": {
+                    # One server-sent event; `data` is its JSON figures.
+                    "schema": {
+                        "type": "object",
+                        "required": ["event", "data"],
+                        "properties": {
+                            "event": {"type": "string", "enum": ["snapshot", "indicators"]},
+                            "data": {"type": "string", "contentMediaType": "application/json"},
+                        },
+                    }
+                }
+            },
+        },
+        **problems(401, 403, 429),
+    },
+)
 async def live(request: Request, viewer: Viewer) -> StreamingResponse:
     """`snapshot` first (today's row of every visible province), then `indicators`
     with the provinces whose figures changed, within a second of the change.
