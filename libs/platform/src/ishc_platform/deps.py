@@ -10,13 +10,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ishc_platform.auth import CurrentCaller, LogReader, OpsCaller
 from ishc_platform.db import Database
+from ishc_platform.idempotency import request_session
 from ishc_platform.pagination import Cursor, Limit
 from ishc_platform.settings import Settings
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The route's session; under an Idempotency-Key its commit carries the answer
+    (`ishc_platform.idempotency.request_session`)."""
     db: Database = request.app.state.db
-    async with db.sessions() as session:
+    async with request_session(db) as session:
         yield session
 
 
@@ -29,6 +32,7 @@ def get_settings(request: Request) -> Settings:
 # transaction holds the write lock (BEGIN IMMEDIATE), and the idempotency
 # middleware writes the answer before sending it, so a route that read without
 # committing would otherwise hold the lock the middleware waits for (a 15 s hang).
+# (A route that committed under a key keeps its session: the answer commits in it.)
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 

@@ -6,6 +6,13 @@ running it again is safe. The key is claimed before the request runs, so a
 concurrent duplicate answers 409; a claim left by a crashed process expires
 after a minute. Records older than the TTL are purged hourly.
 
+The answer is stored in the same transaction as the change it answers for: under
+a key, the route's session (`request_session`, behind `SessionDep`) turns the use
+case's commit into a flush, and the middleware commits once the answer is known,
+with the answer. So a process killed, or a connection cut, between the change and
+its answer leaves both or neither: a retry with the same key replays the answer,
+or runs a request that never happened, and never runs a write twice.
+
 Whose key: a record belongs to the caller's whole authority, not to a name.
 The `caller` column holds `caller_scope(caller)`, a SHA-256 of the token's
 subject, role and sorted provinces, so a token of another province, a national
@@ -36,7 +43,10 @@ import asyncio
 import hashlib
 import json
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -62,6 +72,49 @@ STALE_CLAIM = timedelta(minutes=1)
 PURGE_SECONDS = 3600.0
 DEFAULT_MAX_BODY = 1024 * 1024
 """The bound on a buffered body when no `BodyLimitMiddleware` set one in the scope."""
+
+
+@dataclass
+class _Answering:
+    """A request under an Idempotency-Key: the route's session, once its use case
+    has "committed" (flushed), waits here for the answer to commit with it."""
+
+    session: AsyncSession | None = None
+    committed: bool = False
+
+    async def discard(self) -> None:
+        """Roll back what was not answered for, and close."""
+        if self.session is not None:
+            session, self.session = self.session, None
+            await session.close()  # closing rolls back an open transaction
+
+
+_answering: ContextVar[_Answering | None] = ContextVar("idempotent_request", default=None)
+
+
+@asynccontextmanager
+async def request_session(db: Any) -> AsyncIterator[AsyncSession]:
+    """A route's session. Under an Idempotency-Key its `commit()` flushes and
+    leaves the transaction open for `IdempotencyMiddleware`, which commits it
+    with the answer; without a key, or for a second session, a plain one."""
+    answering = _answering.get()
+    if answering is None or answering.session is not None:
+        async with db.sessions() as session:
+            yield session
+        return
+    session = db.sessions()
+    answering.session = session
+
+    async def commit_with_the_answer() -> None:
+        await session.flush()
+        answering.committed = True
+
+    session.commit = commit_with_the_answer
+    try:
+        yield session
+    finally:
+        if not answering.committed:  # nothing to answer for: close it now
+            await answering.discard()
 
 
 def caller_scope(caller: Caller) -> str:
@@ -163,6 +216,7 @@ class IdempotencyMiddleware:
 
         start: Message = {}
         chunks: list[bytes] = []
+        answering = _Answering()
 
         async def capture(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -171,17 +225,22 @@ class IdempotencyMiddleware:
             if message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
                 if not message.get("more_body", False):
-                    await store.finish(caller, key, start, b"".join(chunks))
+                    await store.finish(caller, key, start, b"".join(chunks), answering)
                     await send(start)
                     await send({"type": "http.response.body", "body": b"".join(chunks)})
                 return
             await send(message)
 
+        token = _answering.set(answering)
         try:
             await self.app(scope, replay_body, capture)
         except BaseException:
+            await answering.discard()
             await store.release(caller, key)
             raise
+        finally:
+            _answering.reset(token)
+            await answering.discard()
 
 
 def _stored_path(path: str) -> str:
@@ -301,22 +360,41 @@ class _Store:
             return now - created > STALE_CLAIM
         return now - created > self.ttl
 
-    async def finish(self, caller: str, key: str, start: Message, body: bytes) -> None:
+    async def finish(
+        self, caller: str, key: str, start: Message, body: bytes, answering: _Answering
+    ) -> None:
+        """Store a 2xx answer: with the change it answers for, in its transaction,
+        when the route changed something; else in a transaction of its own. Any
+        other answer releases the key, and what the route flushed is rolled back
+        (a refused request changes nothing)."""
         status = int(start.get("status", 500))
         if not 200 <= status < 300:
+            await answering.discard()
             await self.release(caller, key)
             return
         content_type = next(
             (v.decode() for k, v in start.get("headers", []) if k.lower() == b"content-type"),
             "application/json",
         )
+        if answering.committed and answering.session is not None:
+            session = answering.session
+            await self._store(session, caller, key, status, content_type, body)
+            await type(session).commit(session)  # the real commit: change and answer
+            await answering.discard()
+            return
         async with self.db.sessions() as session, session.begin():
-            record = await session.get(IdempotencyRecord, (caller, key))
-            if record is not None:
-                record.status_code = status
-                record.content_type = content_type
-                record.response_body = body.decode("utf-8", errors="replace")
-                record.created_at = utcnow()
+            await self._store(session, caller, key, status, content_type, body)
+
+    @staticmethod
+    async def _store(
+        session: AsyncSession, caller: str, key: str, status: int, content_type: str, body: bytes
+    ) -> None:
+        record = await session.get(IdempotencyRecord, (caller, key))
+        if record is not None:
+            record.status_code = status
+            record.content_type = content_type
+            record.response_body = body.decode("utf-8", errors="replace")
+            record.created_at = utcnow()
 
     async def release(self, caller: str, key: str) -> None:
         async with self.db.sessions() as session, session.begin():
