@@ -185,7 +185,7 @@ async def leave_member(
         session, caller, member_id, "recording a departure", with_club=True
     )
     if member.left_on is not None:
-        raise conflict("left_on", f"the member left on {member.left_on}")
+        raise conflict("left_on", f"the member left on {member.left_on:%d/%m/%Y}")
     raise_first(rules.leaving_problems(data.left_on, member.joined_on, today()))
     member.left_on = data.left_on
     await changed(session, member, events.member_left(member.id, member.club_id, data.left_on))
