@@ -13,12 +13,9 @@ from __future__ import annotations
 import io
 import json
 import logging
-import re
-import unicodedata
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote_plus
 
 import pytest
 import structlog
@@ -29,6 +26,7 @@ from tests.health.conftest import NATIONAL, OPS, SECRET, VL, Health
 from tests.health.integration.test_exercise_api import ok
 from tests.health.integration.test_health_access_matrix import MATRIX
 from tests.health.integration.test_visits_api import database_text
+from tests.helpers.privacy import NUMBER_TOKEN, SEALED, leaks, numbers_in, unsealed
 
 pytestmark = pytest.mark.integration
 SERVICE = {"Authorization": f"Bearer {issue_token(SECRET, sub='reporting', role=Role.SERVICE)}"}
@@ -58,61 +56,6 @@ NUMBERS = {"187", "112", "97", "63.7", "151.3", "8.9", "27.8", "173", "104", "64
 FIELD_NAMES = ("systolic", "diastolic", "pulse_bpm", "weight_kg", "height_cm", "glucose", "bmi")
 SAFE_LOG_KEYS = {"timestamp", "duration_ms", "request_id"}
 """Log fields whose numbers are times and ids, not data."""
-
-
-def forms(secret: str) -> set[str]:
-    """The ways a text can be written out: as is, decomposed, lower-case,
-    JSON-escaped (`\\u1ea7`) and URL-encoded (a query string)."""
-    written = {secret, unicodedata.normalize("NFD", secret), secret.lower()}
-    return (
-        written
-        | {json.dumps(w)[1:-1] for w in written}
-        | {quote(w) for w in written}
-        | {quote_plus(w) for w in written}
-    )
-
-
-def leaves(value: Any, key: str = "") -> Iterator[tuple[str, Any]]:
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from leaves(v, str(k))
-    elif isinstance(value, list):
-        for v in value:
-            yield from leaves(v, key)
-    else:
-        yield key, value
-
-
-NUMBER_TOKEN = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])")
-"""A number standing alone. Ids (hex words) and instants yield other digits (years,
-days, hours, 4-, 8- and 12-digit groups), never one of `NUMBERS`."""
-
-
-def numbers_in(value: Any, skip: set[str] = frozenset()) -> set[str]:  # type: ignore[assignment]
-    """Every number written in a document's leaves, as text (ids and dates are
-    words or dashed, so their digits are not numbers here)."""
-    found: set[str] = set()
-    for key, leaf in leaves(value):
-        if key in skip or isinstance(leaf, bool) or leaf is None:
-            continue
-        if isinstance(leaf, int | float):
-            found.add(str(leaf))
-        elif isinstance(leaf, str):
-            found |= set(NUMBER_TOKEN.findall(leaf))
-    return found
-
-
-SEALED = re.compile(r"gAAAAA[A-Za-z0-9_=-]+")
-"""A Fernet token: a sealed value. Its random base64 letters spell a field name or
-a number now and then ("bmi" in one run of fourteen), so the scans read around it."""
-
-
-def unsealed(text: str) -> str:
-    return SEALED.sub("<sealed>", text)
-
-
-def leaks(text: str, secrets: tuple[str, ...]) -> list[str]:
-    return [secret for secret in secrets if any(form in text for form in forms(secret))]
 
 
 def run_everything(health: Health) -> dict[str, str]:
