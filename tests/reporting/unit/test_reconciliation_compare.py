@@ -85,16 +85,16 @@ def test_as_dict_is_plain_json_data() -> None:
     }
 
 
-def test_reporting_computes_every_tally_each_source_serves() -> None:
-    """The names are each side's own (no service imports another): they must agree,
-    or a tally would be compared with zero."""
+def test_every_side_reads_the_tally_names_from_the_contract() -> None:
+    """One copy of the names (ishc_contracts.tallies): a service that declared its
+    own would drift, and a tally would be compared with zero."""
+    from ishc_contracts.tallies import TALLIES
     from ishc_finance import queries as finance
     from ishc_health import queries as health
     from ishc_registry import queries as registry
-    from ishc_reporting.queries.reconciliation import TALLIES
+    from ishc_reporting.queries import reconciliation
 
-    assert TALLIES == {
-        "registry": registry.RECONCILIATION_TALLIES,
-        "finance": finance.RECONCILIATION_TALLIES,
-        "health": health.RECONCILIATION_TALLIES,
-    }
+    assert reconciliation.TALLIES is TALLIES
+    assert registry.RECONCILIATION_TALLIES is TALLIES["registry"]
+    assert finance.RECONCILIATION_TALLIES is TALLIES["finance"]
+    assert health.RECONCILIATION_TALLIES is TALLIES["health"]

@@ -17,6 +17,7 @@ from ishc_contracts.finance_events import FundKind
 from ishc_contracts.loans import Allocation as LoanAllocationFacts
 from ishc_contracts.loans import Instalment as LoanInstalmentFacts
 from ishc_contracts.loans import LoanPosition
+from ishc_contracts.tallies import FINANCE_TALLIES
 from ishc_finance.domain.ledger import Account
 from ishc_finance.models import (
     Contribution,
@@ -411,28 +412,7 @@ async def portfolio_positions(
 
 # -- reconciliation (ishc_platform.reconciliation) ----------------------------------
 
-RECONCILIATION_TALLIES = (
-    "funds",
-    "contributions",
-    "contributions_vnd",
-    "loans",
-    "loans_disbursed_vnd",
-    "loans_written_off",
-    "repayments",
-    "repaid_principal_vnd",
-    "repaid_interest_vnd",
-    "fees",
-    "fees_vnd",
-    "expenses",
-    "expenses_vnd",
-    "recoveries",
-    "recoveries_vnd",
-    "reversals",
-)
-"""What reporting projects of each club from finance's events (fund_fact,
-loan_fact, allocation_fact, money_flow), counted here from the records. Gifts
-in kind count among the contributions, at their value; a reversal counts once
-and leaves what it reverses counted (reporting keeps both, as here)."""
+RECONCILIATION_TALLIES = FINANCE_TALLIES
 
 
 async def club_tallies(session: AsyncSession, scope: TallyScope) -> list[Tally]:

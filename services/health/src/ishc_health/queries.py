@@ -10,6 +10,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ishc_contracts.tallies import HEALTH_TALLIES
 from ishc_health.models import Consent, ExerciseSession, HealthCheck, HomeCareVisit, Insurance
 from ishc_platform.directory import DirectoryClub, DirectoryMember
 from ishc_platform.reconciliation import (
@@ -50,17 +51,7 @@ async def record_province(session: AsyncSession, record_id: str) -> str | None:
 
 # -- reconciliation (ishc_platform.reconciliation) ----------------------------------
 
-RECONCILIATION_TALLIES = (
-    "health_checks",
-    "exercise_sessions",
-    "exercise_participants",
-    "home_care_visits",
-    "insurance",
-)
-"""What reporting projects of each club from health's events (health_check_fact,
-exercise_session_fact, home_care_visit_fact, insurance_fact), counted here from
-the records. An erased check still counts: erasure removes its values, not the
-fact that it was done."""
+RECONCILIATION_TALLIES = HEALTH_TALLIES
 
 
 async def club_tallies(session: AsyncSession, scope: TallyScope) -> list[Tally]:

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from ishc_contracts import registry_events as ev
+from ishc_contracts.tallies import REGISTRY_TALLIES
 from ishc_platform.admin_units import search_key
 from ishc_platform.models import OutboxEvent
 from ishc_platform.pagination import decode_cursor, keyset
@@ -281,19 +282,7 @@ async def audit_page(
 
 # -- reconciliation (ishc_platform.reconciliation) ----------------------------------
 
-RECONCILIATION_TALLIES = (
-    "clubs",
-    "dissolved",
-    "members",
-    "members_active",
-    "meetings",
-    "meeting_attendance",
-    "hardship_cases_supported",
-    "activities",
-    "activity_participants",
-)
-"""What reporting projects of each club from the registry's events (club_fact,
-member_fact, meeting_fact, activity_fact), counted here from the records."""
+RECONCILIATION_TALLIES = REGISTRY_TALLIES
 
 
 async def club_tallies(session: AsyncSession, scope: TallyScope) -> list[Tally]:

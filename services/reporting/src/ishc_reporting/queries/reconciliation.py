@@ -27,6 +27,7 @@ from sqlalchemy import case, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ishc_contracts.tallies import TALLIES
 from ishc_reporting.domain.finance import FlowKind
 from ishc_reporting.domain.reconciliation import ClubTally
 from ishc_reporting.models import (
@@ -44,46 +45,6 @@ from ishc_reporting.models import (
     MemberFact,
     MoneyFlow,
 )
-
-TALLIES = {
-    "registry": (
-        "clubs",
-        "dissolved",
-        "members",
-        "members_active",
-        "meetings",
-        "meeting_attendance",
-        "hardship_cases_supported",
-        "activities",
-        "activity_participants",
-    ),
-    "finance": (
-        "funds",
-        "contributions",
-        "contributions_vnd",
-        "loans",
-        "loans_disbursed_vnd",
-        "loans_written_off",
-        "repayments",
-        "repaid_principal_vnd",
-        "repaid_interest_vnd",
-        "fees",
-        "fees_vnd",
-        "expenses",
-        "expenses_vnd",
-        "recoveries",
-        "recoveries_vnd",
-        "reversals",
-    ),
-    "health": (
-        "health_checks",
-        "exercise_sessions",
-        "exercise_participants",
-        "home_care_visits",
-        "insurance",
-    ),
-}
-"""Each source service's tally names, as its `RECONCILIATION_TALLIES` says."""
 
 Counts = dict[str, dict[str, int]]
 
