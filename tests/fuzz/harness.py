@@ -448,3 +448,23 @@ def assert_clean(report: Report, what: str, started: float) -> None:
     assert not report.failures, (
         f"{what}: {len(report.failures)} failure classes\n" + report.describe()
     )
+
+
+EXAMPLES = 4
+"""Cases per operation and role where the role is let in, and state-machine runs
+per role: the budget that keeps the four services' fuzzing near a minute."""
+
+
+def check_every_operation(target: Target) -> None:
+    """Every operation under every role, stateless: no failure."""
+    report, started = Report(), time.monotonic()
+    fuzz_stateless(target, roles(), EXAMPLES, report)
+    assert_clean(report, f"{target.name} stateless", started)
+
+
+def check_sequences(target: Target) -> None:
+    """Sequences that follow the links between operations, under every role."""
+    report, started = Report(), time.monotonic()
+    links = fuzz_stateful(target, roles(), EXAMPLES, report)
+    assert links > 0, f"schemathesis inferred no links between {target.name}'s operations"
+    assert_clean(report, f"{target.name} stateful ({links} links)", started)

@@ -4,7 +4,6 @@ both funds, money in them and a loan, loaded through the API."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,20 +11,16 @@ import pytest
 
 from ishc_finance.app import create_app
 from tests.fuzz.harness import (
-    Report,
     Target,
-    assert_clean,
+    check_every_operation,
+    check_sequences,
     directory_rows,
-    fuzz_stateful,
-    fuzz_stateless,
     roles,
     running,
     settings_for,
 )
 
 pytestmark = pytest.mark.integration
-STATELESS_EXAMPLES = 4
-STATEFUL_EXAMPLES = 4
 
 
 def load(target: Target, database_url: str) -> None:
@@ -85,13 +80,8 @@ def finance(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterato
 
 
 def test_every_operation_under_every_role(finance: Target) -> None:
-    report, started = Report(), time.monotonic()
-    fuzz_stateless(finance, roles(), STATELESS_EXAMPLES, report)
-    assert_clean(report, "finance stateless", started)
+    check_every_operation(finance)
 
 
-def test_sequences_follow_the_inferred_links(finance: Target) -> None:
-    report, started = Report(), time.monotonic()
-    links = fuzz_stateful(finance, roles(), STATEFUL_EXAMPLES, report)
-    assert links > 0, "schemathesis inferred no links between finance's operations"
-    assert_clean(report, f"finance stateful ({links} links)", started)
+def test_sequences_follow_the_links(finance: Target) -> None:
+    check_sequences(finance)

@@ -4,7 +4,6 @@ directory whose consent, health check and exercise session are loaded through th
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
 
@@ -14,20 +13,16 @@ import pytest
 from ishc_health.app import create_app
 from ishc_health.settings import HealthSettings
 from tests.fuzz.harness import (
-    Report,
     Target,
-    assert_clean,
+    check_every_operation,
+    check_sequences,
     directory_rows,
-    fuzz_stateful,
-    fuzz_stateless,
     roles,
     running,
     settings_for,
 )
 
 pytestmark = pytest.mark.integration
-STATELESS_EXAMPLES = 4
-STATEFUL_EXAMPLES = 4
 # A Fernet key (urlsafe base64 of 32 bytes), for tests only.
 HEALTH_KEY = "ZnV6ei10ZXN0LWhlYWx0aC1rZXktb2YtMzItYnl0ZSE="
 
@@ -84,13 +79,8 @@ def health(postgres_admin_url: str, redis_url: str) -> Iterator[Target]:
 
 
 def test_every_operation_under_every_role(health: Target) -> None:
-    report, started = Report(), time.monotonic()
-    fuzz_stateless(health, roles(), STATELESS_EXAMPLES, report)
-    assert_clean(report, "health stateless", started)
+    check_every_operation(health)
 
 
-def test_sequences_follow_the_inferred_links(health: Target) -> None:
-    report, started = Report(), time.monotonic()
-    links = fuzz_stateful(health, roles(), STATEFUL_EXAMPLES, report)
-    assert links > 0, "schemathesis inferred no links between health's operations"
-    assert_clean(report, f"health stateful ({links} links)", started)
+def test_sequences_follow_the_links(health: Target) -> None:
+    check_sequences(health)

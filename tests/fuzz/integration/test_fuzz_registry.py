@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,19 +10,15 @@ import pytest
 
 from ishc_registry.app import create_app
 from tests.fuzz.harness import (
-    Report,
     Target,
-    assert_clean,
-    fuzz_stateful,
-    fuzz_stateless,
+    check_every_operation,
+    check_sequences,
     roles,
     running,
     settings_for,
 )
 
 pytestmark = pytest.mark.integration
-STATELESS_EXAMPLES = 4
-STATEFUL_EXAMPLES = 4
 
 
 @pytest.fixture(scope="module")
@@ -53,13 +48,8 @@ def registry(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterat
 
 
 def test_every_operation_under_every_role(registry: Target) -> None:
-    report, started = Report(), time.monotonic()
-    fuzz_stateless(registry, roles(), STATELESS_EXAMPLES, report)
-    assert_clean(report, "registry stateless", started)
+    check_every_operation(registry)
 
 
-def test_sequences_follow_the_inferred_links(registry: Target) -> None:
-    report, started = Report(), time.monotonic()
-    links = fuzz_stateful(registry, roles(), STATEFUL_EXAMPLES, report)
-    assert links > 0, "schemathesis inferred no links between the registry's operations"
-    assert_clean(report, f"registry stateful ({links} links)", started)
+def test_sequences_follow_the_links(registry: Target) -> None:
+    check_sequences(registry)

@@ -5,7 +5,6 @@ applied from registry events, a plan and an issued report."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -15,11 +14,9 @@ import pytest
 from ishc_platform.db import Database
 from ishc_reporting.app import create_app
 from tests.fuzz.harness import (
-    Report,
     Target,
-    assert_clean,
-    fuzz_stateful,
-    fuzz_stateless,
+    check_every_operation,
+    check_sequences,
     roles,
     running,
     settings_for,
@@ -27,8 +24,6 @@ from tests.fuzz.harness import (
 from tests.reporting.conftest import Registry, feeder, plan
 
 pytestmark = pytest.mark.integration
-STATELESS_EXAMPLES = 4
-STATEFUL_EXAMPLES = 4
 
 
 def load(target: Target, database_url: str) -> None:
@@ -63,13 +58,8 @@ def reporting(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Itera
 
 
 def test_every_operation_under_every_role(reporting: Target) -> None:
-    report, started = Report(), time.monotonic()
-    fuzz_stateless(reporting, roles(), STATELESS_EXAMPLES, report)
-    assert_clean(report, "reporting stateless", started)
+    check_every_operation(reporting)
 
 
-def test_sequences_follow_the_inferred_links(reporting: Target) -> None:
-    report, started = Report(), time.monotonic()
-    links = fuzz_stateful(reporting, roles(), STATEFUL_EXAMPLES, report)
-    assert links > 0, "schemathesis inferred no links between reporting's operations"
-    assert_clean(report, f"reporting stateful ({links} links)", started)
+def test_sequences_follow_the_links(reporting: Target) -> None:
+    check_sequences(reporting)
