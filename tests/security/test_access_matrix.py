@@ -7,9 +7,10 @@ Callers: no token, an expired one, one with a wrong signature, ops, a service
 86) and another province (Đồng Nai, 75).
 
 The routes come from each app's own route table (`route_table`): every
-`APIRoute` under /v1 and /dashboard must have its row in `MATRIX` (health's own
-routes have theirs in `tests/health/integration/test_health_access_matrix.py`),
-every row must be a route of its app, and every other route must be one of
+`APIRoute` under /v1 and /dashboard must have its row in `MATRIX`, the one table
+(tests/security/matrix.py; health's own routes are called by
+tests/health/integration/test_health_access_matrix.py), every row must be a
+route of its app, and every other route must be one of
 `OPEN_BY_DESIGN`, which answer without a token. So a route added later fails
 here until its row is written: no route escapes the matrix.
 
@@ -67,18 +68,29 @@ from tests.finance.integration.loans_support import (
 )
 from tests.health import conftest as health_conf
 from tests.health.conftest import open_health
-from tests.health.integration.test_health_access_matrix import MATRIX as HEALTH_MATRIX
 from tests.health.integration.test_health_access_matrix import route_table
 from tests.helpers.hardening import Exchange, drive, drop_keys
 from tests.registry import conftest as registry_conf
 from tests.registry.conftest import open_registry
 from tests.reporting.conftest import loaded_client
 from tests.reporting.conftest import plan as plan_body
+from tests.security.matrix import (
+    CALLERS,
+    CLUB,
+    DASH,
+    DEAD,
+    FUND,
+    LOAN,
+    MATRIX,
+    MEMBER,
+    OPERATIONAL,
+    PRIVATE,
+    REDRIVE,
+    REPORT,
+    TALLIES,
+)
 
 pytestmark = pytest.mark.integration
-
-CALLERS = ("none", "expired", "forged", "ops", "service", "national", "own", "other")
-"""The columns of `MATRIX`, in order (abbreviated in its header)."""
 
 SERVICES = ("registry", "finance", "health", "reporting")
 REPORTING_SECRET = "p" * 48
@@ -97,158 +109,6 @@ HTTP contract): liveness and readiness for the orchestrator, metrics for
 Prometheus (inside the cluster), and the published contracts (AsyncAPI,
 OpenAPI pages), which name no record. `test_open_routes_answer_without_a_token`
 calls each."""
-
-CLUB = "/v1/clubs/{club_id}"
-MEMBER = "/v1/members/{member_id}"
-FUND = "/v1/funds/{fund_id}"
-LOAN = "/v1/loans/{loan_id}"
-REPORT = "/v1/reports/{report_id}"
-DEAD = "/v1/dead-letters"
-REDRIVE = "/v1/dead-letters/{entry_id}/redrive"
-
-# The platform's operational routes (`ishc_platform.ops_api`), in every service:
-# the event log for ops, national (its public view) and other services; the
-# outbox and dead letters for ops only.
-LOG = (401, 401, 401, 200, 200, 200, 403, 403)
-OPS_ONLY = (401, 401, 401, 200, 403, 403, 403, 403)
-# The registry consumes no stream: ops passes the check and is told so (422, `stream`).
-OPS_NO_STREAM = (401, 401, 401, 422, 403, 403, 403, 403)
-
-
-def _operational(service: str) -> dict[tuple[str, str, str], tuple[int, ...]]:
-    dead = OPS_NO_STREAM if service == "registry" else OPS_ONLY
-    return {
-        (service, "GET", "/v1/events"): LOG,
-        (service, "GET", "/v1/events/head"): LOG,
-        (service, "GET", "/v1/outbox/status"): OPS_ONLY,
-        (service, "GET", DEAD): dead,
-        (service, "POST", REDRIVE): dead,
-    }
-
-
-# Per club, a source service's counts for reporting's reconciliation
-# (`ishc_platform.reconciliation`): ops and other services, no person's token.
-RECONCILE = (401, 401, 401, 200, 200, 403, 403, 403)
-TALLIES = "/v1/reconciliation/clubs"
-IND = "/v1/indicators"
-DASH = "/dashboard"
-TEMPLATE = "/v1/imports/templates/{kind}.xlsx"
-
-
-# fmt: off
-MATRIX: dict[tuple[str, str, str], tuple[int, ...]] = {
-    # (service, method, path template):                     none exp. forg ops  serv nat. own  oth.
-    # -- registry: clubs are read by national; members are people (province only)
-    ("registry", "POST", "/v1/clubs"):                     (401, 401, 401, 403, 403, 403, 201, 403),
-    ("registry", "GET", "/v1/clubs"):                      (401, 401, 401, 403, 403, 200, 200, 403),
-    ("registry", "GET", CLUB):                             (401, 401, 401, 403, 403, 200, 200, 404),
-    ("registry", "PATCH", CLUB):                           (401, 401, 401, 403, 403, 403, 200, 404),
-    ("registry", "POST", CLUB + "/relocate"):              (401, 401, 401, 403, 403, 403, 200, 404),
-    ("registry", "POST", CLUB + "/dissolve"):              (401, 401, 401, 403, 403, 403, 200, 404),
-    ("registry", "POST", CLUB + "/members"):               (401, 401, 401, 403, 403, 403, 201, 404),
-    ("registry", "GET", CLUB + "/members"):                (401, 401, 401, 403, 403, 403, 200, 404),
-    ("registry", "GET", MEMBER):                           (401, 401, 401, 403, 403, 403, 200, 404),
-    ("registry", "PATCH", MEMBER):                         (401, 401, 401, 403, 403, 403, 200, 404),
-    ("registry", "POST", MEMBER + "/leave"):               (401, 401, 401, 403, 403, 403, 200, 404),
-    ("registry", "POST", MEMBER + "/erase"):               (401, 401, 401, 403, 403, 403, 200, 404),
-    ("registry", "GET", "/v1/audit"):                      (401, 401, 401, 403, 403, 403, 200, 403),
-    ("registry", "GET", CLUB + "/board"):                  (401, 401, 401, 403, 403, 200, 200, 404),
-    ("registry", "PUT", CLUB + "/board"):                  (401, 401, 401, 403, 403, 403, 200, 404),
-    ("registry", "POST", CLUB + "/meetings"):              (401, 401, 401, 403, 403, 403, 201, 404),
-    ("registry", "GET", CLUB + "/meetings"):               (401, 401, 401, 403, 403, 200, 200, 404),
-    ("registry", "POST", CLUB + "/activities"):            (401, 401, 401, 403, 403, 403, 201, 404),
-    ("registry", "GET", CLUB + "/activities"):             (401, 401, 401, 403, 403, 200, 200, 404),
-    ("registry", "POST", "/v1/imports"):                   (401, 401, 401, 403, 403, 403, 200, 404),
-    # reference data (administrative units), no record: any valid token
-    ("registry", "GET", TEMPLATE):                         (401, 401, 401, 200, 200, 200, 200, 200),
-    ("registry", "GET", "/v1/communes"):                   (401, 401, 401, 200, 200, 200, 200, 200),
-    **_operational("registry"),
-    ("registry", "GET", TALLIES):                          RECONCILE,
-    # -- finance: amounts per club and above for national; a person's loans and fees not
-    ("finance", "POST", CLUB + "/regulations"):            (401, 401, 401, 403, 403, 403, 201, 404),
-    ("finance", "GET", CLUB + "/regulations"):             (401, 401, 401, 403, 403, 200, 200, 404),
-    ("finance", "POST", CLUB + "/funds"):                  (401, 401, 401, 403, 403, 403, 201, 404),
-    ("finance", "GET", CLUB + "/funds"):                   (401, 401, 401, 403, 403, 200, 200, 404),
-    ("finance", "GET", "/v1/funds"):                       (401, 401, 401, 403, 403, 200, 200, 403),
-    ("finance", "GET", FUND):                              (401, 401, 401, 403, 403, 200, 200, 404),
-    ("finance", "POST", FUND + "/contributions"):          (401, 401, 401, 403, 403, 403, 201, 404),
-    ("finance", "GET", FUND + "/contributions"):           (401, 401, 401, 403, 403, 200, 200, 404),
-    ("finance", "POST", FUND + "/fees"):                   (401, 401, 401, 403, 403, 403, 201, 404),
-    ("finance", "GET", FUND + "/fees"):                    (401, 401, 401, 403, 403, 403, 200, 404),
-    ("finance", "POST", FUND + "/expenses"):               (401, 401, 401, 403, 403, 403, 201, 404),
-    ("finance", "GET", FUND + "/expenses"):                (401, 401, 401, 403, 403, 200, 200, 404),
-    ("finance", "POST", FUND + "/reversals"):              (401, 401, 401, 403, 403, 403, 201, 404),
-    ("finance", "GET", FUND + "/reversals"):               (401, 401, 401, 403, 403, 403, 200, 404),
-    ("finance", "GET", FUND + "/statement"):               (401, 401, 401, 403, 403, 200, 200, 404),
-    ("finance", "POST", FUND + "/loans"):                  (401, 401, 401, 403, 403, 403, 201, 404),
-    ("finance", "GET", FUND + "/loans"):                   (401, 401, 401, 403, 403, 403, 200, 404),
-    ("finance", "GET", LOAN):                              (401, 401, 401, 403, 403, 403, 200, 404),
-    ("finance", "POST", LOAN + "/repayments"):             (401, 401, 401, 403, 403, 403, 201, 404),
-    ("finance", "GET", LOAN + "/repayments"):              (401, 401, 401, 403, 403, 403, 200, 404),
-    ("finance", "GET", LOAN + "/settlement"):              (401, 401, 401, 403, 403, 403, 200, 404),
-    ("finance", "POST", LOAN + "/write-off"):              (401, 401, 401, 403, 403, 403, 200, 404),
-    ("finance", "POST", LOAN + "/recoveries"):             (401, 401, 401, 403, 403, 403, 201, 404),
-    ("finance", "GET", FUND + "/portfolio"):               (401, 401, 401, 403, 403, 200, 200, 404),
-    ("finance", "GET", "/v1/portfolio"):                   (401, 401, 401, 403, 403, 200, 200, 403),
-    **_operational("finance"),
-    ("finance", "GET", TALLIES):                           RECONCILE,
-    # -- health: its own routes are in health's MATRIX; the operational ones here
-    **_operational("health"),
-    ("health", "GET", TALLIES):                            RECONCILE,
-    # -- reporting: aggregates, plans and reports for national and provinces
-    # the nation's figures are national's; a province reads its own provinces'
-    ("reporting", "GET", IND + "/national"):               (401, 401, 401, 403, 403, 200, 403, 403),
-    ("reporting", "GET", IND + "/provinces"):              (401, 401, 401, 403, 403, 200, 200, 200),
-    ("reporting", "GET", IND + "/provinces/{code}"):       (401, 401, 401, 403, 403, 200, 200, 404),
-    ("reporting", "GET", IND + "/communes/{code}"):        (401, 401, 401, 403, 403, 200, 200, 404),
-    ("reporting", "GET", IND + "/clubs/{club_id}"):        (401, 401, 401, 403, 403, 200, 200, 404),
-    ("reporting", "GET", "/v1/rollout"):                   (401, 401, 401, 403, 403, 200, 200, 200),
-    ("reporting", "GET", "/v1/plans"):                     (401, 401, 401, 403, 403, 200, 200, 403),
-    ("reporting", "GET", "/v1/plans/{plan_id}"):           (401, 401, 401, 403, 403, 200, 200, 404),
-    ("reporting", "GET", "/v1/plans/{plan_id}/progress"):  (401, 401, 401, 403, 403, 200, 200, 404),
-    # national writes first (201), then Vĩnh Long the same plan (200), and the
-    # report national issued is Vĩnh Long's too (200, already issued)
-    ("reporting", "PUT", "/v1/plans/{plan_id}"):           (401, 401, 401, 403, 403, 201, 200, 403),
-    ("reporting", "POST", "/v1/reports"):                  (401, 401, 401, 403, 403, 201, 200, 403),
-    ("reporting", "GET", "/v1/reports"):                   (401, 401, 401, 403, 403, 200, 200, 403),
-    ("reporting", "GET", REPORT + ".csv"):                 (401, 401, 401, 403, 403, 200, 200, 404),
-    ("reporting", "GET", REPORT + ".xlsx"):                (401, 401, 401, 403, 403, 200, 200, 404),
-    ("reporting", "GET", REPORT + ".pdf"):                 (401, 401, 401, 403, 403, 200, 200, 404),
-    ("reporting", "GET", REPORT):                          (401, 401, 401, 403, 403, 200, 200, 404),
-    # the live feed and the dashboard: open (ISHC_DASHBOARD_PUBLIC, default true);
-    # a token sent is checked all the same; `PRIVATE` for the other setting
-    ("reporting", "GET", "/v1/live"):                      (200, 401, 401, 403, 403, 200, 200, 200),
-    ("reporting", "GET", DASH):                            (200, 401, 401, 403, 403, 200, 200, 200),
-    ("reporting", "GET", DASH + "/provinces/{code}"):      (200, 401, 401, 403, 403, 200, 200, 404),
-    ("reporting", "GET", DASH + "/communes/{code}"):       (200, 401, 401, 403, 403, 200, 200, 404),
-    ("reporting", "GET", DASH + "/clubs/{club_id}"):       (200, 401, 401, 403, 403, 200, 200, 404),
-    ("reporting", "GET", DASH + "/rollout"):               (200, 401, 401, 403, 403, 200, 200, 200),
-    ("reporting", "GET", DASH + "/sign-in"):               (200, 200, 200, 200, 200, 200, 200, 200),
-    # the caller's token pasted in the form: national and province tokens only
-    ("reporting", "POST", DASH + "/sign-in"):              (422, 401, 401, 401, 401, 303, 303, 303),
-    ("reporting", "POST", DASH + "/sign-out"):             (303, 303, 303, 303, 303, 303, 303, 303),
-    ("reporting", "GET", DASH + "/static/{name}"):         (200, 200, 200, 200, 200, 200, 200, 200),
-    ("reporting", "GET", DASH + "/{rest}"):                (404, 404, 404, 404, 404, 404, 404, 404),
-    **_operational("reporting"),
-}
-
-PRIVATE: dict[tuple[str, str], tuple[int, ...]] = {
-    # (method, path template):                              none exp. forg ops  serv nat. own  oth.
-    # With ISHC_DASHBOARD_PUBLIC=false: a browser without a token goes to the
-    # sign-in form (303); the feed, which a browser opens with its cookie, is 401.
-    ("GET", "/v1/live"):                                   (401, 401, 401, 403, 403, 200, 200, 200),
-    ("GET", DASH):                                         (303, 401, 401, 403, 403, 200, 200, 200),
-    ("GET", DASH + "/provinces/{code}"):                   (303, 401, 401, 403, 403, 200, 200, 404),
-    ("GET", DASH + "/communes/{code}"):                    (303, 401, 401, 403, 403, 200, 200, 404),
-    ("GET", DASH + "/clubs/{club_id}"):                    (303, 401, 401, 403, 403, 200, 200, 404),
-    ("GET", DASH + "/rollout"):                            (303, 401, 401, 403, 403, 200, 200, 200),
-    ("GET", DASH + "/sign-in"):                            (200, 200, 200, 200, 200, 200, 200, 200),
-    ("POST", DASH + "/sign-in"):                           (422, 401, 401, 401, 401, 303, 303, 303),
-    ("POST", DASH + "/sign-out"):                          (303, 303, 303, 303, 303, 303, 303, 303),
-    ("GET", DASH + "/static/{name}"):                      (200, 200, 200, 200, 200, 200, 200, 200),
-    ("GET", DASH + "/{rest}"):                             (404, 404, 404, 404, 404, 404, 404, 404),
-}
-# fmt: on
 
 
 def _template(path: str) -> str:
@@ -914,7 +774,7 @@ def routes_of(app: FastAPI) -> tuple[set[tuple[str, str]], set[str]]:
 
 
 def test_the_matrix_declares_every_route_and_only_routes(tmp_path: Path) -> None:
-    declared = {(s, m, p) for s, m, p in MATRIX} | {("health", m, p) for m, p in HEALTH_MATRIX}
+    declared = set(MATRIX)
     every: set[tuple[str, str, str]] = set()
     for service in SERVICES:
         routes, others = routes_of(build_app(service, tmp_path))
@@ -923,7 +783,7 @@ def test_the_matrix_declares_every_route_and_only_routes(tmp_path: Path) -> None
         unguarded = sorted(others - OPEN_BY_DESIGN)
         assert not unguarded, f"{service}: routes neither in MATRIX nor open by design: {unguarded}"
     missing = sorted(every - declared)
-    assert not missing, f"routes without a row in MATRIX (or health's): {missing}"
+    assert not missing, f"routes without a row in MATRIX: {missing}"
     stale = sorted(declared - every)
     assert not stale, f"rows for routes their app does not have: {stale}"
     assert all(len(row) == len(CALLERS) for row in MATRIX.values())
@@ -998,7 +858,9 @@ def _check_cells(world: World, method: str, path: str, expected: tuple[int, ...]
     assert answers == dict(zip(CALLERS, expected, strict=True)), (answers, wrong)
 
 
-ROWS = sorted(MATRIX)
+HEALTH_OWN = {row for row in MATRIX if row[0] == "health" and row[2] not in OPERATIONAL}
+"""Health's own routes: tests/health/integration/test_health_access_matrix.py calls them."""
+ROWS = sorted(MATRIX.keys() - HEALTH_OWN)
 
 
 @pytest.mark.parametrize("row", ROWS, ids=lambda r: f"{r[0]} {r[1]} {r[2]}")

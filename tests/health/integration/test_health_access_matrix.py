@@ -4,12 +4,11 @@ PostgreSQL: no token, an expired one, one with a wrong signature, ops, a service
 
 The routes come from the app's own route table: every `APIRoute` under /v1 except
 the platform's operational routes (the event log, the outbox status, dead
-letters, reconciliation tallies), whose cells are declared with every other
-service's in tests/security/test_access_matrix.py. Each
-must have its row in `MATRIX`, the one place the expected answers are declared,
-and each row must be a route of the app: a route added later fails this test
-until its row is written. A refused cell answers problem+json and changes
-nothing; the province's own cell succeeds."""
+letters, reconciliation tallies), which tests/security/test_access_matrix.py
+calls. Each must have its row in the one table of expected answers
+(tests/security/matrix.py), and each health row there must be a route of the
+app: a route added later fails this test until its row is written. A refused
+cell answers problem+json and changes nothing; the province's own cell succeeds."""
 
 from __future__ import annotations
 
@@ -28,42 +27,19 @@ from ishc_platform.auth import ALGORITHM, Role, issue_token
 from ishc_platform.clock import utcnow
 from tests.health.conftest import DN, NATIONAL, OPS, SECRET, VL, Health
 from tests.health.integration.test_exercise_api import give_consent, state
+from tests.security import matrix
 
 pytestmark = pytest.mark.integration
 
-CALLERS = ("none", "expired", "forged", "ops", "service", "national", "own", "other")
-"""The columns of `MATRIX`, in order (abbreviated in its header)."""
-
-CLUB = "/v1/clubs/{club_id}"
-MEMBER = "/v1/members/{member_id}"
-
-# fmt: off
 MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
-    # (method, path template):                     none exp. forg ops  serv nat. own  oth.
-    # exercise sessions: counts, national reads them
-    ("POST", CLUB + "/exercise-sessions"):        (401, 401, 401, 403, 403, 403, 201, 404),
-    ("GET", CLUB + "/exercise-sessions"):         (401, 401, 401, 403, 403, 200, 200, 404),
-    ("GET", CLUB + "/exercise-sessions/summary"): (401, 401, 401, 403, 403, 200, 200, 404),
-    # home-care visits name people: the club's province only; their counts for national too
-    ("POST", CLUB + "/home-care-visits"):         (401, 401, 401, 403, 403, 403, 201, 404),
-    ("GET", CLUB + "/home-care-visits"):          (401, 401, 401, 403, 403, 403, 200, 404),
-    ("GET", CLUB + "/home-care-visits/summary"):  (401, 401, 401, 403, 403, 200, 200, 404),
-    # insurance is personal
-    ("POST", MEMBER + "/insurance"):              (401, 401, 401, 403, 403, 403, 201, 404),
-    ("GET", MEMBER + "/insurance"):               (401, 401, 401, 403, 403, 403, 200, 404),
-    # consent, checks, the health book, the audit, erasure (api/members.py)
-    ("POST", MEMBER + "/consent"):                (401, 401, 401, 403, 403, 403, 201, 404),
-    ("POST", MEMBER + "/consent/withdraw"):       (401, 401, 401, 403, 403, 403, 200, 404),
-    ("GET", MEMBER + "/consent"):                 (401, 401, 401, 403, 403, 403, 200, 404),
-    ("POST", MEMBER + "/health-checks"):          (401, 401, 401, 403, 403, 403, 201, 404),
-    ("GET", MEMBER + "/health-checks"):           (401, 401, 401, 403, 403, 403, 200, 404),
-    ("GET", MEMBER + "/health-book"):             (401, 401, 401, 403, 403, 403, 200, 404),
-    ("GET", MEMBER + "/health-book/export"):      (401, 401, 401, 403, 403, 403, 200, 404),
-    # a collection filtered to a province: another province's token is 403
-    ("GET", "/v1/health-book-accesses"):          (401, 401, 401, 403, 403, 403, 200, 403),
-    ("POST", MEMBER + "/health-data/erase"):      (401, 401, 401, 403, 403, 403, 200, 404),
+    (method, path): row
+    for (service, method, path), row in matrix.MATRIX.items()
+    if service == "health" and path not in matrix.OPERATIONAL
 }
-# fmt: on
+"""Health's own routes' rows of the one table (tests/security/matrix.py)."""
+CLUB = matrix.CLUB
+MEMBER = matrix.MEMBER
+CALLERS = matrix.CALLERS
 
 
 @dataclass(frozen=True)
