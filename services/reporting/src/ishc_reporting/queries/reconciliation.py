@@ -28,6 +28,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ishc_contracts.tallies import TALLIES
+from ishc_platform.reconciliation import add_counts
 from ishc_reporting.domain.finance import FlowKind
 from ishc_reporting.domain.reconciliation import ClubTally
 from ishc_reporting.models import (
@@ -76,10 +77,8 @@ async def projected_tallies(
 
 
 async def _fold(session: AsyncSession, found: Counts, query: Any, *names: str) -> None:
-    for club_id, *values in (await session.exec(query)).all():
-        counts = found.setdefault(club_id, {})
-        for name, value in zip(names, values, strict=True):
-            counts[name] = counts.get(name, 0) + int(value or 0)
+    """The grouped rows of `query` added into `found`, as the sources add theirs."""
+    add_counts(found, (await session.exec(query)).all(), *names)
 
 
 async def _provinces(session: AsyncSession) -> dict[str, str | None]:
