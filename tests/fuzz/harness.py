@@ -36,6 +36,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any, cast
 
 import hypothesis
@@ -65,6 +66,7 @@ from ishc_platform.auth import Role, issue_token
 from ishc_platform.db import make_sync_engine
 from ishc_platform.directory import DirectoryClub, DirectoryMember
 from ishc_platform.settings import Settings
+from ishc_registry.app import create_app as create_registry
 
 SECRET = "z" * 48
 VINH_LONG = "86"  # the province with data
@@ -153,6 +155,33 @@ def running(name: str, app: FastAPI, settings: Settings, redis_url: str) -> Iter
         if keys:
             r.delete(*keys)
         r.close()
+
+
+@contextmanager
+def registry_with_a_member(folder: Path, redis_url: str) -> Iterator[Target]:
+    """The registry running on SQLite in `folder`, with a club of Vĩnh Long and a
+    member loaded through its API (their ids in `target.ids`)."""
+    settings = settings_for(f"sqlite:///{folder}/registry.db", redis_url)
+    with running("registry", create_registry(settings), settings, redis_url) as target:
+        province = roles()["province"]
+        club = target.created(
+            "/v1/clubs",
+            {"name": "CLB Nhơn Phú", "commune_code": "29623", "founded_on": "2018-03-15"},
+            province,
+        )
+        member = target.created(
+            f"/v1/clubs/{club['id']}/members",
+            {
+                "full_name": "Nguyễn Thị Lan",
+                "sex": "female",
+                "birth_year": 1952,
+                "poverty_status": "near_poor",
+                "joined_on": "2019-01-10",
+            },
+            province,
+        )
+        target.ids.update(club_id=club["id"], member_id=member["id"])
+        yield target
 
 
 def directory_rows(database_url: str, province: str = VINH_LONG) -> tuple[str, str]:

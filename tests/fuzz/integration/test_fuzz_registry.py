@@ -4,18 +4,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from ishc_registry.app import create_app
 from tests.fuzz.harness import (
     Target,
     check_every_operation,
     check_sequences,
-    roles,
-    running,
-    settings_for,
+    registry_with_a_member,
 )
 
 pytestmark = pytest.mark.integration
@@ -23,27 +19,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[Target]:
-    folder: Path = tmp_path_factory.mktemp("fuzz-registry")
-    settings = settings_for(f"sqlite:///{folder}/registry.db", redis_url)
-    with running("registry", create_app(settings), settings, redis_url) as target:
-        province = roles()["province"]
-        club = target.created(
-            "/v1/clubs",
-            {"name": "CLB Nhơn Phú", "commune_code": "29623", "founded_on": "2018-03-15"},
-            province,
-        )
-        member = target.created(
-            f"/v1/clubs/{club['id']}/members",
-            {
-                "full_name": "Nguyễn Thị Lan",
-                "sex": "female",
-                "birth_year": 1952,
-                "poverty_status": "near_poor",
-                "joined_on": "2019-01-10",
-            },
-            province,
-        )
-        target.ids.update(club_id=club["id"], member_id=member["id"], kind="members")
+    with registry_with_a_member(tmp_path_factory.mktemp("fuzz-registry"), redis_url) as target:
+        target.ids.update(kind="members")
         yield target
 
 

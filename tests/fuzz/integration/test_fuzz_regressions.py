@@ -41,13 +41,13 @@ from schemathesis.specs.openapi.checks import (
 
 from ishc_platform.deps import CurrentCaller
 from ishc_platform.service_app import ServiceSpec, create_service_app
-from ishc_registry.app import create_app as create_registry
 from ishc_reporting.app import create_app as create_reporting
 from tests.fuzz.harness import (
     CHECKS,
     Report,
     Target,
     fuzz_stateless,
+    registry_with_a_member,
     roles,
     running,
     settings_for,
@@ -78,27 +78,7 @@ def with_body(response: requests.Response, body: Any) -> requests.Response:
 
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[Target]:
-    folder: Path = tmp_path_factory.mktemp("fuzz-regressions")
-    settings = settings_for(f"sqlite:///{folder}/registry.db", redis_url)
-    with running("registry", create_registry(settings), settings, redis_url) as target:
-        province = roles()["province"]
-        club = target.created(
-            "/v1/clubs",
-            {"name": "CLB Nhơn Phú", "commune_code": "29623", "founded_on": "2018-03-15"},
-            province,
-        )
-        member = target.created(
-            f"/v1/clubs/{club['id']}/members",
-            {
-                "full_name": "Nguyễn Thị Lan",
-                "sex": "female",
-                "birth_year": 1952,
-                "poverty_status": "none",
-                "joined_on": "2019-01-10",
-            },
-            province,
-        )
-        target.ids.update(club_id=club["id"], member_id=member["id"])
+    with registry_with_a_member(tmp_path_factory.mktemp("fuzz-regressions"), redis_url) as target:
         yield target
 
 
