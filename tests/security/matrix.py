@@ -8,6 +8,10 @@ written (docs/reliability.md)."""
 
 from __future__ import annotations
 
+from fastapi.routing import APIRoute
+
+from ishc_platform import ops_api, reconciliation
+
 CALLERS = ("none", "expired", "forged", "ops", "service", "national", "own", "other")
 """The columns of `MATRIX`, in order (abbreviated in its header)."""
 
@@ -43,9 +47,10 @@ def _operational(service: str) -> dict[tuple[str, str, str], tuple[int, ...]]:
 # Per club, a source service's counts for reporting's reconciliation
 # (`ishc_platform.reconciliation`): ops and other services, no person's token.
 RECONCILE = (401, 401, 401, 200, 200, 403, 403, 403)
-TALLIES = "/v1/reconciliation/clubs"
+TALLIES = reconciliation.PATH
 OPERATIONAL = frozenset(
-    {"/v1/events", "/v1/events/head", "/v1/outbox/status", DEAD, REDRIVE, TALLIES}
+    {route.path for route in ops_api.router.routes if isinstance(route, APIRoute)}
+    | {reconciliation.PATH}
 )
 """The platform's routes of every service (`ishc_platform.ops_api`, `.reconciliation`)."""
 IND = "/v1/indicators"

@@ -22,7 +22,6 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from ishc_platform import ops_api, reconciliation
 from ishc_platform.auth import ALGORITHM, Role, issue_token
 from ishc_platform.clock import utcnow
 from tests.health.conftest import DN, NATIONAL, OPS, SECRET, VL, Health
@@ -160,8 +159,7 @@ def headers_of() -> dict[str, dict[str, str]]:
 def operational_paths() -> set[str]:
     """The platform's routes every source service has (`ishc_platform.ops_api` and
     `ishc_platform.reconciliation`), whose cells tests/security's matrix declares."""
-    ops = {route.path for route in ops_api.router.routes if isinstance(route, APIRoute)}
-    return ops | {reconciliation.PATH}
+    return set(matrix.OPERATIONAL)
 
 
 def route_table(app: FastAPI) -> Iterator[tuple[str, APIRoute]]:
