@@ -105,6 +105,7 @@ def test_a_write_committed_before_its_answer_was_stored_is_not_run_again(
     # 503 with Retry-After, "retry shortly": nothing was done, the change included.
     first = answers[0].status_code if answers else None
     assert first == 503 and answers[0].headers.get("retry-after"), answers
+    assert answers[0].json()["status"] == 503  # the problem alone, nothing of the 201
 
     retry = None
     for _ in range(10):  # the client does what the 503 asks: the same key again
