@@ -14,7 +14,7 @@ import pytest
 
 from ishc_platform.auth import Role, issue_token
 from ishc_platform.clock import set_clock_start
-from tests.helpers.e2e import running_services
+from tests.helpers.e2e import post_once_known, running_services
 from tests.helpers.e2e import wait_for as shared_wait_for
 from tests.helpers.services import ServiceProcess
 
@@ -89,14 +89,15 @@ def test_loans_become_borrowers_and_par30(services: dict[str, ServiceProcess]) -
     # Member 0 borrows 10,000,000 over 12 months (declining balance, 1,000-VND unit:
     # principal 833,000 × 11 + 837,000) and pays the ten instalments due by now.
     # Member 1 borrows 5,000,000 (flat) and never pays: 10/04/2026 is 234 days late.
-    kept = post(finance, f"/v1/funds/{income['id']}/loans", {
+    # Each loan waits for finance to know its borrower (the events come in batches).
+    kept = post_once_known(finance, f"/v1/funds/{income['id']}/loans", {
         "member_id": members[0], "principal_vnd": 10_000_000, "monthly_rate": "0.008",
         "term_months": 12, "method": "declining_equal_principal", "disbursed_on": "2026-01-10",
-    })  # fmt: skip
-    post(finance, f"/v1/funds/{income['id']}/loans", {
+    }, headers=vl())  # fmt: skip
+    post_once_known(finance, f"/v1/funds/{income['id']}/loans", {
         "member_id": members[1], "principal_vnd": 5_000_000, "monthly_rate": "0.008",
         "term_months": 12, "method": "flat", "disbursed_on": "2026-03-10",
-    })  # fmt: skip
+    }, headers=vl())  # fmt: skip
     for instalment in kept["schedule"]:
         if date.fromisoformat(instalment["due_on"]) <= date(2026, 11, 30):
             paid = {"amount_vnd": instalment["amount_vnd"], "paid_on": instalment["due_on"]}

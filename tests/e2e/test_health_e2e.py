@@ -15,7 +15,7 @@ import pytest
 
 from ishc_platform.auth import Role, issue_token
 from ishc_platform.clock import set_clock_start
-from tests.helpers.e2e import running_services
+from tests.helpers.e2e import post_once_known, running_services
 from tests.helpers.e2e import wait_for as shared_wait_for
 from tests.helpers.services import ServiceProcess
 
@@ -81,15 +81,11 @@ def test_checks_and_sessions_become_health_checks_ok_and_exercise_ok(
     a, members = club("CLB Nhơn Phú", "29623", 4)
     b, _ = club("CLB Hòa Minh", "29410", 1)
 
-    def consent(member: str) -> int:
-        return health.post(f"/v1/members/{member}/consent", headers=vl(), json={
+    for member in members[:3]:
+        post_once_known(health, f"/v1/members/{member}/consent", {
             "given_on": "2026-11-01", "purpose": "Khám sức khỏe định kỳ",
             "scopes": ["health_checks"],
-        }).status_code  # fmt: skip
-
-    assert wait_for(lambda: consent(members[0]), 201) == 201  # health knows the member
-    for member in members[1:3]:
-        assert consent(member) == 201
+        }, headers=vl())  # fmt: skip
     checks = {members[0]: ["2026-11-05", "2026-11-20"], members[1]: ["2026-11-10"],
               members[2]: ["2026-11-03", "2026-11-25"]}  # fmt: skip
     for member, days in checks.items():

@@ -12,6 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from tests.helpers.services import ServiceProcess
 
 
@@ -53,3 +55,19 @@ def wait_for(
         time.sleep(every)
         value = read()
     return value
+
+
+def post_once_known(
+    client: httpx.Client, path: str, body: dict[str, Any], seconds: float = 30.0, **kwargs: Any
+) -> dict[str, Any]:
+    """POST `body` once the service knows the club or member it names: finance's
+    and health's directories follow the registry's events, which arrive in
+    batches of their own, so a member created a moment ago may still be a 404."""
+    replies: list[httpx.Response] = []
+
+    def attempt() -> int:
+        replies.append(client.post(path, json=body, **kwargs))
+        return replies[-1].status_code
+
+    assert wait_for(attempt, 201, seconds=seconds) == 201, (path, replies[-1].text)
+    return dict(replies[-1].json())
