@@ -15,7 +15,7 @@ from ishc_platform.db import Database
 from ishc_platform.errors import Problem
 from ishc_reporting.domain.indicators import ALL_AREAS
 from ishc_reporting.domain.plans import PlanDoc
-from ishc_reporting.queries.facts import active_clubs
+from ishc_reporting.queries.clubs import active_clubs
 from ishc_reporting.service import indicators as service
 from ishc_reporting.service import plans
 from tests.reporting.conftest import (

@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from ishc_platform.service_app import ServiceSpec, create_service_app
 from ishc_platform.settings import Settings
 from ishc_reporting.adapters.gauges import keep_gauges_fresh
+from ishc_reporting.adapters.snapshot_job import keep_snapshots_fresh
 from ishc_reporting.api import dashboard, indicators, live, plans, reports
 from ishc_reporting.consumers import SUBSCRIPTIONS
 
@@ -16,7 +17,7 @@ SPEC = ServiceSpec(
     # finance and health: with ISHC_EVENT_SOURCES naming them, what Redis lost is
     # backfilled from their logs (ADR 0005).
     subscriptions=SUBSCRIPTIONS,
-    background=[keep_gauges_fresh],
+    background=[keep_gauges_fresh, keep_snapshots_fresh],
 )
 
 

@@ -40,6 +40,7 @@ from ishc_reporting.consumers import SUBSCRIPTIONS
 from ishc_reporting.domain.plans import PlanDoc
 from ishc_reporting.service import plans as plan_use_cases
 from ishc_reporting.service import reconciliation
+from ishc_reporting.service import snapshots as snapshot_use_cases
 from ishc_reporting.service.rebuild import copy_non_events
 from ishc_reporting.service.reports import dump
 
@@ -198,6 +199,43 @@ async def indicators_of(url: str) -> dict[str, Any]:
             return json.loads(dump(figures))
     finally:
         await db.dispose()
+
+
+@app.command("snapshots")
+def snapshots_command(
+    database_url: Annotated[str | None, typer.Option(help="default: ISHC_DATABASE_URL")] = None,
+    months: Annotated[int, typer.Option(min=0, help="months to build at most")] = 1_000,
+) -> None:
+    """Rewrite the snapshots that changes made stale, then build the months not
+    built yet, newest first (ADR 0008); what the service's job does in the
+    background, all at once. Safe beside running services."""
+    url = database_url or Settings(service_name="reporting").resolved_database_url()
+    upgrade("reporting", url)
+
+    async def run() -> snapshot_use_cases.SnapshotWork:
+        db = Database(url)
+        try:
+            with Progress(console=console, transient=True) as progress:
+                task = progress.add_task("snapshots", total=None)
+                work = await snapshot_use_cases.keep_snapshots(db, months_to_build=0)
+                done = snapshot_use_cases.SnapshotWork()
+                while work.months_missing and len(done.months_built) < months and not work.busy:
+                    progress.update(task, total=len(done.months_built) + work.months_missing)
+                    work = await snapshot_use_cases.keep_snapshots(db, months_to_build=1)
+                    done.months_built += work.months_built
+                    done.club_months_rewritten += work.club_months_rewritten
+                    progress.update(task, completed=len(done.months_built))
+                done.months_missing, done.busy = work.months_missing, work.busy
+                return done
+        finally:
+            await db.dispose()
+
+    done = asyncio.run(run())
+    console.print(
+        f"{len(done.months_built)} months built, {done.club_months_rewritten} club-months "
+        f"rewritten, {done.months_missing} months left"
+        + (" (another process holds the writer)" if done.busy else "")
+    )
 
 
 @app.command("rebuild")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, MetaData, Text
+from sqlalchemy import BigInteger, Column, DateTime, Index, LargeBinary, MetaData, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -324,6 +324,32 @@ class ClubTouch(ReportingTable, table=True):
     revision: int = Field(index=True)
     province: str | None = Field(default=None, max_length=2, index=True)
     last_event_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+    # The earliest date whose figures the club's changes since its snapshots were
+    # last rewritten can alter (`domain.snapshots.changed_from`); NULL: none.
+    changed_from: date | None = Field(default=None, index=True)
+
+
+class ClubSnapshot(ReportingTable, table=True):
+    """A club's facts as of the last day of a complete month, over the default
+    period, with one older age (ADR 0008): what a past date reads instead of
+    recomputing them from every fact."""
+
+    __tablename__ = "club_snapshot"
+
+    month_end: date = Field(primary_key=True)
+    older_age: int = Field(primary_key=True)
+    club_id: str = Field(primary_key=True, max_length=36)
+    record: bytes = Field(sa_type=LargeBinary)  # the ClubRecord (compressed JSON)
+
+
+class SnapshotMonth(ReportingTable, table=True):
+    """A month whose snapshot holds every club active on its last day."""
+
+    __tablename__ = "snapshot_month"
+
+    month_end: date = Field(primary_key=True)
+    older_age: int = Field(primary_key=True)
+    built_at: datetime = Field(sa_column=_instant())
 
 
 class Plan(ReportingTable, table=True):

@@ -18,3 +18,6 @@ class ReportingSettings(BaseSettings):
     # Public views show counts of fewer people than this as "< N" (domain/small_cells.py).
     # At least 2: a threshold of 1 would hide nothing.
     small_cell_threshold: int = Field(DEFAULT_THRESHOLD, ge=2, le=100)
+    # Seconds between rounds of the snapshot job (ADR 0008); 0 turns it off, and
+    # past dates are then computed from the facts.
+    snapshot_seconds: float = Field(30.0, ge=0, le=86_400)

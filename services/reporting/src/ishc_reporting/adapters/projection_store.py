@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -26,6 +26,7 @@ from ishc_contracts import registry_events as re
 from ishc_platform import admin_units
 from ishc_platform.clock import utcnow
 from ishc_platform.projection import set_if_newer
+from ishc_reporting.domain import snapshots
 from ishc_reporting.models import (
     ActivityFact,
     ClubFact,
@@ -238,6 +239,7 @@ async def note_batch(session: AsyncSession, events: Sequence[Event[BaseModel]]) 
     that revision and when its province last sent data of it: caches recompute
     only those clubs, and the rollout view sees who has gone quiet."""
     touched: dict[str, tuple[str, datetime]] = {}
+    changed: dict[str, date] = {}  # the earliest date the batch alters, per club (ADR 0008)
     for event in events:
         club_id = getattr(event.payload, "club_id", None)
         if club_id is None:
@@ -245,11 +247,16 @@ async def note_batch(session: AsyncSession, events: Sequence[Event[BaseModel]]) 
         at = event.envelope.time
         if club_id not in touched or touched[club_id][1] < at:
             touched[club_id] = (event.envelope.province, at)
+        since = snapshots.changed_from(event.payload)
+        changed[club_id] = min(since, changed.get(club_id, since))
     # Core statements on the session's connection: the ORM adds more than they cost.
     connection = await session.connection()
     newest = max((at for _, at in touched.values()), default=None)
     rows = json.dumps(
-        [{"club_id": c, "province": p, "at": at.isoformat()} for c, (p, at) in touched.items()]
+        [
+            {"club_id": c, "province": p, "at": at.isoformat(), "from": changed[c].isoformat()}
+            for c, (p, at) in touched.items()
+        ]
     )
     if session.get_bind().dialect.name == "postgresql":
         # One round trip: the revision's increment and the touches in one statement.
@@ -278,7 +285,10 @@ _TOUCH_COMMON = (
     " province = excluded.province,"
     " last_event_at = CASE WHEN club_touch.last_event_at IS NULL"
     " OR club_touch.last_event_at < excluded.last_event_at"
-    " THEN excluded.last_event_at ELSE club_touch.last_event_at END"
+    " THEN excluded.last_event_at ELSE club_touch.last_event_at END,"
+    " changed_from = CASE WHEN club_touch.changed_from IS NULL"
+    " OR excluded.changed_from < club_touch.changed_from"
+    " THEN excluded.changed_from ELSE club_touch.changed_from END"
 )
 _REVISION_AND_TOUCHES_POSTGRES = (
     "WITH state AS ("
@@ -287,19 +297,20 @@ _REVISION_AND_TOUCHES_POSTGRES = (
     " OR last_event_at < CAST(:newest AS timestamptz)"
     " THEN CAST(:newest AS timestamptz) ELSE last_event_at END"
     " WHERE id = 1 RETURNING revision)"  # a data-modifying CTE runs even with no touches
-    " INSERT INTO club_touch (club_id, revision, province, last_event_at)"
-    " SELECT r.club_id, state.revision, r.province, r.at"
+    " INSERT INTO club_touch (club_id, revision, province, last_event_at, changed_from)"
+    " SELECT r.club_id, state.revision, r.province, r.at, r.from"
     " FROM jsonb_to_recordset(CAST(:rows AS jsonb))"
-    " AS r(club_id varchar, province varchar, at timestamptz)"
+    ' AS r(club_id varchar, province varchar, at timestamptz, "from" date)'
     " CROSS JOIN state" + _TOUCH_COMMON
 )
 _TOUCH_SQLITE = (
-    "INSERT INTO club_touch (club_id, revision, province, last_event_at)"
+    "INSERT INTO club_touch (club_id, revision, province, last_event_at, changed_from)"
     " SELECT json_extract(value, '$.club_id'),"
     " (SELECT revision FROM projection_state WHERE id = 1),"
     " json_extract(value, '$.province'),"
     # as SQLAlchemy writes datetimes in SQLite: 'YYYY-MM-DD HH:MM:SS.ffffff'
-    " strftime('%Y-%m-%d %H:%M:%f000', json_extract(value, '$.at'))"
+    " strftime('%Y-%m-%d %H:%M:%f000', json_extract(value, '$.at')),"
+    " json_extract(value, '$.from')"
     " FROM json_each(:rows) WHERE true" + _TOUCH_COMMON
 )
 

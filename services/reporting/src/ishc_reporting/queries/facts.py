@@ -1,5 +1,7 @@
-"""Reading the projection: every active club's facts as of a date, set-wise
-(a handful of grouped queries, whatever the number of clubs). No access
+"""Reading the projection: every active club's facts as of a date, computed
+set-wise from the facts (a handful of grouped queries, whatever the number of
+clubs). Readers call `queries.clubs.active_clubs`, which takes a month's
+snapshot where one serves (ADR 0008) and this computation otherwise. No access
 checks here: callers pass the provinces or clubs they may read."""
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ class ClubRecord:
     facts: ClubFacts
 
 
-async def active_clubs(
+async def computed_clubs(
     session: AsyncSession,
     *,
     as_of: date,

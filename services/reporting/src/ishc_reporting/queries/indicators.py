@@ -55,9 +55,10 @@ from ishc_reporting.domain.plans import (
     plans_in_force,
 )
 from ishc_reporting.models import ClubFact, ClubTouch, MemberFact, Plan, ProjectionState
-from ishc_reporting.queries.facts import ClubRecord, active_clubs
+from ishc_reporting.queries.clubs import active_clubs
+from ishc_reporting.queries.facts import ClubRecord
 from ishc_reporting.queries.targets import page_communes, plan_heading, plan_progress_unchecked
-from ishc_reporting.queries.warm import NATION, Grouping, TodayCache, cache_for, roll_up_groups
+from ishc_reporting.queries.warm import NATION, Grouping, roll_up_groups, warm_cache
 
 log = structlog.get_logger(__name__)
 
@@ -177,14 +178,13 @@ async def _rollups(
     scope: set[str] | None,
     loaded: dict[int, dict[str, ClubRecord]] | None = None,
 ) -> tuple[dict[str, Rollup], int]:
-    """Roll-ups per group: from the warm cache for today, else from the database
+    """Roll-ups per group: from the warm cache of the date if kept, else from the database
     (`scope`: the current provinces whose clubs can count, None for all;
     `loaded`: records already read for this query and scope, by older age,
     so two groupings of one past date read the facts once)."""
-    if TodayCache.applies(q.as_of, q.period_start):
-        return await cache_for(session).rollups(
-            session, q.as_of, q.period_start, grouping, groups, communes
-        )
+    cache = warm_cache(session, q.as_of, q.period_start)
+    if cache is not None:
+        return await cache.rollups(session, q.as_of, q.period_start, grouping, groups, communes)
     loaded = {} if loaded is None else loaded
     for age in sorted({grouping.bands(g).older_age for g in groups} - loaded.keys()):
         loaded[age] = {r.club_id: r for r in await _clubs_with_age(session, q, age, scope)}

@@ -30,8 +30,8 @@ from ishc_reporting.domain.targets import (
     territory_province,
 )
 from ishc_reporting.models import ProjectionState
-from ishc_reporting.queries.facts import active_clubs
-from ishc_reporting.queries.warm import TodayCache, cache_for
+from ishc_reporting.queries.clubs import active_clubs
+from ishc_reporting.queries.warm import warm_cache
 
 
 def territory_of(plan: PlanDoc) -> Territory:
@@ -73,9 +73,10 @@ async def _measure(
     session: AsyncSession, plan: PlanDoc, territory: Territory, key: MeasurementKey, depth: Depth
 ) -> Measurement:
     on, window_start = key
-    if TodayCache.applies(on, window_start):
-        # Today over the twelve months: the warm records the pages read already.
-        cached = await cache_for(session).club_records(session, on, window_start, plan.older_age)
+    cache = warm_cache(session, on, window_start)
+    if cache is not None:
+        # A date over its twelve months: the warm records the pages read already.
+        cached = await cache.club_records(session, on, window_start, plan.older_age)
         records = list(cached.values())
     else:
         records = await active_clubs(

@@ -1,17 +1,21 @@
-"""Today's figures, kept warm: what the dashboard, the live feed and most API
-calls ask for, at national scale, many times a second. Like every module of
-`queries`, it does no access checks: its callers scope what they ask for.
+"""Figures kept warm: today's, which the dashboard, the live feed and most API
+calls ask for, at national scale, many times a second; and the last few past
+dates read, so that a reader comparing quarters pays the first read of each
+date only (ADR 0008). Like every module of `queries`, it does no access
+checks: its callers scope what they ask for.
 
-Per process, the cache holds every active club's facts for today's default
-period, and the province roll-ups built from them. When the projection's
-revision moves, it reads which clubs the new batches touched (`club_touch`),
-recomputes only those clubs, and rebuilds only the provinces they were or are
-now in. Any other date or period goes to the database directly.
+Per process and date, a cache holds every active club's facts over the date's
+default period, and the province roll-ups built from them. When the
+projection's revision moves, it reads which clubs the new batches touched
+(`club_touch`), recomputes only those clubs, and rebuilds only the provinces
+they were or are now in: late data reaches a past date's figures as it reaches
+today's. Any other period goes to the database directly.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -30,7 +34,8 @@ from ishc_reporting.domain.indicators import (
     roll_up,
 )
 from ishc_reporting.models import ClubTouch, ProjectionState
-from ishc_reporting.queries.facts import ClubRecord, active_clubs
+from ishc_reporting.queries.clubs import active_clubs
+from ishc_reporting.queries.facts import ClubRecord
 
 FULL_RELOAD_ABOVE = 5_000  # touched clubs past which one reload beats patching
 NATION = "nation"
@@ -62,16 +67,14 @@ class View:
 
 
 @dataclass
-class TodayCache:
+class DateCache:
+    """One date's club records and roll-ups (today's follows the calendar)."""
+
     day: date | None = None
     revision: int = -1
     records: dict[int, dict[str, ClubRecord]] = field(default_factory=dict)  # by older age
     views: dict[tuple[object, ...], View] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-    @staticmethod
-    def applies(as_of: date, period_start: date) -> bool:
-        return as_of == today() and period_start == default_period_start(as_of)
 
     async def rollups(
         self,
@@ -204,10 +207,38 @@ def roll_up_groups(
     return fresh, unplaced
 
 
-_CACHES: dict[str, TodayCache] = {}
+PAST_DATES_KEPT = 4  # per process: each holds every active club's records
 
 
-def cache_for(session: AsyncSession) -> TodayCache:
-    """One cache per database this process reads."""
+@dataclass
+class WarmCaches:
+    """A process's caches for one database: today's, and the past dates last read."""
+
+    today: DateCache = field(default_factory=DateCache)
+    past: OrderedDict[date, DateCache] = field(default_factory=OrderedDict)
+
+    def for_date(self, as_of: date) -> DateCache:
+        if as_of == today():
+            return self.today
+        cache = self.past.pop(as_of, None) or DateCache()
+        self.past[as_of] = cache  # the most recently read last
+        while len(self.past) > PAST_DATES_KEPT:
+            self.past.popitem(last=False)
+        return cache
+
+
+_CACHES: dict[str, WarmCaches] = {}
+
+
+def warm_cache(session: AsyncSession, as_of: date, period_start: date) -> DateCache | None:
+    """The cache for this date, if it is kept: a date up to today, over its
+    default period (one cache per database this process reads)."""
+    if as_of > today() or period_start != default_period_start(as_of):
+        return None
     url = str(session.get_bind().engine.url)
-    return _CACHES.setdefault(url, TodayCache())
+    return _CACHES.setdefault(url, WarmCaches()).for_date(as_of)
+
+
+def forget_warm_caches() -> None:
+    """Drop every kept date (the benchmark's first-read cases)."""
+    _CACHES.clear()

@@ -1,0 +1,80 @@
+"""Writing the monthly club snapshots (ADR 0008). The use case that calls these
+owns the transaction; one writer at a time per database (`hold_the_writer`)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import date
+
+from sqlalchemy import Table, bindparam, delete, insert, text, update
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ishc_platform.clock import utcnow
+from ishc_reporting.models import ClubSnapshot, ClubTouch, SnapshotMonth
+from ishc_reporting.queries.facts import ClubRecord
+from ishc_reporting.queries.snapshots import encode
+
+_WRITER_LOCK = 0x5EA50008  # a PostgreSQL advisory lock key of the snapshot writer's own
+_CHUNK = 1_000  # ids per IN list
+
+
+async def hold_the_writer(session: AsyncSession) -> bool:
+    """Whether this transaction may write snapshots: one replica at a time (a
+    month built while another replica rewrites the same clubs could keep a
+    figure the facts no longer give). SQLite has one writer anyway."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    held = await session.scalar(text(f"SELECT pg_try_advisory_xact_lock({_WRITER_LOCK})"))
+    return bool(held)
+
+
+async def replace_records(
+    session: AsyncSession,
+    month_end: date,
+    older_age: int,
+    records: Sequence[ClubRecord],
+    *,
+    club_ids: Collection[str] | None,
+) -> None:
+    """The month's snapshot of `club_ids` (every club when None) becomes `records`."""
+    where = [col(ClubSnapshot.month_end) == month_end, col(ClubSnapshot.older_age) == older_age]
+    if club_ids is None:
+        await session.execute(delete(ClubSnapshot).where(*where))
+    else:
+        ids = sorted(club_ids)
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            await session.execute(
+                delete(ClubSnapshot).where(*where, col(ClubSnapshot.club_id).in_(chunk))
+            )
+    rows = [
+        {"month_end": month_end, "older_age": older_age, "club_id": r.club_id, "record": stored}
+        for r, stored in zip(records, encode(list(records)), strict=True)
+    ]
+    for start in range(0, len(rows), _CHUNK):
+        await session.execute(insert(ClubSnapshot), rows[start : start + _CHUNK])
+
+
+async def mark_built(session: AsyncSession, month_end: date, older_age: int) -> None:
+    built = await session.get(SnapshotMonth, (month_end, older_age))
+    if built is None:
+        session.add(SnapshotMonth(month_end=month_end, older_age=older_age, built_at=utcnow()))
+    else:
+        built.built_at = utcnow()
+    await session.flush()
+
+
+async def clear_changes(session: AsyncSession, rewritten: Sequence[tuple[str, int]]) -> None:
+    """The clubs' snapshots are rewritten up to the revision each was read at; a
+    club changed again since keeps its mark, for the next round."""
+    if not rewritten:
+        return
+    touches: Table = ClubTouch.__table__  # type: ignore[attr-defined]
+    connection = await session.connection()  # Core executemany, not the ORM's bulk update
+    await connection.execute(
+        update(touches)
+        .where(touches.c.club_id == bindparam("club"), touches.c.revision == bindparam("rev"))
+        .values(changed_from=None),
+        [{"club": club, "rev": revision} for club, revision in rewritten],
+    )

@@ -1,0 +1,106 @@
+"""Keeping the monthly club snapshots (ADR 0008): rewrite what changes have
+made stale, then build the months not built yet, newest first. Each step is a
+transaction of its own, so the projection's writers never wait long on it."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+import structlog
+
+from ishc_platform.clock import today
+from ishc_platform.db import Database
+from ishc_reporting.adapters import snapshot_store
+from ishc_reporting.domain.indicators import default_period_start
+from ishc_reporting.domain.snapshots import last_complete_month_end, month_ends
+from ishc_reporting.queries import snapshots
+from ishc_reporting.queries.facts import computed_clubs
+
+log = structlog.get_logger(__name__)
+
+CLUBS_A_ROUND = 500  # changed clubs rewritten per transaction
+
+
+@dataclass
+class SnapshotWork:
+    """What one round did, and what is left."""
+
+    club_months_rewritten: int = 0
+    months_built: list[tuple[date, int]] = field(default_factory=list)
+    months_missing: int = 0
+    busy: bool = False  # another replica holds the writer
+
+
+async def keep_snapshots(db: Database, *, months_to_build: int = 1) -> SnapshotWork:
+    work = SnapshotWork()
+    await _rewrite_changed(db, work)
+    await _build_missing(db, work, months_to_build)
+    return work
+
+
+async def _rewrite_changed(db: Database, work: SnapshotWork) -> None:
+    async with db.sessions() as session:
+        if not await snapshot_store.hold_the_writer(session):
+            work.busy = True
+            return
+        changes = (await snapshots.pending_changes(session))[:CLUBS_A_ROUND]
+        if not changes:
+            return
+        built = await snapshots.built_months(session)
+        stale: dict[tuple[date, int], set[str]] = defaultdict(set)
+        for club_id, since, _ in changes:
+            for month_end, age in built:
+                if month_end >= since:
+                    stale[month_end, age].add(club_id)
+        for (month_end, age), club_ids in sorted(stale.items()):
+            records = await computed_clubs(
+                session, as_of=month_end, period_start=default_period_start(month_end),
+                older_age=age, club_ids=club_ids,
+            )  # fmt: skip
+            await snapshot_store.replace_records(
+                session, month_end, age, records, club_ids=club_ids
+            )
+            work.club_months_rewritten += len(club_ids)
+        # Last, so the touches' rows are locked only for the commit.
+        await snapshot_store.clear_changes(session, [(c, rev) for c, _, rev in changes])
+        await session.commit()
+
+
+async def _build_missing(db: Database, work: SnapshotWork, months_to_build: int) -> None:
+    async with db.sessions() as session:
+        first = await snapshots.first_founding(session)
+        if first is None:
+            return
+        built = await snapshots.built_months(session)
+        ages = sorted(await snapshots.snapshot_ages(session))
+    missing = [
+        (month_end, age)
+        for month_end in reversed(month_ends(first, last_complete_month_end(today())))
+        for age in ages
+        if (month_end, age) not in built
+    ]
+    work.months_missing = len(missing)
+    for month_end, age in missing[:months_to_build]:
+        if not await build_month(db, month_end, age):
+            work.busy = True
+            return
+        work.months_built.append((month_end, age))
+        work.months_missing -= 1
+
+
+async def build_month(db: Database, month_end: date, older_age: int) -> bool:
+    """The month's snapshot of every club active on its last day, from the facts
+    (whether built before or not); False when another replica holds the writer."""
+    async with db.sessions() as session:
+        if not await snapshot_store.hold_the_writer(session):
+            return False
+        records = await computed_clubs(
+            session, as_of=month_end, period_start=default_period_start(month_end),
+            older_age=older_age,
+        )  # fmt: skip
+        await snapshot_store.replace_records(session, month_end, older_age, records, club_ids=None)
+        await snapshot_store.mark_built(session, month_end, older_age)
+        await session.commit()
+    return True

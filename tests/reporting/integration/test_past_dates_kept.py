@@ -1,0 +1,71 @@
+"""The past dates last read are kept warm per process (ADR 0008), and late data
+reaches them as it reaches today's figures; SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from ishc_platform.admin_units import Boundary
+from ishc_platform.db import Database
+from ishc_reporting.queries import warm
+from ishc_reporting.service import indicators as service
+from tests.reporting.conftest import NATIONAL, Registry, feeder
+
+MID_JUNE = date(2025, 6, 15)
+
+
+async def test_a_kept_past_date_takes_late_data_and_equals_a_cold_read(
+    reporting_db: Database, registry: Registry
+) -> None:
+    a = registry.club("29623", date(2025, 1, 1))
+    members = registry.members(a, "86", 3, joined_on=date(2025, 2, 1))
+    consumer = feeder(reporting_db)
+    await consumer.apply_log(registry.log)
+    q = service.make_query(MID_JUNE, Boundary.CURRENT, None, None)
+    url = str(reporting_db.engine.url)
+
+    async def figures() -> tuple[Any, Any]:
+        async with reporting_db.sessions() as session:
+            table = await service.province_table(session, NATIONAL, q)
+            nation = await service.national(session, NATIONAL, q)
+        row = next(r for r in table["provinces"] if r["code"] == "86")
+        return row["indicators"], nation["indicators"]
+
+    warm.forget_warm_caches()
+    first = await figures()
+    assert first[0]["members"] == 3
+    assert MID_JUNE in warm._CACHES[url].past  # kept
+
+    # Late: two joined in March and one left in April, entered in November.
+    registry.log.clear()
+    registry.members(a, "86", 2, joined_on=date(2025, 3, 1))
+    registry.leave(members[0], a, "86", date(2025, 4, 1))
+    registry.members(a, "86", 1, joined_on=date(2025, 7, 1))  # after the date: not counted
+    await consumer.apply_log(registry.log)
+
+    patched = await figures()
+    assert patched[0]["members"] == 4  # 3 + 2 - 1
+    warm.forget_warm_caches()
+    assert await figures() == patched  # as computed from the facts
+
+
+async def test_only_the_last_past_dates_read_are_kept(
+    reporting_db: Database, registry: Registry
+) -> None:
+    registry.club("29623", date(2020, 1, 1))
+    await feeder(reporting_db).apply_log(registry.log)
+    url = str(reporting_db.engine.url)
+    warm.forget_warm_caches()
+    days = [date(2025, month, 10) for month in range(1, warm.PAST_DATES_KEPT + 3)]
+    async with reporting_db.sessions() as session:
+        for day in days:
+            q = service.make_query(day, Boundary.CURRENT, None, None)
+            table = await service.province_table(session, NATIONAL, q)
+            assert (
+                next(r for r in table["provinces"] if r["code"] == "86")["indicators"]["clubs"] == 1
+            )
+        # A period other than the date's default is not kept.
+        other = service.make_query(date(2024, 5, 5), Boundary.CURRENT, date(2024, 1, 1), None)
+        await service.province_table(session, NATIONAL, other)
+    assert list(warm._CACHES[url].past) == days[-warm.PAST_DATES_KEPT :]
