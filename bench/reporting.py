@@ -5,16 +5,19 @@
   json.loads over the same entries. Target: ratio >= 0.3.
 - table: the province table (`GET /v1/indicators/provinces`) at national scale
   (20,000 clubs, 1.2 million members, a year of meetings and activities) on
-  PostgreSQL: today on the current map (target p95 < 100 ms), a past date, and
-  the legacy map; then the national figures (`GET /v1/indicators/national`)
-  with the committed plans loaded, which measure each national plan in force
-  over its own windows (1648/QĐ-TTg today; 1336 and 1648 a year ago); the
-  baseline is one raw `GROUP BY club_id` over the members.
+  PostgreSQL: today on the current map (target p95 < 100 ms), a year ago and
+  the month end before it (its snapshot built first, ADR 0008), each kept warm
+  after one read and on a first read (the process's caches dropped before each
+  request), and the legacy map; then the national figures
+  (`GET /v1/indicators/national`) with the committed plans loaded, which
+  measure each national plan in force over its own windows (1648/QĐ-TTg today;
+  1336 and 1648 a year ago); the baseline is one raw `GROUP BY club_id` over
+  the members. `--runs` times it again over the same data, each in a fresh app.
 - latency: registry and reporting as processes; a member joins over HTTP and
   the time until the province's member count shows it, p50 and p99.
 
     uv run python -m bench.reporting --only projection --count 20000
-    uv run python -m bench.reporting --only table --clubs 20000 --members-per-club 60
+    uv run python -m bench.reporting --only table --clubs 20000 --members-per-club 60 --runs 3
     uv run python -m bench.reporting --only latency --writes 200
 """
 
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import statistics
 import tempfile
@@ -61,7 +65,10 @@ from ishc_reporting.models import (
     MeetingFact,
     MemberFact,
 )
+from ishc_reporting.queries.snapshots import snapshot_ages
 from ishc_reporting.queries.targets import forget_measurements
+from ishc_reporting.queries.warm import forget_warm_caches
+from ishc_reporting.service.snapshots import build_month
 
 app = typer.Typer(add_completion=False)
 SECRET = "b" * 48
@@ -236,6 +243,7 @@ def populate(url: str, clubs: int, members_per_club: int, seed: int = 7) -> None
 
 
 def time_table(url: str, repeat: int) -> list[dict[str, Any]]:
+    os.environ["ISHC_SNAPSHOT_SECONDS"] = "0"  # the benchmark builds the one month it reads
     settings = Settings(
         database_url=url,
         jwt_secrets=SECRET,
@@ -244,9 +252,14 @@ def time_table(url: str, repeat: int) -> list[dict[str, Any]]:
         migrate_on_start=False,
     )
     national = {"Authorization": f"Bearer {issue_token(SECRET, sub='bench', role=Role.NATIONAL)}"}
+    year_ago = today() - timedelta(days=365)
+    month_end = year_ago.replace(day=1) - timedelta(days=1)  # of the month before: built
     cases = {
         "today, current map": {},
-        "a year ago, current map": {"as_of": (today() - timedelta(days=365)).isoformat()},
+        "a year ago, current map": {"as_of": year_ago.isoformat()},
+        "a year ago, first read": {"as_of": year_ago.isoformat()},
+        f"month end {month_end:%d/%m/%Y}, current map": {"as_of": month_end.isoformat()},
+        f"month end {month_end:%d/%m/%Y}, first read": {"as_of": month_end.isoformat()},
         "today, legacy map": {"boundary": "legacy"},
     }
     rows = []
@@ -266,6 +279,10 @@ def time_table(url: str, repeat: int) -> list[dict[str, Any]]:
             body = json.loads(json.dumps(tomllib.loads(path.read_text()), default=str))
             reply = client.put(f"/v1/plans/{body['id']}", json=body, headers=national)
             assert reply.status_code in (200, 201), reply.text[:300]
+        # The month end's snapshot, for every older age the plans use (ADR 0008),
+        # as the snapshot job builds it; the job itself is off (ISHC_SNAPSHOT_SECONDS).
+        built = asyncio.run(build_snapshots(url, month_end))
+        rows.append({"case": f"snapshot of {month_end:%d/%m/%Y} built, s", **built})
         routes += [
             ("/v1/indicators/national", f"national with plans, {label}", params)
             for label, params in cases.items()
@@ -280,6 +297,9 @@ def time_table(url: str, repeat: int) -> list[dict[str, Any]]:
             for _ in range(repeat):
                 if label.endswith("cold"):
                     forget_measurements()
+                if label.endswith("first read"):
+                    forget_warm_caches()
+                    forget_measurements()
                 started = time.perf_counter()
                 reply = client.get(route, params=params, headers=national)
                 times.append((time.perf_counter() - started) * 1000)
@@ -293,7 +313,30 @@ def time_table(url: str, repeat: int) -> list[dict[str, Any]]:
                     "ratio_p50_to_raw": statistics.median(times) / statistics.median(raw),
                 }
             )
+        # The bench runs the app in its own process: its RSS is reporting's, with
+        # today and the past dates read kept warm at national scale.
+        rows.append({"case": "process RSS after the cases", "rss_mib": rss_mib()})
     return rows
+
+
+def rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def build_snapshots(url: str, month_end: date) -> dict[str, Any]:
+    db = Database(url)
+    try:
+        async with db.sessions() as session:
+            ages = sorted(await snapshot_ages(session))
+        started = time.perf_counter()
+        for age in ages:
+            assert await build_month(db, month_end, age)
+        return {"seconds": time.perf_counter() - started, "older_ages": ages}
+    finally:
+        await db.dispose()
 
 
 # -- write-to-indicator latency ---------------------------------------------------------
@@ -367,6 +410,7 @@ def main(
     clubs: Annotated[int, typer.Option(help="clubs for the table figure")] = 20_000,
     members_per_club: Annotated[int, typer.Option(help="average members per club")] = 60,
     repeat: Annotated[int, typer.Option(help="requests per table case")] = 20,
+    runs: Annotated[int, typer.Option(help="table: timed runs over the same data")] = 1,
     writes: Annotated[int, typer.Option(help="writes for the latency figure")] = 200,
     database: Annotated[str, typer.Option(help="projection figure: sqlite or postgresql")] = (
         "postgresql"
@@ -391,8 +435,11 @@ def main(
                 started = time.perf_counter()
                 populate(url, clubs, members_per_club)
                 print(f"populated in {time.perf_counter() - started:.0f} s")
-                for row in time_table(url, repeat):
-                    results.append({"figure": "province table", "clubs": clubs, **row})
+                for run in range(1, runs + 1):  # each run a fresh app: nothing kept warm
+                    for row in time_table(url, repeat):
+                        results.append(
+                            {"figure": "province table", "clubs": clubs, "run": run, **row}
+                        )
             finally:
                 drop(name)
         elif only == "latency":
