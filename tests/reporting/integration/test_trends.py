@@ -31,6 +31,7 @@ from ishc_reporting.queries.trends import (
     share_days,
     trends_unchecked,
 )
+from ishc_reporting.service.snapshots import keep_snapshots
 from tests.reporting.conftest import Registry, feeder
 
 LEAP_DAY = date(2024, 2, 29)
@@ -134,6 +135,44 @@ async def test_every_point_equals_the_indicators_on_that_day(
         ind = await indicators_at(reporting_db, point.on, boundary, province)
         assert dict(point.shares) == ind["shares"], point.on
         assert point.members == ind["members"]
+
+
+async def test_the_snapshot_job_gives_every_month_end_its_shares_and_corrects_them(
+    reporting_db: Database,
+) -> None:
+    """Once the snapshot job has run, every month end has its quality shares
+    (not only year ends), each equal to the indicators that day on both maps;
+    late data makes the job measure the months it alters again (ADR 0008)."""
+    registry = Registry()
+    clubs = build(registry)
+    await feeder(reporting_db).apply_log(registry.log)
+    as_of = date(2024, 10, 15)
+    scopes = [(Boundary.CURRENT, None), (Boundary.CURRENT, "86"), (Boundary.LEGACY, None),
+              (Boundary.LEGACY, OLD_VINH_LONG)]  # fmt: skip
+
+    async def check(expect_members_in_june: int) -> None:
+        forget_trends()
+        for boundary, province in scopes:
+            async with reporting_db.sessions() as session:
+                q = make_query(as_of, boundary, None, None)
+                trend = await trends_unchecked(session, q, province)
+            assert [p.on for p in trend.shares] == [p.on for p in trend.counts]
+            for point in trend.shares:
+                ind = await indicators_at(reporting_db, point.on, boundary, province)
+                assert (dict(point.shares), point.members) == (ind["shares"], ind["members"])
+            if (boundary, province) == (Boundary.CURRENT, "86"):
+                june = next(p for p in trend.shares if p.on == date(2024, 6, 30))
+                assert june.members == expect_members_in_june
+
+    work = await keep_snapshots(reporting_db, months_to_build=1_000)
+    assert work.months_missing == 0 and work.trend_months_missing == 0
+    await check(expect_members_in_june=32)  # A 12 + 3 - 1, B 8, C 6, E 4
+    late = Registry()
+    late.members(clubs["a"], "86", 2, joined_on=date(2024, 5, 2))
+    await feeder(reporting_db).apply_log(late.log)
+    work = await keep_snapshots(reporting_db, months_to_build=1_000)
+    assert work.club_months_rewritten > 0 and work.trend_months_measured > 0
+    await check(expect_members_in_june=34)  # and the two who joined in May
 
 
 async def test_the_hand_worked_series_of_vinh_long(reporting_db: Database) -> None:

@@ -204,7 +204,7 @@ async def indicators_of(url: str) -> dict[str, Any]:
 @app.command("snapshots")
 def snapshots_command(
     database_url: Annotated[str | None, typer.Option(help="default: ISHC_DATABASE_URL")] = None,
-    months: Annotated[int, typer.Option(min=0, help="months to build at most")] = 1_000,
+    months: Annotated[int, typer.Option(min=0, help="months to build or measure at most")] = 10_000,
 ) -> None:
     """Rewrite the snapshots that changes made stale, then build the months not
     built yet, newest first (ADR 0008); what the service's job does in the
@@ -219,13 +219,20 @@ def snapshots_command(
                 task = progress.add_task("snapshots", total=None)
                 work = await snapshot_use_cases.keep_snapshots(db, months_to_build=0)
                 done = snapshot_use_cases.SnapshotWork()
-                while work.months_missing and len(done.months_built) < months and not work.busy:
-                    progress.update(task, total=len(done.months_built) + work.months_missing)
+                while (
+                    (work.months_missing or work.trend_months_missing)
+                    and len(done.months_built) + done.trend_months_measured < months
+                    and not work.busy
+                ):
+                    finished = len(done.months_built) + done.trend_months_measured
+                    left = work.months_missing + work.trend_months_missing
+                    progress.update(task, total=finished + left, completed=finished)
                     work = await snapshot_use_cases.keep_snapshots(db, months_to_build=1)
                     done.months_built += work.months_built
                     done.club_months_rewritten += work.club_months_rewritten
-                    progress.update(task, completed=len(done.months_built))
+                    done.trend_months_measured += work.trend_months_measured
                 done.months_missing, done.busy = work.months_missing, work.busy
+                done.trend_months_missing = work.trend_months_missing
                 return done
         finally:
             await db.dispose()
@@ -233,7 +240,8 @@ def snapshots_command(
     done = asyncio.run(run())
     console.print(
         f"{len(done.months_built)} months built, {done.club_months_rewritten} club-months "
-        f"rewritten, {done.months_missing} months left"
+        f"rewritten, {done.trend_months_measured} months of trend shares measured; "
+        f"{done.months_missing} months and {done.trend_months_missing} of trend shares left"
         + (" (another process holds the writer)" if done.busy else "")
     )
 

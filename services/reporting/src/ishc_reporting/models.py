@@ -352,6 +352,21 @@ class SnapshotMonth(ReportingTable, table=True):
     built_at: datetime = Field(sa_column=_instant())
 
 
+class TrendShares(ReportingTable, table=True):
+    """The quality shares of the nation ("") or a province on a map at a
+    month's end, as the indicators give them with the plans of `fingerprint`
+    (ADR 0008): the trend charts' monthly points, kept by the snapshot job."""
+
+    __tablename__ = "trend_shares"
+
+    month_end: date = Field(primary_key=True)
+    boundary: str = Field(primary_key=True, max_length=8)
+    province: str = Field(primary_key=True, max_length=2)
+    fingerprint: str = Field(max_length=64)
+    members: int
+    shares: str = Field(sa_type=Text)  # {flag: "12.50" or null} (JSON)
+
+
 class Plan(ReportingTable, table=True):
     """A plan of a province or of the nation: its period, targets and bands."""
 

@@ -1,5 +1,6 @@
-"""The reporting process's snapshot job (ADR 0008): rewrite stale snapshots
-and build missing months in the background, a month at a time."""
+"""The reporting process's snapshot job (ADR 0008): rewrite stale snapshots,
+build missing months and measure their trend shares in the background, a
+month at a time."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ async def keep_snapshots_fresh(app: FastAPI) -> None:
     every = ReportingSettings().snapshot_seconds
     if every == 0:
         return  # turned off: past dates are computed from the facts
+    await asyncio.sleep(every)  # the process's start belongs to its requests
     while True:
         pause = every
         try:
@@ -30,7 +32,7 @@ async def keep_snapshots_fresh(app: FastAPI) -> None:
                     months=[f"{m:%m/%Y} ({age})" for m, age in work.months_built],
                     missing=work.months_missing,
                 )
-            if work.months_missing and not work.busy:
+            if (work.months_missing or work.trend_months_missing) and not work.busy:
                 pause = CATCHING_UP_SECONDS
         except Exception as exc:  # a lost connection, say: the next round starts over
             log.warning("reporting.snapshots_failed", error=repr(exc)[:200])

@@ -10,10 +10,13 @@ from sqlalchemy import Table, bindparam, delete, insert, text, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ishc_platform.admin_units import Boundary
 from ishc_platform.clock import utcnow
-from ishc_reporting.models import ClubSnapshot, ClubTouch, SnapshotMonth
+from ishc_reporting.domain.charts import SharePoint
+from ishc_reporting.models import ClubSnapshot, ClubTouch, SnapshotMonth, TrendShares
 from ishc_reporting.queries.facts import ClubRecord
 from ishc_reporting.queries.snapshots import encode
+from ishc_reporting.queries.trends import encode_shares
 
 _WRITER_LOCK = 0x5EA50008  # a PostgreSQL advisory lock key of the snapshot writer's own
 _CHUNK = 1_000  # ids per IN list
@@ -78,3 +81,28 @@ async def clear_changes(session: AsyncSession, rewritten: Sequence[tuple[str, in
         .values(changed_from=None),
         [{"club": club, "rev": revision} for club, revision in rewritten],
     )
+
+
+async def forget_trend_months(session: AsyncSession, months: Collection[date]) -> None:
+    """The trends' shares of these months are stale: the job measures them again."""
+    ends = sorted(months)
+    for start in range(0, len(ends), _CHUNK):
+        await session.execute(
+            delete(TrendShares).where(col(TrendShares.month_end).in_(ends[start : start + _CHUNK]))
+        )
+
+
+async def replace_trend_month(
+    session: AsyncSession,
+    month_end: date,
+    fingerprint: str,
+    points: Sequence[tuple[Boundary, str, SharePoint]],
+) -> None:
+    await session.execute(delete(TrendShares).where(col(TrendShares.month_end) == month_end))
+    rows = [
+        {"month_end": month_end, "boundary": boundary.value, "province": province,
+         "fingerprint": fingerprint, "members": point.members, "shares": encode_shares(point)}
+        for boundary, province, point in points
+    ]  # fmt: skip
+    if rows:
+        await session.execute(insert(TrendShares), rows)

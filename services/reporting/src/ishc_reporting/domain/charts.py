@@ -288,6 +288,7 @@ TREND_LABELS: dict[str, dict[str, str]] = {
         "clubs": "Số CLB đang hoạt động",
         "members": "Số hội viên",
         "quality": "Chất lượng: % số CLB đạt (cuối mỗi năm)",
+        "quality_monthly": "Chất lượng: % số CLB đạt (cuối mỗi tháng)",
         "table": "Bảng số liệu",
         "counts_caption": "Độ phủ, số CLB và hội viên cuối mỗi tháng",
         "month": "Tháng",
@@ -299,8 +300,9 @@ TREND_LABELS: dict[str, dict[str, str]] = {
         "no_data": "Chưa có dữ liệu.",
         "note": (
             "Số liệu tính đến cuối mỗi tháng (điểm cuối: ngày đang xem); "
-            "chất lượng tính đến cuối mỗi năm."
+            "chất lượng tính đến cuối mỗi năm (các tháng đang được tính)."
         ),
+        "note_monthly": "Số liệu tính đến cuối mỗi tháng (điểm cuối: ngày đang xem).",
         "from_to": "{label}: {first} ({first_on}) đến {last} ({last_on}).",
         "size_ok": "Quy mô đạt chuẩn",
         "meetings_ok": "Sinh hoạt hằng tháng",
@@ -313,6 +315,7 @@ TREND_LABELS: dict[str, dict[str, str]] = {
         "clubs": "Active clubs",
         "members": "Members",
         "quality": "Quality: % of clubs meeting it (at each year's end)",
+        "quality_monthly": "Quality: % of clubs meeting it (at each month's end)",
         "table": "Data table",
         "counts_caption": "Coverage, clubs and members at each month's end",
         "month": "Month",
@@ -324,8 +327,9 @@ TREND_LABELS: dict[str, dict[str, str]] = {
         "no_data": "No data yet.",
         "note": (
             "Figures at each month's end (the last point is the page's date); "
-            "quality at each year's end."
+            "quality at each year's end (the months are being measured)."
         ),
+        "note_monthly": "Figures at each month's end (the last point is the page's date).",
         "from_to": "{label}: {first} ({first_on}) to {last} ({last_on}).",
         "size_ok": "Size within the band",
         "meetings_ok": "Met every month",
@@ -344,7 +348,10 @@ def _point_text(day: date, as_of: date, lang: str) -> str:
 def trends_view(data: TrendData, lang: str, threshold: int | None = None) -> dict[str, Any]:
     """The charts and their tables for `_trends.html`. `threshold`: the public's
     small-cell threshold (`domain/small_cells.py`), None for a signed-in viewer."""
-    words = TREND_LABELS[lang]
+    words = dict(TREND_LABELS[lang])
+    if [p.on for p in data.shares] == [p.on for p in data.counts]:
+        # The snapshot job has measured every month's shares (ADR 0008).
+        words["quality"], words["note"] = words["quality_monthly"], words["note_monthly"]
     counts: list[dict[str, Any]] = [
         {
             "on": p.on,

@@ -16,7 +16,14 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ishc_contracts.people import DEFAULT_OLDER_AGE
-from ishc_reporting.models import ClubFact, ClubSnapshot, ClubTouch, Plan, SnapshotMonth
+from ishc_reporting.models import (
+    ClubFact,
+    ClubSnapshot,
+    ClubTouch,
+    Plan,
+    SnapshotMonth,
+    TrendShares,
+)
 from ishc_reporting.queries.facts import ClubRecord
 from ishc_reporting.queries.scope import Scope, fetch_rows
 
@@ -105,3 +112,15 @@ async def pending_changes(session: AsyncSession) -> list[tuple[str, date, int]]:
         ).where(col(ClubTouch.changed_from).is_not(None)),
     )
     return [(club_id, changed_from, revision) for club_id, changed_from, revision in rows]
+
+
+async def trend_months(session: AsyncSession, fingerprint: str) -> set[date]:
+    """Months whose trend shares the job has measured with these plans."""
+    t = TrendShares
+    rows = await fetch_rows(
+        session,
+        select_columns(col(t.month_end)).where(
+            col(t.province) == "", col(t.boundary) == "current", col(t.fingerprint) == fingerprint
+        ),
+    )
+    return {month_end for (month_end,) in rows}

@@ -1,6 +1,7 @@
 """Trends: clubs, members and coverage at each month's end, and the quality
-shares at each year's end, for the nation or one province of a map, up to a
-page's as-of date. No access checks (see `queries/__init__`).
+shares at each month's end the snapshot job has measured (else at each year's
+end), for the nation or one province of a map, up to a page's as-of date.
+No access checks (see `queries/__init__`).
 
 Each point equals what the indicators give with `as_of` = that point:
 
@@ -13,8 +14,11 @@ Each point equals what the indicators give with `as_of` = that point:
   (`queries/indicators.province_denominator` for a province, every province's package
   count for the nation) and the same formula (`Rollup.coverage`);
 - the quality shares judge every club's full facts (meetings, money, health),
-  which no grouped read gives per month: they are the indicators themselves,
-  read at year ends only (at most `MAX_SHARE_POINTS` points with the as-of date).
+  which no grouped read gives per month: they are the indicators themselves.
+  At each month's end they are read by the snapshot job once the month's
+  snapshot is built, and kept in `trend_shares` with the plans they were
+  measured with (ADR 0008); the as-of date's are read with the page, and year
+  ends the job has not reached yet are read here (at most `MAX_SHARE_POINTS`).
 
 What is kept, and for how long, is `trends_unchecked`'s to say.
 """
@@ -23,12 +27,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import time
 from bisect import bisect_left
 from collections import OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import structlog
@@ -38,6 +44,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ishc_contracts.people import DEFAULT_OLDER_AGE
 from ishc_platform.admin_units import Boundary
 from ishc_platform.errors import not_found
 from ishc_reporting.domain import placement
@@ -50,7 +57,8 @@ from ishc_reporting.domain.charts import (
 )
 from ishc_reporting.domain.indicators import QUALITY_FLAGS, Rollup
 from ishc_reporting.domain.plans import PlanDoc, governing_plan, plans_in_force
-from ishc_reporting.models import ClubFact, MemberFact, ProjectionState
+from ishc_reporting.models import ClubFact, MemberFact, ProjectionState, TrendShares
+from ishc_reporting.queries.clubs import active_clubs
 from ishc_reporting.queries.facts import moves_until
 from ishc_reporting.queries.indicators import (
     Query,
@@ -62,6 +70,7 @@ from ishc_reporting.queries.indicators import (
     province_detail_unchecked,
 )
 from ishc_reporting.queries.scope import Scope, fetch_rows
+from ishc_reporting.queries.warm import not_kept
 
 log = structlog.get_logger(__name__)
 MAX_SHARE_POINTS = 6  # year ends and the as-of date: each costs a full indicator read
@@ -133,9 +142,7 @@ async def trends_unchecked(
         await session.scalar(select(ProjectionState.revision).where(col(ProjectionState.id) == 1))
         or 0
     )
-    fingerprint = hashlib.sha256(
-        "|".join(sorted(p.model_dump_json() for p in plans)).encode()
-    ).hexdigest()
+    fingerprint = plans_fingerprint(plans)
     base = (str(session.get_bind().engine.url), province, q.boundary, q.older_age, fingerprint)
 
     async def last(session: AsyncSession) -> tuple[CountPoint, SharePoint]:
@@ -150,16 +157,83 @@ async def trends_unchecked(
 
     past = await _kept(session, ("series", *base, month_before), revision, True, before)
     counts = [*past, last_count] if past or last_count.clubs else []
-    shares = []
+    shares: dict[date, SharePoint] = {}
+    if counts and q.older_age is None:  # the job measures with the plans' own ages
+        kept = await stored_shares(session, q.boundary, province, fingerprint, month_before)
+        shares = {p.on: kept[p.on] for p in counts if p.on in kept}  # where the counts are
     for on in share_days([p.on for p in counts])[:-1]:
+        if on in shares:
+            continue
 
         async def at(session: AsyncSession, on: date = on) -> SharePoint:
-            return (await _point_at(session, q, province, on))[1]
+            with not_kept():
+                return (await _point_at(session, q, province, on))[1]
 
-        shares.append(await _kept(session, ("shares", *base, on), revision, True, at))
+        shares[on] = await _kept(session, ("shares", *base, on), revision, True, at)
     if counts:
-        shares.append(last_shares)
-    return TrendData(as_of=q.as_of, counts=counts, shares=shares)
+        shares[q.as_of] = last_shares
+    return TrendData(as_of=q.as_of, counts=counts, shares=[shares[d] for d in sorted(shares)])
+
+
+def plans_fingerprint(plans: list[PlanDoc]) -> str:
+    """What changes when any plan does (the bands and ages shares are judged by)."""
+    return hashlib.sha256("|".join(sorted(p.model_dump_json() for p in plans)).encode()).hexdigest()
+
+
+NATION_KEY = ""  # `trend_shares.province` of the nation's points
+
+
+async def stored_shares(
+    session: AsyncSession, boundary: Boundary, province: str | None, fingerprint: str, until: date
+) -> dict[date, SharePoint]:
+    """The month ends' shares the snapshot job kept, up to `until`, measured
+    with these plans."""
+    t = TrendShares
+    rows = await fetch_rows(
+        session,
+        select_columns(col(t.month_end), col(t.members), col(t.shares)).where(
+            col(t.boundary) == boundary.value,
+            col(t.province) == (province or NATION_KEY),
+            col(t.fingerprint) == fingerprint,
+            col(t.month_end) <= until,
+        ),
+    )
+    return {
+        on: SharePoint(
+            on=on,
+            members=members,
+            shares={k: None if v is None else Decimal(v) for k, v in json.loads(body).items()},
+        )
+        for on, members, body in rows
+    }
+
+
+async def month_share_points(
+    session: AsyncSession, month_end: date
+) -> list[tuple[Boundary, str, SharePoint]]:
+    """The month end's shares of the nation and of every province with a club
+    then, on both maps, as the indicators give them (the snapshot job keeps
+    them); the caller reads them `not_kept`, as many past dates are."""
+    query = make_query(month_end, Boundary.CURRENT, None, None)
+    records = await active_clubs(
+        session, as_of=month_end, period_start=query.period_start, older_age=DEFAULT_OLDER_AGE
+    )
+    points = []
+    for boundary in Boundary:
+        provinces = {
+            place.province
+            for r in records
+            if (place := placement.place(r.commune_code, r.legacy_commune_code, boundary)).province
+        }
+        at = make_query(month_end, boundary, None, None)
+        for province in [None, *sorted(provinces)]:
+            _, shares = await _point_at(session, at, province, month_end)
+            points.append((boundary, province or NATION_KEY, shares))
+    return points
+
+
+def encode_shares(point: SharePoint) -> str:
+    return json.dumps({k: None if v is None else str(v) for k, v in point.shares.items()})
 
 
 async def page_trends(

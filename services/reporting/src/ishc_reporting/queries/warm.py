@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -228,12 +230,27 @@ class WarmCaches:
 
 
 _CACHES: dict[str, WarmCaches] = {}
+# Reads of many past dates (the trends' points, the snapshot job) would evict the
+# dates people are reading: they go to the database instead (`not_kept`).
+_NOT_KEPT: ContextVar[bool] = ContextVar("ishc_reporting_not_kept", default=False)
+
+
+@contextmanager
+def not_kept() -> Iterator[None]:
+    """Past dates read within are not kept warm (today's cache still serves)."""
+    token = _NOT_KEPT.set(True)
+    try:
+        yield
+    finally:
+        _NOT_KEPT.reset(token)
 
 
 def warm_cache(session: AsyncSession, as_of: date, period_start: date) -> DateCache | None:
     """The cache for this date, if it is kept: a date up to today, over its
     default period (one cache per database this process reads)."""
     if as_of > today() or period_start != default_period_start(as_of):
+        return None
+    if _NOT_KEPT.get() and as_of != today():
         return None
     url = str(session.get_bind().engine.url)
     return _CACHES.setdefault(url, WarmCaches()).for_date(as_of)

@@ -10,6 +10,7 @@ from datetime import date
 
 import structlog
 
+from ishc_contracts.people import DEFAULT_OLDER_AGE
 from ishc_platform.clock import today
 from ishc_platform.db import Database
 from ishc_reporting.adapters import snapshot_store
@@ -17,6 +18,9 @@ from ishc_reporting.domain.indicators import default_period_start
 from ishc_reporting.domain.snapshots import last_complete_month_end, month_ends
 from ishc_reporting.queries import snapshots
 from ishc_reporting.queries.facts import computed_clubs
+from ishc_reporting.queries.indicators import load_plans
+from ishc_reporting.queries.trends import month_share_points, plans_fingerprint
+from ishc_reporting.queries.warm import not_kept
 
 log = structlog.get_logger(__name__)
 
@@ -30,6 +34,8 @@ class SnapshotWork:
     club_months_rewritten: int = 0
     months_built: list[tuple[date, int]] = field(default_factory=list)
     months_missing: int = 0
+    trend_months_measured: int = 0
+    trend_months_missing: int = 0
     busy: bool = False  # another replica holds the writer
 
 
@@ -37,6 +43,7 @@ async def keep_snapshots(db: Database, *, months_to_build: int = 1) -> SnapshotW
     work = SnapshotWork()
     await _rewrite_changed(db, work)
     await _build_missing(db, work, months_to_build)
+    await _measure_trends(db, work, months_to_build)
     return work
 
 
@@ -63,6 +70,7 @@ async def _rewrite_changed(db: Database, work: SnapshotWork) -> None:
                 session, month_end, age, records, club_ids=club_ids
             )
             work.club_months_rewritten += len(club_ids)
+        await snapshot_store.forget_trend_months(session, {month_end for month_end, _ in stale})
         # Last, so the touches' rows are locked only for the commit.
         await snapshot_store.clear_changes(session, [(c, rev) for c, _, rev in changes])
         await session.commit()
@@ -102,5 +110,27 @@ async def build_month(db: Database, month_end: date, older_age: int) -> bool:
         )  # fmt: skip
         await snapshot_store.replace_records(session, month_end, older_age, records, club_ids=None)
         await snapshot_store.mark_built(session, month_end, older_age)
+        await snapshot_store.forget_trend_months(session, {month_end})
         await session.commit()
     return True
+
+
+async def _measure_trends(db: Database, work: SnapshotWork, months: int) -> None:
+    """The trends' monthly quality shares of built months, newest first: each
+    month's as the indicators give them then, read from its snapshot."""
+    async with db.sessions() as session:
+        fingerprint = plans_fingerprint(await load_plans(session))
+        built = {m for m, age in await snapshots.built_months(session) if age == DEFAULT_OLDER_AGE}
+        todo = sorted(built - await snapshots.trend_months(session, fingerprint), reverse=True)
+    work.trend_months_missing = len(todo)
+    for month_end in todo[:months]:
+        async with db.sessions() as session:
+            if not await snapshot_store.hold_the_writer(session):
+                work.busy = True
+                return
+            with not_kept():
+                points = await month_share_points(session, month_end)
+            await snapshot_store.replace_trend_month(session, month_end, fingerprint, points)
+            await session.commit()
+        work.trend_months_measured += 1
+        work.trend_months_missing -= 1

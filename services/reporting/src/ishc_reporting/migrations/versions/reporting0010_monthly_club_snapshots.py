@@ -1,4 +1,5 @@
-"""monthly club snapshots, and the date from which a club's changes alter them
+"""monthly club snapshots, the date from which a club's changes alter them, and
+the trends' monthly quality shares
 
 Revision ID: reporting0010
 Revises: reporting0009
@@ -35,6 +36,16 @@ def upgrade() -> None:
         sa.Column("built_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("month_end", "older_age"),
     )
+    op.create_table(
+        "trend_shares",
+        sa.Column("month_end", sa.Date(), nullable=False),
+        sa.Column("boundary", sa.String(length=8), nullable=False),
+        sa.Column("province", sa.String(length=2), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("members", sa.Integer(), nullable=False),
+        sa.Column("shares", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("month_end", "boundary", "province"),
+    )
     with op.batch_alter_table("club_touch", schema=None) as batch_op:
         batch_op.add_column(sa.Column("changed_from", sa.Date(), nullable=True))
         batch_op.create_index(batch_op.f("ix_club_touch_changed_from"), ["changed_from"])
@@ -44,5 +55,6 @@ def downgrade() -> None:
     with op.batch_alter_table("club_touch", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_club_touch_changed_from"))
         batch_op.drop_column("changed_from")
+    op.drop_table("trend_shares")
     op.drop_table("snapshot_month")
     op.drop_table("club_snapshot")
