@@ -114,6 +114,26 @@ async def test_same_entry_delivered_twice_is_applied_once(
     await broker.stop()
 
 
+async def test_a_batch_is_acknowledged_with_the_next_read(
+    db: Database, projection_db: Database, redis_url: str, redis_client: Redis, stream_name: str
+) -> None:
+    """One Redis round trip per batch: its XACK goes with the next XREADGROUP.
+    Until then it is pending; were the consumer killed meanwhile, the entries
+    would come again and the inbox would skip them (above)."""
+    await write_widgets(db, range(6))
+    relay, broker = await make_relay(db, redis_url, stream_name)
+    await relay.publish_batch()
+    consumer = make_consumer(projection_db, redis_client, stream_name, batch_size=4)
+    assert await consumer.poll_once(block_ms=10) == 4
+    assert (await redis_client.xpending(stream_name, "reporting"))["pending"] == 4
+    assert await consumer.poll_once(block_ms=10) == 2  # the 4 acknowledged, 2 read
+    assert (await redis_client.xpending(stream_name, "reporting"))["pending"] == 2
+    assert await consumer.poll_once(block_ms=10) == 0
+    assert (await redis_client.xpending(stream_name, "reporting"))["pending"] == 0
+    assert await effects(projection_db) == {f"w-{n}": 1 for n in range(6)}
+    await broker.stop()
+
+
 async def test_consumer_killed_with_pending_entries_is_relieved(
     db: Database, projection_db: Database, redis_url: str, redis_client: Redis, stream_name: str
 ) -> None:
@@ -123,6 +143,7 @@ async def test_consumer_killed_with_pending_entries_is_relieved(
 
     dead = make_consumer(projection_db, redis_client, stream_name, name="dead", batch_size=8)
     await dead.poll_once(block_ms=10)
+    await dead.acknowledge()
     # It read 8 entries and died before applying or acknowledging them.
     await redis_client.xreadgroup("reporting", "dead", {stream_name: ">"}, count=8)
     assert (await redis_client.xpending(stream_name, "reporting"))["pending"] == 8
@@ -242,7 +263,8 @@ async def test_trimming_never_drops_an_unacknowledged_entry(
     relay, broker = await make_relay(db, redis_url, stream_name)
     await relay.publish_batch()
     consumer = make_consumer(projection_db, redis_client, stream_name, batch_size=4)
-    await consumer.poll_once(block_ms=10)  # 4 applied and acknowledged
+    await consumer.poll_once(block_ms=10)  # 4 applied
+    await consumer.acknowledge()  # (the loop would with its next read)
     await redis_client.xreadgroup("reporting", "slow", {stream_name: ">"}, count=3)  # 3 pending
     await redis_client.xgroup_create(stream_name, "late", id="0")  # a group that read nothing
 

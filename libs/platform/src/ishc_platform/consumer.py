@@ -102,6 +102,9 @@ class InboxConsumer:
         self._last_claim = 0.0
         self._last_gauges = 0.0
         self._database_suspect = False
+        # Applied, not yet acknowledged: sent with the next read, in its round trip.
+        # Lost with the process, they are delivered again and the inbox skips them.
+        self._applied: list[str] = []
 
     # -- the loop -------------------------------------------------------------
 
@@ -146,13 +149,21 @@ class InboxConsumer:
         if time.monotonic() - self._last_claim >= self.claim_idle_ms / 2000:
             handled += await self.claim_idle()
             self._last_claim = time.monotonic()
-        response: list[tuple[bytes, list[Entry]]] = await self.redis.xreadgroup(  # type: ignore[assignment]
-            self.group,
-            self.name,
-            {self.stream: ">"},
-            count=self.batch_size,
-            block=self.block_ms if block_ms is None else block_ms,
-        )
+        # One round trip: the last batch's acknowledgement, then the next read.
+        acknowledged = list(self._applied)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            if acknowledged:
+                pipe.xack(self.stream, self.group, *acknowledged)
+            pipe.xreadgroup(
+                self.group,
+                self.name,
+                {self.stream: ">"},
+                count=self.batch_size,
+                block=self.block_ms if block_ms is None else block_ms,
+            )
+            replies = await pipe.execute()
+        del self._applied[: len(acknowledged)]
+        response: list[tuple[bytes, list[Entry]]] = replies[-1]
         for _stream, entries in response or []:
             await self.process(entries)
             handled += len(entries)
@@ -267,7 +278,14 @@ class InboxConsumer:
             log.info("consumer.batch_failed", stream=self.stream, error=repr(exc)[:300])
             await self._apply_one_by_one(events)
             return
-        await self.redis.xack(self.stream, self.group, *[i for i, _ in events])
+        self._applied.extend(i for i, _ in events)  # acknowledged with the next read
+
+    async def acknowledge(self) -> None:
+        """Acknowledge what was applied and not yet acknowledged, on its own
+        (the loop sends it with its next read)."""
+        if self._applied:
+            await self.redis.xack(self.stream, self.group, *self._applied)
+            self._applied.clear()
 
     async def _apply_one_by_one(self, events: list[tuple[str, Event[BaseModel]]]) -> None:
         applied = []

@@ -142,6 +142,9 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> F
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+            for consumer in consumers:  # best effort: unacknowledged ones come again, skipped
+                with contextlib.suppress(Exception):
+                    await consumer.acknowledge()
             await broker.stop()
             await redis.aclose()
             await db.dispose()

@@ -1,14 +1,13 @@
 """Keeping the monthly club snapshots (ADR 0008): rewrite what changes have
-made stale, then build the months not built yet, newest first. Each step is a
-transaction of its own, so the projection's writers never wait long on it."""
+made stale, build the months not built yet, newest first, then measure their
+trend shares. Each month is a transaction of its own, so the projection's
+writers never wait long on it; one process writes at a time."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-
-import structlog
 
 from ishc_contracts.people import DEFAULT_OLDER_AGE
 from ishc_platform.clock import today
@@ -21,8 +20,6 @@ from ishc_reporting.queries.facts import computed_clubs
 from ishc_reporting.queries.indicators import load_plans
 from ishc_reporting.queries.trends import month_share_points, plans_fingerprint
 from ishc_reporting.queries.warm import not_kept
-
-log = structlog.get_logger(__name__)
 
 CLUBS_A_ROUND = 500  # changed clubs rewritten per transaction
 
@@ -48,20 +45,23 @@ async def keep_snapshots(db: Database, *, months_to_build: int = 1) -> SnapshotW
 
 
 async def _rewrite_changed(db: Database, work: SnapshotWork) -> None:
+    """Rewrite the built months that changes made stale, a month a transaction
+    (a club stays marked, and read afresh, until all its months are done)."""
     async with db.sessions() as session:
-        if not await snapshot_store.hold_the_writer(session):
-            work.busy = True
-            return
         changes = (await snapshots.pending_changes(session))[:CLUBS_A_ROUND]
-        if not changes:
-            return
         built = await snapshots.built_months(session)
-        stale: dict[tuple[date, int], set[str]] = defaultdict(set)
-        for club_id, since, _ in changes:
-            for month_end, age in built:
-                if month_end >= since:
-                    stale[month_end, age].add(club_id)
-        for (month_end, age), club_ids in sorted(stale.items()):
+    if not changes:
+        return
+    stale: dict[tuple[date, int], set[str]] = defaultdict(set)
+    for club_id, since, _ in changes:
+        for month_end, age in built:
+            if month_end >= since:
+                stale[month_end, age].add(club_id)
+    for (month_end, age), club_ids in sorted(stale.items()):
+        async with db.sessions() as session:
+            if not await snapshot_store.hold_the_writer(session):
+                work.busy = True
+                return
             records = await computed_clubs(
                 session, as_of=month_end, period_start=default_period_start(month_end),
                 older_age=age, club_ids=club_ids,
@@ -69,10 +69,22 @@ async def _rewrite_changed(db: Database, work: SnapshotWork) -> None:
             await snapshot_store.replace_records(
                 session, month_end, age, records, club_ids=club_ids
             )
-            work.club_months_rewritten += len(club_ids)
-        await snapshot_store.forget_trend_months(session, {month_end for month_end, _ in stale})
-        # Last, so the touches' rows are locked only for the commit.
-        await snapshot_store.clear_changes(session, [(c, rev) for c, _, rev in changes])
+            await snapshot_store.forget_trend_months(session, {month_end})
+            await session.commit()
+        work.club_months_rewritten += len(club_ids)
+    async with db.sessions() as session:
+        if not await snapshot_store.hold_the_writer(session):
+            work.busy = True
+            return
+        # A month another process built meanwhile may predate a change: those
+        # clubs stay marked for the next round.
+        since_read = await snapshots.built_months(session) - built
+        done = [
+            (club_id, revision)
+            for club_id, since, revision in changes
+            if not any(month_end >= since for month_end, _ in since_read)
+        ]
+        await snapshot_store.clear_changes(session, done)
         await session.commit()
 
 
