@@ -31,7 +31,9 @@ SECRET = "v" * 48
 
 @pytest.fixture
 def reporting(tmp_path: Path, redis_url: str) -> Iterator[ServiceProcess]:
-    with reporting_process(tmp_path, redis_url, SECRET) as process:
+    # The snapshot job at once, so the quality shares come at every month's end.
+    env = {"ISHC_SNAPSHOT_SECONDS": "0.05"}
+    with reporting_process(tmp_path, redis_url, SECRET, env) as process:
         yield process
 
 
@@ -60,6 +62,11 @@ def test_the_trend_charts_render_with_their_data(
     while "<polyline" not in httpx.get(f"{reporting.url}/dashboard/provinces/86", timeout=10).text:
         assert time.monotonic() < deadline, "the clubs never reached the province page"
         time.sleep(0.2)
+    deadline = time.monotonic() + 120  # 69 months of snapshots and shares, one at a time
+    monthly = "(cuối mỗi tháng)"  # the quality chart's title once every month is measured
+    while monthly not in httpx.get(f"{reporting.url}/dashboard/provinces/86", timeout=10).text:
+        assert time.monotonic() < deadline, "the snapshot job never measured every month"
+        time.sleep(0.5)
 
     with sync_playwright() as p:
         browser = p.chromium.launch(
@@ -83,7 +90,12 @@ def test_the_trend_charts_render_with_their_data(
             line = clubs.locator("polyline").bounding_box()
             assert line is not None and line["width"] > 200  # drawn across the plot
             assert "03/2021" in clubs.inner_html()
-            assert page.locator("svg#trend-quality polyline").count() >= 1
+            lines = page.locator("svg#trend-quality polyline")
+            points = sum(
+                len((lines.nth(n).get_attribute("points") or "").split())
+                for n in range(lines.count())
+            )
+            assert points > 60, points  # every month's end since 03/2021, each series
             # The table beside them, closed until asked for.
             table = page.locator('table[data-table="counts"]')
             assert not table.is_visible()

@@ -33,7 +33,9 @@ SHOTS = Path(os.environ.get("ISHC_TEST_SCREENSHOTS", Path(tempfile.gettempdir())
 
 
 @contextmanager
-def reporting_process(tmp_path: Path, redis_url: str, secret: str) -> Iterator[ServiceProcess]:
+def reporting_process(
+    tmp_path: Path, redis_url: str, secret: str, env: dict[str, str] | None = None
+) -> Iterator[ServiceProcess]:
     process = ServiceProcess(
         "reporting",
         {
@@ -42,6 +44,7 @@ def reporting_process(tmp_path: Path, redis_url: str, secret: str) -> Iterator[S
             "ISHC_STREAM_PREFIX": f"e2e.{uuid.uuid4().hex[:8]}.",
             "ISHC_CONSUMER_BLOCK_MS": "100",
             "ISHC_DATABASE_URL": f"sqlite:///{tmp_path}/reporting.db",
+            **(env or {}),
         },
         tmp_path / "reporting.log",
     )

@@ -33,7 +33,7 @@ async def keep_snapshots_fresh(app: FastAPI) -> None:
                     missing=work.months_missing,
                 )
             if (work.months_missing or work.trend_months_missing) and not work.busy:
-                pause = CATCHING_UP_SECONDS
+                pause = min(CATCHING_UP_SECONDS, every)
         except Exception as exc:  # a lost connection, say: the next round starts over
             log.warning("reporting.snapshots_failed", error=repr(exc)[:200])
         await asyncio.sleep(pause)
