@@ -182,7 +182,7 @@ async def _rollups(
     (`scope`: the current provinces whose clubs can count, None for all;
     `loaded`: records already read for this query and scope, by older age,
     so two groupings of one past date read the facts once)."""
-    cache = warm_cache(session, q.as_of, q.period_start)
+    cache = warm_cache(session, q.as_of, q.period_start, whole=scope is None)
     if cache is not None:
         return await cache.rollups(session, q.as_of, q.period_start, grouping, groups, communes)
     loaded = {} if loaded is None else loaded

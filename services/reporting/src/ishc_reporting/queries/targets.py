@@ -73,7 +73,7 @@ async def _measure(
     session: AsyncSession, plan: PlanDoc, territory: Territory, key: MeasurementKey, depth: Depth
 ) -> Measurement:
     on, window_start = key
-    cache = warm_cache(session, on, window_start)
+    cache = warm_cache(session, on, window_start, whole=territory.province is None)
     if cache is not None:
         # A date over its twelve months: the warm records the pages read already.
         cached = await cache.club_records(session, on, window_start, plan.older_age)

@@ -219,11 +219,13 @@ class WarmCaches:
     today: DateCache = field(default_factory=DateCache)
     past: OrderedDict[date, DateCache] = field(default_factory=OrderedDict)
 
-    def for_date(self, as_of: date) -> DateCache:
+    def for_date(self, as_of: date, keep: bool) -> DateCache | None:
         if as_of == today():
             return self.today
-        cache = self.past.pop(as_of, None) or DateCache()
-        self.past[as_of] = cache  # the most recently read last
+        cache = self.past.pop(as_of, None)
+        if cache is None and not keep:
+            return None
+        self.past[as_of] = cache = cache or DateCache()  # the most recently read last
         while len(self.past) > PAST_DATES_KEPT:
             self.past.popitem(last=False)
         return cache
@@ -245,15 +247,19 @@ def not_kept() -> Iterator[None]:
         _NOT_KEPT.reset(token)
 
 
-def warm_cache(session: AsyncSession, as_of: date, period_start: date) -> DateCache | None:
+def warm_cache(
+    session: AsyncSession, as_of: date, period_start: date, *, whole: bool = True
+) -> DateCache | None:
     """The cache for this date, if it is kept: a date up to today, over its
-    default period (one cache per database this process reads)."""
+    default period (one cache per database this process reads). A past date
+    not kept yet starts being kept only by a reader of the `whole` country:
+    a province's reader reads its own clubs faster than the nation's."""
     if as_of > today() or period_start != default_period_start(as_of):
         return None
     if _NOT_KEPT.get() and as_of != today():
         return None
     url = str(session.get_bind().engine.url)
-    return _CACHES.setdefault(url, WarmCaches()).for_date(as_of)
+    return _CACHES.setdefault(url, WarmCaches()).for_date(as_of, keep=whole)
 
 
 def forget_warm_caches() -> None:
