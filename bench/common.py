@@ -46,3 +46,11 @@ async def raw_read_rate(redis: Redis, stream: str, count: int) -> float:
             await redis.xack(stream, "raw", *[i for i, _ in batch])
             seen += len(batch)
     return count / (time.perf_counter() - started)
+
+
+def rss_mib(pid: int | str = "self") -> float:
+    """A process's resident memory (VmRSS of /proc/<pid>/status), in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for pid {pid}")

@@ -43,7 +43,7 @@ from redis.asyncio import Redis
 from rich.progress import Progress
 from sqlalchemy import insert, text
 
-from bench.common import REDIS, drop, new_database, raw_read_rate
+from bench.common import REDIS, drop, new_database, raw_read_rate, rss_mib
 from ishc_contracts import Envelope, new_event_id
 from ishc_contracts import registry_events as re
 from ishc_platform import admin_units
@@ -317,13 +317,6 @@ def time_table(url: str, repeat: int) -> list[dict[str, Any]]:
         # today and the past dates read kept warm at national scale.
         rows.append({"case": "process RSS after the cases", "rss_mib": rss_mib()})
     return rows
-
-
-def rss_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 async def build_snapshots(url: str, month_end: date) -> dict[str, Any]:

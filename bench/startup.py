@@ -19,7 +19,6 @@ run and the median are reported.
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import os
 import statistics
@@ -27,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 from typing import Annotated, Any
@@ -35,9 +33,8 @@ from typing import Annotated, Any
 import httpx
 import typer
 
-from bench.common import REDIS, drop, new_database
+from bench.common import REDIS, drop, new_database, rss_mib
 from ishc_platform.auth import Role, issue_token
-from ishc_platform.clock import CLOCK_START_VARIABLE, utcnow
 from tests.helpers.services import ServiceProcess
 
 app = typer.Typer(add_completion=False)
@@ -50,44 +47,6 @@ READS: dict[str, tuple[str, list[str]]] = {
     "health": ("/v1/health-book-accesses", ["86"]),
     "reporting": ("/v1/indicators/provinces", []),
 }
-
-
-class TimedService(ServiceProcess):
-    """ServiceProcess whose start polls `/readyz` every 5 ms (not 100 ms) and
-    records the seconds from just before Popen to the first 200."""
-
-    ready_s = 0.0
-
-    def start(self, timeout: float = 30.0) -> None:
-        command = [
-            sys.executable, "-m", "uvicorn", "--factory", f"ishc_{self.name}.app:create_app",
-            "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
-        ]  # fmt: skip
-        env = {**self.env, CLOCK_START_VARIABLE: utcnow().isoformat()}
-        with self.log_path.open("ab") as log:
-            started = time.perf_counter()
-            self.process = subprocess.Popen(command, env=env, stdout=log, stderr=log)
-        while time.perf_counter() - started < timeout:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited: {self.log_path.read_text()[-2000:]}")
-            with (
-                contextlib.suppress(OSError),
-                urllib.request.urlopen(f"{self.url}/readyz", timeout=1) as reply,
-            ):
-                if reply.status == 200:
-                    self.ready_s = time.perf_counter() - started
-                    return
-            time.sleep(0.005)
-        self.stop()
-        raise TimeoutError(f"{self.name} not ready after {timeout}s")
-
-
-def rss_mib(pid: int) -> float:
-    """VmRSS from /proc/<pid>/status, in MiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
 def baseline_s() -> float:
@@ -108,7 +67,8 @@ def measure(name: str, database: str, scratch: Path, reads: int) -> dict[str, fl
         "ISHC_RATE_LIMIT_PER_MINUTE": "0",
         "ISHC_HEALTH_KEYS": base64.urlsafe_b64encode(os.urandom(32)).decode(),
     }
-    service = TimedService(name, env, scratch / f"{name}.log")
+    service = ServiceProcess(name, env, scratch / f"{name}.log")
+    service.poll_seconds = 0.005  # the time to ready to 5 ms, not the tests' 100
     path, provinces = READS[name]
     role = Role.PROVINCE if provinces else Role.NATIONAL
     token = issue_token(SECRET, sub="bench", role=role, provinces=provinces)
@@ -123,7 +83,7 @@ def measure(name: str, database: str, scratch: Path, reads: int) -> dict[str, fl
                 reply = client.get(path)
                 assert reply.status_code == 200, (name, reply.status_code, reply.text[:300])
         return {
-            "ready_s": service.ready_s,
+            "ready_s": service.ready_seconds,
             "rss_ready_mib": ready,
             "rss_after_reads_mib": rss_mib(service.process.pid),
         }

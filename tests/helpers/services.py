@@ -164,6 +164,8 @@ class ServiceProcess:
         self.clock_pinned = CLOCK_START_VARIABLE in env
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
+        self.poll_seconds = 0.1  # how often `start` asks whether it is ready
+        self.ready_seconds = 0.0  # from just before Popen to the first ready answer
 
     @property
     def url(self) -> str:
@@ -180,8 +182,9 @@ class ServiceProcess:
             else {**self.env, CLOCK_START_VARIABLE: utcnow().isoformat()}
         )
         with self.log_path.open("ab") as log:
+            started = time.monotonic()
             self.process = subprocess.Popen(command, env=env, stdout=log, stderr=log)
-        deadline = time.monotonic() + timeout
+        deadline = started + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited: {self.log_path.read_text()[-2000:]}")
@@ -190,8 +193,9 @@ class ServiceProcess:
                 urllib.request.urlopen(f"{self.url}/readyz", timeout=1) as reply,
             ):
                 if reply.status == 200:
+                    self.ready_seconds = time.monotonic() - started
                     return
-            time.sleep(0.1)
+            time.sleep(self.poll_seconds)
         self.stop()
         raise TimeoutError(f"{self.name} not ready after {timeout}s")
 
