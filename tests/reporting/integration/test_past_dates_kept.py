@@ -121,3 +121,33 @@ def test_the_service_builds_its_snapshots_in_the_background(
         while asyncio.run(built()) != (expected, expected) and time.monotonic() < deadline:
             time.sleep(0.2)
     assert asyncio.run(built()) == (expected, expected)
+
+
+def test_the_snapshots_command_builds_every_month_and_says_so(tmp_path: Path) -> None:
+    """`ishc-reporting snapshots` does at once what the job does a month at a time."""
+    from typer.testing import CliRunner
+
+    from ishc_reporting.cli import app
+
+    url = f"sqlite:///{tmp_path}/reporting.db"
+    upgrade("reporting", url)
+    registry = Registry()
+    club = registry.club("29623", date(2026, 9, 5))
+    registry.members(club, "86", 2, joined_on=date(2026, 9, 5))
+
+    async def load() -> None:
+        db = Database(url)
+        await feeder(db).apply_log(registry.log)
+        await db.dispose()
+
+    asyncio.run(load())
+    runner = CliRunner()
+    first = runner.invoke(app, ["snapshots", "--database-url", url])
+    assert first.exit_code == 0, first.output
+    said = " ".join(first.output.split())  # the console wraps its lines
+    # September, October and November 2026 (today is 01/12/2026 in Vietnam).
+    assert "3 months built" in said and "3 months of trend shares measured" in said
+    again = runner.invoke(app, ["snapshots", "--database-url", url])
+    assert again.exit_code == 0, again.output
+    said = " ".join(again.output.split())
+    assert "0 months built" in said and "0 months and 0 of trend shares left" in said
