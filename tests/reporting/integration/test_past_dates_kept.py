@@ -5,23 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
 from ishc_platform.admin_units import Boundary
 from ishc_platform.db import Database
 from ishc_platform.migrate import upgrade
-from ishc_platform.settings import Settings
-from ishc_reporting.app import create_app
 from ishc_reporting.queries import snapshots, warm
 from ishc_reporting.queries.trends import plans_fingerprint
 from ishc_reporting.service import indicators as service
-from tests.reporting.conftest import NATIONAL, Registry, feeder
+from tests.reporting.conftest import NATIONAL, Registry, feeder, loaded_client
 
 MID_JUNE = date(2025, 6, 15)
 
@@ -88,22 +84,10 @@ def test_the_service_builds_its_snapshots_in_the_background(
     """The app's snapshot job (`ISHC_SNAPSHOT_SECONDS`) builds the months from
     the first club's founding to last month, and their trend shares."""
     url = f"sqlite:///{tmp_path}/reporting.db"
-    upgrade("reporting", url)
     registry = Registry()
     club = registry.club("29623", date(2026, 8, 20))
     registry.members(club, "86", 3, joined_on=date(2026, 8, 20))
-
-    async def load() -> None:
-        db = Database(url)
-        await feeder(db).apply_log(registry.log)
-        await db.dispose()
-
-    asyncio.run(load())
     monkeypatch.setenv("ISHC_SNAPSHOT_SECONDS", "0.05")
-    settings = Settings(
-        database_url=url, redis_url=redis_url, jwt_secrets="s" * 48,
-        stream_prefix=f"test.{uuid.uuid4().hex[:10]}.",
-    )  # fmt: skip
 
     async def built() -> tuple[set[date], set[date]]:
         db = Database(url)
@@ -116,7 +100,7 @@ def test_the_service_builds_its_snapshots_in_the_background(
 
     # The tests' clock: 18:30 UTC on 30/11/2026, already 01/12 in Vietnam.
     expected = {date(2026, 8, 31), date(2026, 9, 30), date(2026, 10, 31), date(2026, 11, 30)}
-    with TestClient(create_app(settings)):
+    with loaded_client(url, redis_url, "s" * 48, registry=registry):
         deadline = time.monotonic() + 30
         while asyncio.run(built()) != (expected, expected) and time.monotonic() < deadline:
             time.sleep(0.2)
