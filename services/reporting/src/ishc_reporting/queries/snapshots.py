@@ -16,6 +16,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ishc_contracts.people import DEFAULT_OLDER_AGE
+from ishc_platform.admin_units import Boundary
 from ishc_reporting.models import (
     ClubFact,
     ClubSnapshot,
@@ -120,7 +121,10 @@ async def trend_months(session: AsyncSession, fingerprint: str) -> set[date]:
     rows = await fetch_rows(
         session,
         select_columns(col(t.month_end)).where(
-            col(t.province) == "", col(t.boundary) == "current", col(t.fingerprint) == fingerprint
+            # The nation's point on the current map stands for the month's whole set.
+            col(t.province) == "",
+            col(t.boundary) == Boundary.CURRENT.value,
+            col(t.fingerprint) == fingerprint,
         ),
     )
     return {month_end for (month_end,) in rows}
