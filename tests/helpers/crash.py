@@ -9,16 +9,20 @@ import asyncio
 import os
 import signal
 import sys
-from typing import Any
+from collections.abc import Sequence
 
+from ishc_platform.broker import EventPublisher
 from ishc_platform.db import Database
-from ishc_platform.outbox import OutboxRelay
 from tests.helpers.widgets import make_relay, write_widgets
 
 
-class RelayKilledBeforeMarking(OutboxRelay):
-    async def _mark_published(self, *args: Any, **kwargs: Any) -> None:
+class PublisherKilledOnceSent(EventPublisher):
+    """Dies once Redis holds the batch, before the relay's marks can commit."""
+
+    async def publish_many(self, envelopes: Sequence[str]) -> list[str]:
+        await super().publish_many(envelopes)
         os.kill(os.getpid(), signal.SIGKILL)
+        raise AssertionError("unreachable")
 
 
 async def main(mode: str, db_url: str, redis_url: str, stream: str, count: int) -> None:
@@ -27,7 +31,7 @@ async def main(mode: str, db_url: str, redis_url: str, stream: str, count: int) 
     if mode == "after-commit":
         os.kill(os.getpid(), signal.SIGKILL)
     relay, _broker = await make_relay(db, redis_url, stream)
-    relay.__class__ = RelayKilledBeforeMarking
+    relay.publisher.__class__ = PublisherKilledOnceSent
     await relay.publish_batch()
 
 

@@ -59,7 +59,6 @@ class OutboxEvent(PlatformTable, table=True):
     created_at: datetime = Field(sa_column=_utc())
     position: int | None = Field(default=None, sa_type=BigInteger, unique=True)
     published_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
-    stream_id: str | None = Field(default=None, max_length=40)
 
 
 class InboxEntry(PlatformTable, table=True):

@@ -237,8 +237,12 @@ class OutboxRelay:
                 return 0
             rows = await self._unpublished(session)
             if rows:
-                stream_ids = await self.publisher.publish_many([envelope for _, envelope in rows])
-                await self._mark_published(session, [row_id for row_id, _ in rows], stream_ids)
+                # Marking needs nothing from Redis's reply, so PostgreSQL marks
+                # while Redis adds; a failed publish rolls the marks back.
+                await asyncio.gather(
+                    self.publisher.publish_many([envelope for _, envelope in rows]),
+                    self._mark_published(session, [row_id for row_id, _ in rows]),
+                )
         return len(rows)
 
     async def _publish_sqlite(self) -> int:
@@ -248,9 +252,9 @@ class OutboxRelay:
             rows = await self._unpublished(session)
         if not rows:
             return 0
-        stream_ids = await self.publisher.publish_many([envelope for _, envelope in rows])
+        await self.publisher.publish_many([envelope for _, envelope in rows])
         async with self.db.sessions() as session, session.begin():
-            await self._mark_published(session, [row_id for row_id, _ in rows], stream_ids)
+            await self._mark_published(session, [row_id for row_id, _ in rows])
         return len(rows)
 
     async def _unpublished(self, session: AsyncSession) -> Sequence[tuple[int, str]]:
@@ -262,20 +266,16 @@ class OutboxRelay:
         )
         return [(int(row_id or 0), envelope) for row_id, envelope in result.all()]
 
-    async def _mark_published(
-        self, session: AsyncSession, row_ids: Sequence[int], stream_ids: Sequence[str]
-    ) -> None:
-        """Give the rows their log positions, in one statement (not one per row)."""
-        last = await session.scalar(select(func.max(OutboxEvent.position))) or 0
+    async def _mark_published(self, session: AsyncSession, row_ids: Sequence[int]) -> None:
+        """Give the rows the next log positions, in order, in one statement that
+        sends only their ids."""
         if self.db.is_sqlite:
-            rows = json.dumps([[r, s] for r, s in zip(row_ids, stream_ids, strict=True)])
-            params: dict[str, Any] = {"last": last, "rows": rows, "now": utcnow()}
+            params: dict[str, Any] = {"ids": json.dumps(list(row_ids))}
             statement = _MARK_PUBLISHED_SQLITE
         else:
-            positions = list(range(last + 1, last + 1 + len(row_ids)))
-            params = {"ids": list(row_ids), "positions": positions, "stream_ids": list(stream_ids)}
-            params["now"] = utcnow()
+            params = {"ids": list(row_ids)}
             statement = _MARK_PUBLISHED_POSTGRES
+        params["now"] = utcnow()
         await session.exec(statement, params=params)  # type: ignore[call-overload]
 
     async def _housekeeping(self) -> None:
@@ -305,17 +305,19 @@ class OutboxRelay:
         await trim_stream(self.publisher.redis, self.publisher.stream, self.retention_seconds)
 
 
+# The last position is read in the same statement: one relay marks at a time
+# (the advisory lock on PostgreSQL, the relay lock and the write lock on SQLite).
 _MARK_PUBLISHED_POSTGRES = text(
-    "UPDATE outbox SET position = batch.position, stream_id = batch.stream_id,"
-    " published_at = :now"
-    " FROM unnest(CAST(:ids AS bigint[]), CAST(:positions AS bigint[]),"
-    " CAST(:stream_ids AS varchar[])) AS batch(id, position, stream_id)"
+    "UPDATE outbox SET position = last.position + batch.n, published_at = :now"
+    " FROM unnest(CAST(:ids AS bigint[])) WITH ORDINALITY AS batch(id, n),"
+    " (SELECT coalesce(max(position), 0) AS position FROM outbox) AS last"
     " WHERE outbox.id = batch.id"
 ).bindparams(bindparam("now", type_=DateTime(timezone=True)))
 _MARK_PUBLISHED_SQLITE = text(
-    "UPDATE outbox SET position = :last + batch.key + 1,"
-    " stream_id = json_extract(batch.value, '$[1]'), published_at = :now"
-    " FROM json_each(:rows) AS batch WHERE outbox.id = json_extract(batch.value, '$[0]')"
+    "UPDATE outbox SET position = last.position + batch.key + 1, published_at = :now"
+    " FROM json_each(:ids) AS batch,"
+    " (SELECT coalesce(max(position), 0) AS position FROM outbox) AS last"
+    " WHERE outbox.id = batch.value"
 ).bindparams(bindparam("now", type_=DateTime(timezone=True)))
 
 
