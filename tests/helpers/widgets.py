@@ -73,7 +73,8 @@ async def apply_widgets(session: AsyncSession, events: Sequence[Event[BaseModel]
     for event in events:
         assert isinstance(event.payload, WidgetCreated)
         rows.append({"widget_id": event.payload.widget_id, "n": event.payload.n})
-    await session.exec(insert(WidgetEffect), params=rows)
+    connection = await session.connection()
+    await connection.execute(insert(WidgetEffect), rows)
 
 
 async def write_widgets(db: Database, numbers: range | list[int], prefix: str = "w") -> None:

@@ -117,18 +117,36 @@ async def test_same_entry_delivered_twice_is_applied_once(
 async def test_a_batch_is_acknowledged_with_the_next_read(
     db: Database, projection_db: Database, redis_url: str, redis_client: Redis, stream_name: str
 ) -> None:
-    """One Redis round trip per batch: its XACK goes with the next XREADGROUP.
-    Until then it is pending; were the consumer killed meanwhile, the entries
-    would come again and the inbox would skip them (above)."""
+    """No round trip of its own for an XACK: a batch's goes with the next
+    XREADGROUP sent, which a full batch sends while it is applied (read ahead),
+    so it rides with the read after. Until then it is pending; were the consumer
+    killed meanwhile, the entries would come again and the inbox would skip
+    them (above)."""
     await write_widgets(db, range(6))
     relay, broker = await make_relay(db, redis_url, stream_name)
     await relay.publish_batch()
     consumer = make_consumer(projection_db, redis_client, stream_name, batch_size=4)
     assert await consumer.poll_once(block_ms=10) == 4
-    assert (await redis_client.xpending(stream_name, "reporting"))["pending"] == 4
-    assert await consumer.poll_once(block_ms=10) == 2  # the 4 acknowledged, 2 read
-    assert (await redis_client.xpending(stream_name, "reporting"))["pending"] == 2
+    # The 4 applied wait for their acknowledgement; the other 2 were read ahead.
+    assert (await redis_client.xpending(stream_name, "reporting"))["pending"] == 6
+    assert await effects(projection_db) == {f"w-{n}": 1 for n in range(4)}
+    assert await consumer.poll_once(block_ms=10) == 2  # read ahead: no read this round
+    assert (await redis_client.xpending(stream_name, "reporting"))["pending"] == 6
     assert await consumer.poll_once(block_ms=10) == 0
+    assert (await redis_client.xpending(stream_name, "reporting"))["pending"] == 0
+    assert await effects(projection_db) == {f"w-{n}": 1 for n in range(6)}
+    await broker.stop()
+
+
+async def test_a_batch_read_ahead_is_applied_and_acknowledged_on_stop(
+    db: Database, projection_db: Database, redis_url: str, redis_client: Redis, stream_name: str
+) -> None:
+    await write_widgets(db, range(6))
+    relay, broker = await make_relay(db, redis_url, stream_name)
+    await relay.publish_batch()
+    consumer = make_consumer(projection_db, redis_client, stream_name, batch_size=4)
+    assert await consumer.poll_once(block_ms=10) == 4
+    await consumer.acknowledge()  # as the service does when it stops
     assert (await redis_client.xpending(stream_name, "reporting"))["pending"] == 0
     assert await effects(projection_db) == {f"w-{n}": 1 for n in range(6)}
     await broker.stop()
@@ -137,13 +155,13 @@ async def test_a_batch_is_acknowledged_with_the_next_read(
 async def test_consumer_killed_with_pending_entries_is_relieved(
     db: Database, projection_db: Database, redis_url: str, redis_client: Redis, stream_name: str
 ) -> None:
-    await write_widgets(db, range(20))
+    await write_widgets(db, range(24))
     relay, broker = await make_relay(db, redis_url, stream_name)
     await relay.publish_batch()
 
     dead = make_consumer(projection_db, redis_client, stream_name, name="dead", batch_size=8)
     await dead.poll_once(block_ms=10)
-    await dead.acknowledge()
+    await dead.acknowledge()  # applies the 8 read ahead too
     # It read 8 entries and died before applying or acknowledging them.
     await redis_client.xreadgroup("reporting", "dead", {stream_name: ">"}, count=8)
     assert (await redis_client.xpending(stream_name, "reporting"))["pending"] == 8
@@ -153,7 +171,7 @@ async def test_consumer_killed_with_pending_entries_is_relieved(
     )
     await asyncio.sleep(0.1)
     await drain(survivor)
-    assert await effects(projection_db) == {f"w-{n}": 1 for n in range(20)}
+    assert await effects(projection_db) == {f"w-{n}": 1 for n in range(24)}
     assert (await redis_client.xpending(stream_name, "reporting"))["pending"] == 0
     await broker.stop()
 
@@ -259,25 +277,25 @@ async def test_consumer_recreates_a_lost_group_and_applies_nothing_twice(
 async def test_trimming_never_drops_an_unacknowledged_entry(
     db: Database, projection_db: Database, redis_url: str, redis_client: Redis, stream_name: str
 ) -> None:
-    await write_widgets(db, range(10))
+    await write_widgets(db, range(12))
     relay, broker = await make_relay(db, redis_url, stream_name)
     await relay.publish_batch()
     consumer = make_consumer(projection_db, redis_client, stream_name, batch_size=4)
-    await consumer.poll_once(block_ms=10)  # 4 applied
-    await consumer.acknowledge()  # (the loop would with its next read)
+    await consumer.poll_once(block_ms=10)  # 4 applied, 4 read ahead
+    await consumer.acknowledge()  # applies those too (the loop would in its next round)
     await redis_client.xreadgroup("reporting", "slow", {stream_name: ">"}, count=3)  # 3 pending
     await redis_client.xgroup_create(stream_name, "late", id="0")  # a group that read nothing
 
     await trim_stream(redis_client, stream_name, retention_seconds=0)
-    assert await redis_client.xlen(stream_name) == 10  # "late" still needs everything
+    assert await redis_client.xlen(stream_name) == 12  # "late" still needs everything
 
     await redis_client.xgroup_destroy(stream_name, "late")
     await trim_stream(redis_client, stream_name, retention_seconds=0)
-    assert await redis_client.xlen(stream_name) == 6  # only the 4 acknowledged ones go
+    assert await redis_client.xlen(stream_name) == 4  # only the 8 acknowledged ones go
     await drain(make_consumer(projection_db, redis_client, stream_name, claim_idle_ms=1))
-    assert await effects(projection_db) == {f"w-{n}": 1 for n in range(10)}
+    assert await effects(projection_db) == {f"w-{n}": 1 for n in range(12)}
     await trim_stream(redis_client, stream_name, retention_seconds=3600)
-    assert await redis_client.xlen(stream_name) == 6
+    assert await redis_client.xlen(stream_name) == 4
     await broker.stop()
 
 

@@ -33,7 +33,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ishc_contracts import ContractError, Event, parse_event
 from ishc_platform import metrics
-from ishc_platform.broker import decode_entry
+from ishc_platform.broker import decode_entry, message_prefix
 from ishc_platform.clock import utcnow
 from ishc_platform.db import Database, is_transient
 from ishc_platform.streams import dlq_name, ensure_group
@@ -105,6 +105,7 @@ class InboxConsumer:
         # Applied, not yet acknowledged: sent with the next read, in its round trip.
         # Lost with the process, they are delivered again and the inbox skips them.
         self._applied: list[str] = []
+        self._read_ahead: asyncio.Future[list[Entry]] | None = None
 
     # -- the loop -------------------------------------------------------------
 
@@ -144,32 +145,41 @@ class InboxConsumer:
             await self._check_database()
         if not self._group_ready:
             await ensure_group(self.redis, self.stream, self.group)
+            await message_prefix()  # known from now on, so entries decode by slicing
             self._group_ready = True
         handled = 0
         if time.monotonic() - self._last_claim >= self.claim_idle_ms / 2000:
             handled += await self.claim_idle()
             self._last_claim = time.monotonic()
-        # One round trip: the last batch's acknowledgement, then the next read.
+        if self._read_ahead is not None:
+            read, self._read_ahead = self._read_ahead, None
+            entries = await read
+        else:
+            entries = await self._read(self.block_ms if block_ms is None else block_ms)
+        if len(entries) == self.batch_size:
+            # More are waiting: the next batch comes over from Redis while this
+            # one is applied (it is applied only after this one commits).
+            self._read_ahead = asyncio.ensure_future(self._read(None))
+        await self.process(entries)
+        handled += len(entries)
+        if time.monotonic() - self._last_gauges >= 5:
+            await self.update_gauges()
+        return handled
+
+    async def _read(self, block_ms: int | None) -> list[Entry]:
+        """One round trip: what was applied is acknowledged, then the next batch
+        is read (`block_ms` None: without waiting)."""
         acknowledged = list(self._applied)
         async with self.redis.pipeline(transaction=False) as pipe:
             if acknowledged:
                 pipe.xack(self.stream, self.group, *acknowledged)
             pipe.xreadgroup(
-                self.group,
-                self.name,
-                {self.stream: ">"},
-                count=self.batch_size,
-                block=self.block_ms if block_ms is None else block_ms,
+                self.group, self.name, {self.stream: ">"}, count=self.batch_size, block=block_ms
             )
             replies = await pipe.execute()
         del self._applied[: len(acknowledged)]
-        response: list[tuple[bytes, list[Entry]]] = replies[-1]
-        for _stream, entries in response or []:
-            await self.process(entries)
-            handled += len(entries)
-        if time.monotonic() - self._last_gauges >= 5:
-            await self.update_gauges()
-        return handled
+        response: list[tuple[bytes, list[Entry]]] = replies[-1] or []
+        return [entry for _stream, entries in response for entry in entries]
 
     async def claim_idle(self) -> int:
         """Take over entries idle longer than `claim_idle_ms` (a dead or failing
@@ -281,8 +291,11 @@ class InboxConsumer:
         self._applied.extend(i for i, _ in events)  # acknowledged with the next read
 
     async def acknowledge(self) -> None:
-        """Acknowledge what was applied and not yet acknowledged, on its own
-        (the loop sends it with its next read)."""
+        """On stop: apply a batch already read ahead, then acknowledge what was
+        applied and not yet acknowledged (the loop sends that with its next read)."""
+        if self._read_ahead is not None:
+            read, self._read_ahead = self._read_ahead, None
+            await self.process(await read)
         if self._applied:
             await self.redis.xack(self.stream, self.group, *self._applied)
             self._applied.clear()

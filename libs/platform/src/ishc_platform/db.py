@@ -75,7 +75,12 @@ def make_async_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
     kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(aurl, **kwargs)
+    engine = create_async_engine(aurl, **kwargs)
+    # Many rows inserted at once go as few multi-row statements, as SQLAlchemy
+    # does for psycopg2, not a statement a row in psycopg's pipeline (about
+    # 25 µs of Python per row: most of a consumer's batch was spent there).
+    engine.sync_engine.dialect.use_insertmanyvalues_wo_returning = True
+    return engine
 
 
 def make_sync_engine(url: str) -> Engine:
