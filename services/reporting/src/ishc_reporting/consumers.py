@@ -11,6 +11,7 @@ back here), which commits.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -29,6 +30,8 @@ from ishc_reporting.models import ActivityFact, BoardState, MeetingFact
 
 async def apply_registry_events(session: AsyncSession, events: Sequence[Event[BaseModel]]) -> None:
     members: list[tuple[Event[BaseModel], MemberEvent]] = []
+    meetings: list[dict[str, Any]] = []
+    activities: list[dict[str, Any]] = []
     for event in events:
         payload, sequence = event.payload, event.envelope.sequence
         if isinstance(payload, re.MemberJoined | re.MemberUpdated | re.MemberLeft):
@@ -47,28 +50,30 @@ async def apply_registry_events(session: AsyncSession, events: Sequence[Event[Ba
                 )
             )
         elif isinstance(payload, re.MeetingHeld):
-            await store.insert_once(
-                session,
-                MeetingFact(
-                    meeting_id=payload.meeting_id,
-                    club_id=payload.club_id,
-                    held_on=payload.held_on,
-                    attendance=payload.attendance,
-                    hardship_cases_chosen=payload.hardship_cases_chosen,
-                    hardship_cases_supported=payload.hardship_cases_supported,
-                ),
+            meetings.append(
+                {
+                    "meeting_id": payload.meeting_id,
+                    "club_id": payload.club_id,
+                    "held_on": payload.held_on,
+                    "attendance": payload.attendance,
+                    "hardship_cases_chosen": payload.hardship_cases_chosen,
+                    "hardship_cases_supported": payload.hardship_cases_supported,
+                }
             )
         elif isinstance(payload, re.ActivityHeld):
-            await store.insert_once(
-                session,
-                ActivityFact(
-                    activity_id=payload.activity_id,
-                    club_id=payload.club_id,
-                    area=payload.area.value,
-                    held_on=payload.held_on,
-                    participants=payload.participants,
-                ),
+            activities.append(
+                {
+                    "activity_id": payload.activity_id,
+                    "club_id": payload.club_id,
+                    "area": payload.area.value,
+                    "held_on": payload.held_on,
+                    "participants": payload.participants,
+                }
             )
+    # Meetings and activities are created once: a second event for the same id
+    # (a re-sent one has another envelope id) changes nothing.
+    await store.insert_new(session, MeetingFact, meetings)
+    await store.insert_new(session, ActivityFact, activities)
     if members:
         await store.apply_members(session, members)
     await store.note_batch(session, events)

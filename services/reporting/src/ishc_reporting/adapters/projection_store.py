@@ -28,10 +28,8 @@ from ishc_platform.clock import utcnow
 from ishc_platform.projection import set_if_newer
 from ishc_reporting.domain import snapshots
 from ishc_reporting.models import (
-    ActivityFact,
     ClubFact,
     ClubLocation,
-    MeetingFact,
     ProjectionState,
 )
 
@@ -41,22 +39,14 @@ type MemberEvent = re.MemberJoined | re.MemberUpdated | re.MemberLeft
 _MEMBER_FACTS = tuple(f for f in re.MemberJoined.model_fields if f != "member_id")
 
 
-async def insert_once(session: AsyncSession, row: MeetingFact | ActivityFact) -> None:
-    # Meetings and activities are created once; a second event for the same id
-    # (a re-sent one has another envelope id) changes nothing.
-    key = row.meeting_id if isinstance(row, MeetingFact) else row.activity_id
-    if await session.get(type(row), key) is None:
-        session.add(row)
-
-
 async def insert_new(
     session: AsyncSession,
     model: type[SQLModel],
     rows: list[dict[str, Any]],
     returning: Sequence[str] = (),
 ) -> list[Any]:
-    """`insert_once` set-wise, for facts that come by the thousand (the finance
-    facts): rows whose key is already stored are left as they are (`INSERT … ON
+    """Facts stated once (meetings, activities, the finance facts), inserted
+    set-wise: rows whose key is already stored are left as they are (`INSERT … ON
     CONFLICT DO NOTHING`, on SQLite and PostgreSQL), sent as one cached statement
     with the rows batched into few round trips (SQLAlchemy's "insertmanyvalues").
     Returns the `returning` columns of the rows it did insert (none of a fact
