@@ -150,6 +150,104 @@ async def bench_projection(url: str, count: int) -> dict[str, float]:
         await db.dispose()
 
 
+def mixed_logs(count: int) -> dict[str, list[dict[str, Any]]]:
+    """About `count` events of registry, finance and health, per stream, as a
+    club's year makes them: the club, its board, 30 members, monthly meetings,
+    activities; two funds, contributions, ten loans repaid in six instalments;
+    consents, two checks a member, weekly exercise sessions, home-care visits."""
+    from tests.reporting.conftest import Finance, Health, Registry
+
+    registry, finance, health = Registry(), Finance(), Health()
+    communes = admin_units.communes_of_province("86", Boundary.CURRENT)
+    start = date(2025, 1, 1)
+    n = 0
+    while len(registry.log) + len(finance.log) + len(health.log) < count:
+        club = registry.club(communes[n % len(communes)].code, date(2020, 1, 1))
+        members = registry.members(club, "86", 30, joined_on=date(2020, 2, 1))
+        registry.board(club, "86", start, members[:5])
+        for month in range(12):
+            registry.meeting(club, "86", start + timedelta(days=30 * month + 5))
+        for area in re.ActivityArea:
+            registry.activity(club, "86", area.value, start + timedelta(days=40))
+        income = finance.fund(club, "86", "income", start)
+        finance.fund(club, "86", "activity", start)
+        for month in range(12):
+            finance.contribute(income, club, "86", 1_000_000, start + timedelta(days=30 * month))
+        for borrower in members[:10]:
+            loan = finance.lend(income, club, "86", borrower, 600_000, start, 6, 6_000)
+            finance.pay_instalments(loan, 1, 2, 3, 4, 5, 6)
+        for member in members:
+            health.consent(member, club, "86", start)
+            health.check(member, club, "86", start + timedelta(days=20))
+            health.check(member, club, "86", start + timedelta(days=200))
+        health.sessions(club, "86", (start + timedelta(days=7 * w) for w in range(48)))
+        for w in range(12):
+            on = start + timedelta(days=30 * w)
+            health.visit(club, "86", members[w % 5], members[10 + w], on)
+        n += 1
+    return {"ishc.registry": registry.log, "ishc.finance": finance.log, "ishc.health": health.log}
+
+
+async def bench_projection_mixed(url: str, count: int) -> dict[str, Any]:
+    """Reporting's three consumers, with their real handlers, applying registry,
+    finance and health events at once as the service runs them, against the
+    raw read of the same three streams."""
+    from faststream.redis import RedisBroker
+
+    from ishc_reporting.consumers import SUBSCRIPTIONS
+
+    upgrade("reporting", url)
+    db = Database(url)
+    redis = Redis.from_url(REDIS)
+    prefix = f"bench.{uuid.uuid4().hex[:10]}."
+    logs = mixed_logs(count)
+    total = sum(len(log) for log in logs.values())
+    try:
+        for stream, log in logs.items():
+            publisher = EventPublisher(RedisBroker(REDIS), redis, prefix + stream, "bench")
+            bodies = [json.dumps(e) for e in log]
+            for i in range(0, len(bodies), 500):
+                await publisher.publish_many(bodies[i : i + 500])
+        raw_seconds = 0.0
+        for stream, log in logs.items():
+            raw_seconds += len(log) / await raw_read_rate(redis, prefix + stream, len(log))
+        consumers = [
+            InboxConsumer(
+                db,
+                redis,
+                stream=prefix + subscription.stream,
+                group="reporting",
+                handler=subscription.handler,
+                batch_size=100,
+                claim_idle_ms=600_000,
+            )
+            for subscription in SUBSCRIPTIONS
+        ]
+
+        async def drain(consumer: InboxConsumer, events: int) -> None:
+            handled = 0
+            while handled < events:
+                handled += await consumer.poll_once(block_ms=10)
+
+        started = time.perf_counter()
+        await asyncio.gather(
+            *(drain(c, len(logs[c.stream.removeprefix(prefix)])) for c in consumers)
+        )
+        projection = total / (time.perf_counter() - started)
+        raw = total / raw_seconds
+        return {
+            "events": total,
+            "mix": {stream: len(log) for stream, log in logs.items()},
+            "projection_per_s": projection,
+            "raw_read_per_s": raw,
+            "ratio": projection / raw,
+        }
+    finally:
+        await redis.delete(*(prefix + stream for stream in logs))
+        await redis.aclose()
+        await db.dispose()
+
+
 # -- the province table at national scale ----------------------------------------------
 
 
@@ -421,7 +519,17 @@ def main(
                 row = asyncio.run(bench_projection(url, count))
             finally:
                 drop(name)
-            results.append({"figure": "projection", "database": database, **row})
+            results.append({"figure": "projection, member joins", "database": database, **row})
+            url, name = (
+                (f"sqlite:///{scratch}/reporting-mixed.db", None)
+                if database == "sqlite"
+                else new_postgres()
+            )
+            try:
+                row = asyncio.run(bench_projection_mixed(url, count))
+            finally:
+                drop(name)
+            results.append({"figure": "projection, mixed", "database": database, **row})
         elif only == "table":
             url, name = new_postgres()
             try:
