@@ -228,6 +228,12 @@ def test_the_committed_plan_files_load_and_read_as_written(client: TestClient) -
     review = client.get("/v1/plans/vinh-long-2016-2020/progress", headers=NATIONAL).json()
     assert {t["status"] for t in review["targets"]} <= {"met", "missed", "not_measured"}
     assert all(t["measured_on"] == t["by"] for t in review["targets"] if t["value"] is not None)
+    # The nation is assessed against every national plan in force: 1336 and 1648
+    # overlap from 01/08 to 31/12/2025.
+    nation = client.get(
+        "/v1/indicators/national", params={"as_of": "2025-09-30"}, headers=NATIONAL
+    ).json()
+    assert [p["id"] for p in nation["plans"]] == ["national-2021-2025", "national-2025-2035"]
 
 
 def test_one_command_loads_the_plan_files_and_rerunning_changes_nothing(tmp_path: Path) -> None:

@@ -3,13 +3,16 @@ indicators read back and compared with values worked out by hand."""
 
 from __future__ import annotations
 
+import tomllib
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ishc_contracts import registry_events as re
+from ishc_platform import admin_units
 from ishc_platform.admin_units import Boundary
 from ishc_platform.db import Database
 from ishc_platform.errors import Problem
@@ -221,6 +224,72 @@ async def test_a_plan_gives_targets_and_gaps(reporting_db: Database, registry: R
     assert legacy["indicators"]["coverage"] == Decimal("0.91")
     assert legacy["indicators"]["communes"] == 109 and "102" in legacy["communes_note"]
     assert current["indicators"]["communes"] == 124 and current["communes_note"] is None
+
+
+PLAN_FILES = Path(__file__).parents[3] / "services/reporting/plans"
+
+
+def one_source(commune: str, legacy_province: str) -> str:
+    """`commune`, a current commune made of a single old commune of `legacy_province`."""
+    (source,) = admin_units.legacy_sources_of_commune(commune)
+    assert source.province_code == legacy_province, (commune, source)
+    return commune
+
+
+async def test_dong_nais_plan_is_measured_over_old_dong_nai_not_binh_phuoc(
+    reporting_db: Database, registry: Registry
+) -> None:
+    """The committed 2021-2025 plan of Đồng Nai is about old Đồng Nai (legacy 75)
+    only: Bình Phước (legacy 70), merged into Đồng Nai (75) in 2025, counts in none
+    of its targets. In each old province: a club of 2016-2020 and a new club of 2022;
+    Bình Phước's old club was dissolved in 2023."""
+    assert [p.code for p in admin_units.legacy_provinces_of("75")] == ["70", "75"]
+    registry.club(one_source("26173", "75"), date(2019, 5, 1), name="CLB Phú Lý")
+    registry.club(one_source("26209", "75"), date(2022, 3, 1), name="CLB Thanh Sơn")
+    gone = registry.club(one_source("25222", "70"), date(2019, 5, 1), name="CLB Bù Gia Mập")
+    registry.dissolve(gone, "75", date(2023, 6, 1))
+    registry.club(one_source("25225", "70"), date(2022, 3, 1), name="CLB Đăk Ơ")
+    await apply(reporting_db, registry)
+    doc = PlanDoc.model_validate(
+        tomllib.loads((PLAN_FILES / "dong-nai-2021-2025.toml").read_text())
+    )
+    # The plan states no commune count: old Đồng Nai's is the package's (mid-2025 map).
+    assert doc.commune_count is None and doc.baseline is None
+    assert len(admin_units.communes_of_province("75", Boundary.LEGACY)) == 159
+    on = date(2025, 6, 30)
+    async with reporting_db.sessions() as session:
+        await plans.load_plan_file(session, doc, source="plan-files")
+        legacy = await service.province_detail(
+            session, NATIONAL, "75", service.make_query(on, Boundary.LEGACY, None, None)
+        )
+        current = await service.province_detail(
+            session, NATIONAL, "75", service.make_query(on, Boundary.CURRENT, None, None)
+        )
+        binh_phuoc = await service.province_detail(
+            session, NATIONAL, "70", service.make_query(on, Boundary.LEGACY, None, None)
+        )
+    assert legacy["plan"]["id"] == "dong-nai-2021-2025"
+    assert current["plans"] == legacy["plans"]  # one figure on both maps
+    (measured,) = legacy["plans"]
+    territory = measured["territory"]
+    assert (territory["boundary"], territory["province"]) == ("legacy", "75")
+    assert territory["communes"] == territory["communes_in_package"] == 159
+    assert territory["communes_note"] is None and legacy["communes_note"] is None
+    targets = {t["indicator"]: t for t in measured["targets"]}
+    # Phú Lý and Thanh Sơn: 2 of old Đồng Nai's 159 communes (with Bình Phước's Đăk Ơ: 1.88).
+    assert targets["coverage"]["value"] == Decimal("1.25")
+    assert legacy["indicators"]["coverage"] == Decimal("1.25")
+    assert targets["new_clubs"]["value"] == 1  # Thanh Sơn, not Đăk Ơ
+    # Of the clubs active on 31/12/2020 (Phú Lý alone), all still run; Bù Gia Mập's
+    # dissolution is Bình Phước's, not the plan's.
+    assert targets["clubs_retained"]["value"] == Decimal("100.00")
+    assert targets["clubs_retained"]["status"] == "reached"
+    # Old Bình Phước is no territory of the plan, and the plan does not judge it.
+    assert binh_phuoc["plans"] == [] and binh_phuoc["plan"]["default"] is True
+    assert binh_phuoc["indicators"]["clubs"] == 1  # Đăk Ơ
+    # New Đồng Nai (both old provinces, 95 communes) is judged by the stated default.
+    assert current["plan"]["default"] is True
+    assert current["indicators"]["communes"] == 95 and current["indicators"]["clubs"] == 3
 
 
 async def test_another_province_is_not_found_and_duplicates_count_once(

@@ -3,7 +3,10 @@ the bands they set (`domain/plans.py`), on plain data."""
 
 from __future__ import annotations
 
+import tomllib
+from dataclasses import asdict
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -110,6 +113,17 @@ def test_bands_are_the_plans_or_the_stated_default() -> None:
     assert bands_for(vinh_long, None).older_age == 55
     assert bands_for(vinh_long, None).size == (50, 60)
     assert bands_for(vinh_long, None).women_percent is None  # not stated: not assessed
+
+
+def test_the_default_plan_is_the_committed_national_scheme_of_2021_2025() -> None:
+    """The stated default (`DEFAULT_BANDS`) is 1336/QĐ-TTg's composition as its
+    plan file writes it: size, women, older, younger, poor, volunteers, board and
+    the age older members count from. A change to either must change both."""
+    path = Path(__file__).parents[3] / "services/reporting/plans/national-2021-2025.toml"
+    national = PlanDoc.model_validate(tomllib.loads(path.read_text()))
+    assert national.id == "national-2021-2025" and national.scope == "nation"
+    assert asdict(national.bands_for_indicators) == asdict(DEFAULT_BANDS)
+    assert national.bands_for_indicators == DEFAULT_BANDS
 
 
 @pytest.mark.parametrize(

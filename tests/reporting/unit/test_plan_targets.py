@@ -211,6 +211,25 @@ def test_a_running_share_without_a_printed_baseline_starts_from_the_value_measur
     assert (p.value, p.status) == (Decimal("80.00"), Status.ON_TRACK)
 
 
+def test_the_share_of_meetings_choosing_a_hardship_case_is_scored_as_a_target() -> None:
+    # Vĩnh Long P2 II.4: every meeting chooses at least one hardship case.
+    plan = vinh_long(
+        {"indicator": "meetings_with_hardship_case_share", "value": "100", "by": "2020-12-31"}
+    )
+    start, as_of = date(2016, 12, 31), date(2018, 12, 31)
+    before = level(start, meetings=20, meetings_with_hardship_case=10)  # 50% on the baseline's day
+    now = level(as_of, meetings=40, meetings_with_hardship_case=36)
+    p = one(plan, as_of, before, now)
+    # 50 + 50 * 730 / 1461 = 74.98...
+    assert p.expected == Decimal("74.98")
+    assert (p.value, p.status) == (Decimal("90.00"), Status.ON_TRACK)
+    behind = one(plan, as_of, before, level(as_of, meetings=40, meetings_with_hardship_case=28))
+    assert (behind.value, behind.status) == (Decimal("70.00"), Status.BEHIND)
+    deadline = date(2020, 12, 31)
+    met = one(plan, deadline, level(deadline, meetings=12, meetings_with_hardship_case=12))
+    assert (met.value, met.status, met.gap) == (Decimal("100.00"), Status.MET, 0)
+
+
 @pytest.mark.parametrize(
     ("on", "expected"),
     [
