@@ -4,13 +4,22 @@ tests/security/test_access_matrix.py every row but health's own routes, and
 tests/health/integration/test_health_access_matrix.py those (they need consent
 and checks to read). Both check that every route of their app has its row here,
 and that every row here is a route: a route added later fails until its row is
-written (docs/reliability.md)."""
+written (docs/reliability.md).
+
+"Every route" is every entry of the app's route table, of every kind
+(tests/helpers/routes.py): FastAPI's `APIRoute`s, and the plain Starlette
+`Route`s, `Mount`s, `WebSocketRoute`s and the rest, which answer without
+FastAPI's dependencies. Each has its row in `MATRIX`, or its place and reason in
+`OPEN_BY_DESIGN`; `undeclared` names the others, and both tests fail on them."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from fastapi.routing import APIRoute
 
 from ishc_platform import ops_api, reconciliation
+from tests.helpers.routes import MOUNT, Entry
 
 CALLERS = ("none", "expired", "forged", "ops", "service", "national", "own", "other")
 """The columns of `MATRIX`, in order (abbreviated in its header)."""
@@ -196,3 +205,35 @@ PRIVATE: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", DASH + "/{rest}"):                             (404, 404, 404, 404, 404, 404, 404, 404),
 }
 # fmt: on
+
+
+# The entries of every app's route table that answer without a token, by design
+# (DESIGN.md, HTTP contract), each with why: none names a record.
+# tests/security/test_access_matrix.py `test_open_routes_answer_without_a_token` calls each.
+OPEN_BY_DESIGN: dict[tuple[str, str], str] = {
+    # (method or kind, path):  why it is open
+    ("GET", "/healthz"): "liveness, for the orchestrator's probe",
+    ("GET", "/readyz"): "readiness, for the orchestrator's probe",
+    ("GET", "/metrics"): "Prometheus's scrape, inside the cluster; counters, no record",
+    ("GET", "/asyncapi.json"): "the published event contract (AsyncAPI)",
+    ("GET", "/openapi.json"): "the published HTTP contract: FastAPI's plain Starlette Route",
+    ("GET", "/docs"): "the Swagger UI page, which reads /openapi.json",
+    ("GET", "/redoc"): "the ReDoc page, which reads /openapi.json",
+    (MOUNT, "/docs/static"): "a Mount: the docs pages' scripts and styles (fastapi-offline)",
+}
+
+
+def guarded(path: str) -> bool:
+    """Under /v1 or /dashboard: the paths that name records, whose routes have rows."""
+    return path.startswith("/v1/") or path == "/dashboard" or path.startswith("/dashboard/")
+
+
+def undeclared(service: str, entries: Iterable[Entry]) -> list[Entry]:
+    """The entries of `service`'s route table (`tests.helpers.routes.route_entries`,
+    every kind) with neither a row in `MATRIX` nor a place in `OPEN_BY_DESIGN`:
+    what would escape the matrix. Empty, or the test that calls it fails."""
+    return sorted(
+        entry
+        for entry in entries
+        if (service, entry.method, entry.path) not in MATRIX and entry.key not in OPEN_BY_DESIGN
+    )

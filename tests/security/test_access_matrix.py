@@ -6,13 +6,15 @@ Callers: no token, an expired one, one with a wrong signature, ops, a service
 (reporting's, `Role.SERVICE`), national, the province of the record (Vĩnh Long,
 86) and another province (Đồng Nai, 75).
 
-The routes come from each app's own route table (`route_table`): every
-`APIRoute` under /v1 and /dashboard must have its row in `MATRIX`, the one table
-(tests/security/matrix.py; health's own routes are called by
-tests/health/integration/test_health_access_matrix.py), every row must be a
-route of its app, and every other route must be one of
-`OPEN_BY_DESIGN`, which answer without a token. So a route added later fails
-here until its row is written: no route escapes the matrix.
+The routes come from each app's own route table, every entry of every kind
+(`tests.helpers.routes.route_entries`: FastAPI's `APIRoute`s, and the plain
+Starlette `Route`s, `Mount`s, `WebSocketRoute`s and the rest): each must have its
+row in `MATRIX`, the one table (tests/security/matrix.py; health's own routes are
+called by tests/health/integration/test_health_access_matrix.py), or be one of
+`OPEN_BY_DESIGN` there, which answer without a token, each with its reason; every
+row must be a route of its app. So a route added later, of whatever kind, fails
+here until its row is written: no route escapes the matrix
+(`test_a_route_of_another_kind_does_not_escape` adds some and sees them fail).
 
 Each cell really calls its route about a record of Vĩnh Long that exists (made
 through the service's API, or put in its directory as its consumer would), with
@@ -32,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -44,10 +47,14 @@ import jwt
 import psycopg
 import pytest
 import redis
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.staticfiles import StaticFiles
 from fastapi.testclient import TestClient
 from faststream.redis.parser import BinaryMessageFormatV1
 from sqlalchemy import Engine, inspect, text
+from starlette.responses import PlainTextResponse
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.websockets import WebSocket
 
 from ishc_contracts import Envelope, new_event_id
 from ishc_contracts import registry_events as re_events
@@ -68,8 +75,8 @@ from tests.finance.integration.loans_support import (
 )
 from tests.health import conftest as health_conf
 from tests.health.conftest import open_health
-from tests.health.integration.test_health_access_matrix import route_table
 from tests.helpers.hardening import Exchange, drive, drop_keys
+from tests.helpers.routes import MOUNT, route_entries
 from tests.registry import conftest as registry_conf
 from tests.registry.conftest import open_registry
 from tests.reporting.conftest import loaded_client
@@ -83,11 +90,14 @@ from tests.security.matrix import (
     LOAN,
     MATRIX,
     MEMBER,
+    OPEN_BY_DESIGN,
     OPERATIONAL,
     PRIVATE,
     REDRIVE,
     REPORT,
     TALLIES,
+    guarded,
+    undeclared,
 )
 
 pytestmark = pytest.mark.integration
@@ -102,19 +112,6 @@ SECRETS = {
 }
 """Each service's tests sign with their own secret; the matrix reuses them, so it
 reuses their helpers as they are."""
-
-OPEN_BY_DESIGN = frozenset({"/healthz", "/readyz", "/metrics", "/asyncapi.json", "/docs", "/redoc"})
-"""Routes outside /v1 and /dashboard, open without a token by design (DESIGN.md,
-HTTP contract): liveness and readiness for the orchestrator, metrics for
-Prometheus (inside the cluster), and the published contracts (AsyncAPI,
-OpenAPI pages), which name no record. `test_open_routes_answer_without_a_token`
-calls each."""
-
-
-def _template(path: str) -> str:
-    """`/dashboard/{rest:path}` as the matrix writes it: without the converter."""
-    return path.replace(":path}", "}")
-
 
 # -- callers -------------------------------------------------------------------------
 
@@ -757,35 +754,31 @@ def build_app(service: str, folder: Path) -> FastAPI:
     return create_reporting(settings)
 
 
-def guarded(path: str) -> bool:
-    return path.startswith("/v1/") or path == "/dashboard" or path.startswith("/dashboard/")
-
-
-def routes_of(app: FastAPI) -> tuple[set[tuple[str, str]], set[str]]:
-    """The app's guarded routes (method, template) and its other paths."""
-    found: set[tuple[str, str]] = set()
-    others: set[str] = set()
-    for path, route in route_table(app):
-        if guarded(path):
-            found |= {(m, _template(path)) for m in route.methods or () if m != "HEAD"}
-        else:
-            others.add(path)
-    return found, others
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 def test_the_matrix_declares_every_route_and_only_routes(tmp_path: Path) -> None:
     declared = set(MATRIX)
     every: set[tuple[str, str, str]] = set()
+    found_open: set[tuple[str, str]] = set()
     for service in SERVICES:
-        routes, others = routes_of(build_app(service, tmp_path))
-        assert routes, f"no route of {service} found: the route table is not read"
-        every |= {(service, m, p) for m, p in routes}
-        unguarded = sorted(others - OPEN_BY_DESIGN)
-        assert not unguarded, f"{service}: routes neither in MATRIX nor open by design: {unguarded}"
-    missing = sorted(every - declared)
-    assert not missing, f"routes without a row in MATRIX: {missing}"
+        entries = route_entries(build_app(service, tmp_path))
+        assert any(e.api and guarded(e.path) for e in entries), (
+            f"no route of {service} found: the route table is not read"
+        )
+        escaped = undeclared(service, entries)
+        assert not escaped, f"{service}: routes neither in MATRIX nor open by design: {escaped}"
+        every |= {(service, e.method, e.path) for e in entries}
+        found_open |= {e.key for e in entries} & OPEN_BY_DESIGN.keys()
     stale = sorted(declared - every)
     assert not stale, f"rows for routes their app does not have: {stale}"
+    stale_open = sorted(OPEN_BY_DESIGN.keys() - found_open)
+    assert not stale_open, f"OPEN_BY_DESIGN entries no app has: {stale_open}"
+    assert all(reason.strip() for reason in OPEN_BY_DESIGN.values()), "an open entry needs why"
+    # A route under /v1 or /dashboard answers HTTP about records: its cells are
+    # called (MATRIX), it is not let through unchecked.
+    passed = sorted(k for k in OPEN_BY_DESIGN if guarded(k[1]) and k[0] in HTTP_METHODS)
+    assert not passed, f"routes under /v1 or /dashboard belong in MATRIX: {passed}"
     assert all(len(row) == len(CALLERS) for row in MATRIX.values())
     assert all(len(row) == len(CALLERS) for row in PRIVATE.values())
     reporting_pages = {(m, p) for s, m, p in MATRIX if s == "reporting"}
@@ -798,10 +791,67 @@ def test_the_matrix_declares_every_route_and_only_routes(tmp_path: Path) -> None
     assert ("finance", "GET", "/v1/nowhere") not in every
 
 
+def test_a_route_of_another_kind_does_not_escape(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hole a discovery of `APIRoute`s alone leaves: a plain Starlette `Route`,
+    a `Mount` and a `WebSocketRoute` under /v1 (on the app, and in a router it
+    includes), added to the real registry app, run without FastAPI's
+    dependencies, so without any token check. The discovery reports each as
+    undeclared, and the test above fails on them."""
+
+    async def plain(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("no token asked")
+
+    async def socket(websocket: WebSocket) -> None:
+        await websocket.close()
+
+    real = build_app
+
+    def with_holes(service: str, folder: Path) -> FastAPI:
+        app = real(service, folder)
+        app.router.routes.append(Route("/v1/plain", plain, methods=["GET", "POST"]))
+        app.router.routes.append(Mount("/v1/files", app=StaticFiles(directory=str(folder))))
+        app.router.routes.append(WebSocketRoute("/v1/socket", socket))
+        inside = APIRouter()
+        inside.add_route("/{club_id:uuid}/raw", plain)
+        app.include_router(inside, prefix="/v1/clubs")
+        return app
+
+    assert not undeclared("registry", route_entries(build_app("registry", tmp_path)))
+    app = with_holes("registry", tmp_path)
+    holes = [(e.kind, e.method, e.path) for e in undeclared("registry", route_entries(app))]
+    assert holes == [
+        ("Route", "GET", "/v1/clubs/{club_id}/raw"),
+        ("Route", "GET", "/v1/plain"),
+        ("Mount", MOUNT, "/v1/files"),
+        ("Route", "POST", "/v1/plain"),
+        ("WebSocketRoute", "WEBSOCKET", "/v1/socket"),
+    ], holes
+    # They are real holes: the plain route answers anyone, no token asked (the
+    # app not started: no lifespan, no database or Redis is touched).
+    assert TestClient(app).get("/v1/plain").status_code == 200
+    # And the matrix's test fails on them, naming them.
+    monkeypatch.setattr(sys.modules[__name__], "build_app", with_holes)
+    with pytest.raises(AssertionError, match="neither in MATRIX nor open by design") as failed:
+        test_the_matrix_declares_every_route_and_only_routes(tmp_path)
+    for path in ("/v1/plain", "/v1/files", "/v1/socket", "/v1/clubs/{club_id}/raw"):
+        assert path in str(failed.value), (path, str(failed.value))
+
+
 def test_open_routes_answer_without_a_token(worlds: dict[str, World]) -> None:
+    """Each entry of `OPEN_BY_DESIGN`; a mount by the files the docs pages load from it."""
     for service, world in worlds.items():
-        for path in sorted(OPEN_BY_DESIGN | {"/openapi.json"}):
-            reply = world.client.get(path)
+        for method, path in sorted(OPEN_BY_DESIGN):
+            if method == MOUNT:
+                pages = world.client.get("/docs").text + world.client.get("/redoc").text
+                files = set(re.findall(re.escape(path) + r"/[\w.-]+", pages))
+                assert files, (service, path, "no file of the mount is used")
+                for file in sorted(files):
+                    reply = world.client.get(file)
+                    assert reply.status_code == 200, (service, file, reply.status_code)
+                continue
+            reply = world.client.request(method, path)
             assert reply.status_code == 200, (service, path, reply.text[:300])
 
 

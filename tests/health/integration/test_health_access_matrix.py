@@ -2,17 +2,21 @@
 PostgreSQL: no token, an expired one, one with a wrong signature, ops, a service
 (reporting's), national, the province of the record, and another province.
 
-The routes come from the app's own route table: every `APIRoute` under /v1 except
-the platform's operational routes (the event log, the outbox status, dead
+The routes come from the app's own route table, every entry of every kind
+(`tests.helpers.routes.route_entries`, which tests/security/test_access_matrix.py
+reads too: FastAPI's `APIRoute`s and the plain Starlette `Route`s, `Mount`s,
+`WebSocketRoute`s and the rest). Every entry must have its row in the one table of
+expected answers (tests/security/matrix.py) or be open by design there
+(`OPEN_BY_DESIGN`, with its reason); the rows called here are those under /v1
+but the platform's operational routes (the event log, the outbox status, dead
 letters, reconciliation tallies), which tests/security/test_access_matrix.py
-calls. Each must have its row in the one table of expected answers
-(tests/security/matrix.py), and each health row there must be a route of the
-app: a route added later fails this test until its row is written. A refused
-cell answers problem+json and changes nothing; the province's own cell succeeds."""
+calls. Each health row there must be a route of the app: a route added later, of
+whatever kind, fails this test until its row is written. A refused cell answers
+problem+json and changes nothing; the province's own cell succeeds."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -20,12 +24,12 @@ from typing import Any
 import jwt
 import pytest
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 
 from ishc_platform.auth import ALGORITHM, Role, issue_token
 from ishc_platform.clock import utcnow
 from tests.health.conftest import DN, NATIONAL, OPS, SECRET, VL, Health
 from tests.health.integration.test_exercise_api import give_consent, state
+from tests.helpers.routes import route_entries
 from tests.security import matrix
 
 pytestmark = pytest.mark.integration
@@ -162,40 +166,32 @@ def operational_paths() -> set[str]:
     return set(matrix.OPERATIONAL)
 
 
-def route_table(app: FastAPI) -> Iterator[tuple[str, APIRoute]]:
-    """Each API route of the app with its full path. FastAPI 0.165 keeps included
-    routers as branches of `app.routes` (`iter_route_contexts` walks them); older
-    versions list the routes themselves."""
-    try:
-        from fastapi.routing import iter_route_contexts
-    except ImportError:  # FastAPI < 0.165
-        for route in app.routes:
-            if isinstance(route, APIRoute):
-                yield route.path, route
-        return
-    for context in iter_route_contexts(app.routes):
-        original = context.original_route
-        if isinstance(original, APIRoute) and context.path is not None:
-            yield context.path, original
-
-
 def health_routes(health: Health) -> set[tuple[str, str]]:
-    """Every (method, path template) of the app under /v1 but the operational ones."""
+    """Every (method, path template) of the app under /v1 but the operational ones,
+    of every kind of route; the app's other entries must be open by design."""
     skipped = operational_paths()
-    found: set[tuple[str, str]] = set()
     app: FastAPI = health.http.app  # type: ignore[assignment]
-    for path, route in route_table(app):
-        if path.startswith("/v1/") and path not in skipped:
-            found |= {(method, path) for method in route.methods if method != "HEAD"}
-    # The published contract agrees: every /v1 operation of the OpenAPI document.
+    entries = route_entries(app)
+    escaped = matrix.undeclared("health", entries)
+    assert not escaped, f"routes neither in MATRIX nor open by design: {escaped}"
+    own = [
+        e
+        for e in entries
+        if e.path.startswith("/v1/")
+        and e.path not in skipped
+        and e.key not in matrix.OPEN_BY_DESIGN
+    ]
+    # The published contract agrees: every /v1 operation of the OpenAPI document
+    # is one of the app's API routes (the other kinds are not in it).
     documented = {
         (method.upper(), path)
         for path, operations in app.openapi()["paths"].items()
         if path.startswith("/v1/") and path not in skipped
         for method in operations
     }
-    assert found == documented, found ^ documented
-    return found
+    api = {e.key for e in own if e.api}
+    assert api == documented, api ^ documented
+    return {e.key for e in own}
 
 
 def test_the_matrix_declares_every_route_and_only_routes(health: Health) -> None:
