@@ -34,14 +34,13 @@ from typing import Any
 
 from sqlalchemy import case, func, update
 from sqlalchemy import select as select_columns
-from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ishc_contracts import finance_events as fe
-from ishc_reporting.adapters.projection_store import insert_new
+from ishc_reporting.adapters.projection_store import insert_new, insert_rows_postgres
 from ishc_reporting.domain.finance import FlowKind, reversal_amount, signed_amount
 from ishc_reporting.models import (
     PRINCIPAL_REPAID,
@@ -235,13 +234,18 @@ async def _upsert_loans(session: AsyncSession, concern: str, rows: list[dict[str
     if not rows:
         return
     columns = _LOAN_CONCERNS[concern]
-    postgres = session.get_bind().dialect.name == "postgresql"
-    statement = (postgres_insert if postgres else sqlite_insert)(LoanFact).values(rows)
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        assignments = ", ".join(f"{name} = excluded.{name}" for name in columns)
+        on_conflict = f"ON CONFLICT (loan_id) DO UPDATE SET {assignments}"
+        loans = LoanFact.__table__  # type: ignore[attr-defined]
+        await insert_rows_postgres(connection, loans, rows, on_conflict=on_conflict)
+        return
+    statement = sqlite_insert(LoanFact).values(rows)
     statement = statement.on_conflict_do_update(
         index_elements=["loan_id"],
         set_={name: statement.excluded[name] for name in columns},
     )
-    connection = await session.connection()
     await connection.execute(statement)
 
 
@@ -309,14 +313,20 @@ async def _add_to_months(session: AsyncSession, months: Counter[tuple[str, str, 
     ]
     if not rows:
         return
-    postgres = session.get_bind().dialect.name == "postgresql"
     table = MoneyMonth.__table__  # type: ignore[attr-defined]
-    statement = (postgres_insert if postgres else sqlite_insert)(table).values(rows)
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        on_conflict = (
+            "ON CONFLICT (club_id, counts_as, month)"
+            f" DO UPDATE SET amount = {table.name}.amount + excluded.amount"
+        )
+        await insert_rows_postgres(connection, table, rows, on_conflict=on_conflict)
+        return
+    statement = sqlite_insert(table).values(rows)
     statement = statement.on_conflict_do_update(
         index_elements=["club_id", "counts_as", "month"],
         set_={"amount": table.c.amount + statement.excluded.amount},
     )
-    connection = await session.connection()
     await connection.execute(statement)
 
 

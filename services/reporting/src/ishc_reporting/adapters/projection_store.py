@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from sqlalchemy import Table, case, or_, text, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -52,20 +53,14 @@ async def insert_new(
     rows it did insert (none of a fact already there), so what is summed from
     them is summed once. Every row names the same columns.
 
-    On PostgreSQL the rows go as one JSON document through `jsonb_to_recordset`
-    in a statement whose text never changes (a statement a row, or a VALUES
-    list as long as the batch, cost psycopg more Python than the insert); on
-    SQLite, as one cached statement run for each row."""
+    On PostgreSQL, through `insert_rows_postgres`; on SQLite, as one cached
+    statement run for each row."""
     if not rows:
         return []
     table = model.__table__  # type: ignore[attr-defined]
     connection = await session.connection()
     if connection.dialect.name == "postgresql":
-        statement = _insert_new_postgres(table, tuple(rows[0]), tuple(returning))
-        result = await connection.execute(
-            statement, {"rows": json.dumps(rows, default=str, ensure_ascii=False)}
-        )
-        return list(result.all()) if returning else []
+        return await insert_rows_postgres(connection, table, rows, returning=returning)
     insert = sqlite_insert(table).on_conflict_do_nothing()
     if not returning:
         await connection.execute(insert, rows)
@@ -74,15 +69,36 @@ async def insert_new(
     return list((await connection.execute(insert.returning(*columns), rows)).all())
 
 
+async def insert_rows_postgres(
+    connection: AsyncConnection,
+    table: Table,
+    rows: list[dict[str, Any]],
+    *,
+    on_conflict: str = "ON CONFLICT DO NOTHING",
+    returning: Sequence[str] = (),
+) -> list[Any]:
+    """Insert `rows` (each naming the same columns) as one JSON document through
+    `jsonb_to_recordset`, in a statement whose text is the same for every batch:
+    a statement a row, or a VALUES list as long as the batch, cost psycopg and
+    SQLAlchemy more Python than the insert. No two rows may meet the same row
+    in an `ON CONFLICT … DO UPDATE`."""
+    statement = _rows_into(table, tuple(rows[0]), on_conflict, tuple(returning))
+    result = await connection.execute(
+        statement, {"rows": json.dumps(rows, default=str, ensure_ascii=False)}
+    )
+    return list(result.all()) if returning else []
+
+
 @functools.cache
-def _insert_new_postgres(table: Table, columns: tuple[str, ...], returning: tuple[str, ...]) -> Any:
+def _rows_into(
+    table: Table, columns: tuple[str, ...], on_conflict: str, returning: tuple[str, ...]
+) -> Any:
     dialect = postgresql.dialect()
     record = ", ".join(f'"{c}" {table.c[c].type.compile(dialect=dialect)}' for c in columns)
     names = ", ".join(f'"{c}"' for c in columns)
     sql = (
         f"INSERT INTO {table.name} ({names}) SELECT {names}"
-        f" FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r({record})"
-        " ON CONFLICT DO NOTHING"
+        f" FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r({record}) {on_conflict}"
     )
     if returning:
         sql += " RETURNING " + ", ".join(f'"{c}"' for c in returning)
