@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -20,6 +21,7 @@ import pytest
 
 from ishc_platform.auth import Role, issue_token
 from ishc_platform.clock import utcnow
+from ishc_simulator.cli import DEMO_PROVINCES
 from tests.helpers.e2e import wait_for
 from tests.helpers.hardening import new_prefix
 from tests.helpers.services import free_port
@@ -150,6 +152,23 @@ def _get_json(url: str, token: str) -> Any:
         return json.load(reply)
 
 
+def _page(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=30) as reply:
+        assert reply.status == 200
+        return str(reply.read().decode())
+
+
+def _clubs_shown(html: str) -> dict[str, int]:
+    """The clubs column of each province's row of the dashboard's national table,
+    as printed (1.234 in Vietnamese), by province code."""
+    shown: dict[str, int] = {}
+    for code, row in re.findall(r'<tr data-code="(\d+)">(.*?)</tr>', html, flags=re.S):
+        cell = re.search(r'<td data-field="clubs">([^<]*)</td>', row)
+        assert cell is not None, row
+        shown[code] = int(cell[1].replace(".", "").replace(",", ""))
+    return shown
+
+
 def test_empty_databases_get_the_demo_and_an_interrupted_load_resumes(
     tmp_path: Path, redis_url: str
 ) -> None:
@@ -176,6 +195,30 @@ def test_empty_databases_get_the_demo_and_an_interrupted_load_resumes(
 
         # The registry's clubs reach reporting through the events, as in production.
         assert wait_for(clubs_in_reporting, True, seconds=120)
+
+        # The page make run points a new user at is populated, while the demo
+        # still loads: every demo province whose clubs reporting already holds
+        # shows them in its row, and no other province shows any.
+        dashboard = (
+            next(line for line in lines if "dashboard: " in line).split("dashboard: ")[1].strip()
+        )
+        demo = set(DEMO_PROVINCES.split(","))
+
+        reads: list[tuple[set[str], dict[str, int]]] = []
+
+        def blank_rows() -> set[str]:
+            """Provinces reporting holds clubs of whose rows on the page show none."""
+            table = _get_json(f"http://127.0.0.1:{base + 3}/v1/indicators/provinces", token)
+            held = {row["code"] for row in table["provinces"] if row["indicators"]["clubs"]}
+            shown = _clubs_shown(_page(dashboard))  # read after the table
+            reads.append((held, shown))
+            return {code for code in held if not shown.get(code)}
+
+        assert wait_for(blank_rows, set(), seconds=30, every=1) == set(), reads[-1]
+        held, shown = reads[-1]
+        assert len(shown) == 34
+        assert held and held <= demo, held
+        assert {code: n for code, n in shown.items() if code not in demo and n} == {}
     finally:
         assert _stop(launcher) == 0
     # Stopped mid-load: the next start resumes it rather than skipping a half-loaded demo.
