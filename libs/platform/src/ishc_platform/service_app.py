@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -133,6 +134,7 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> F
             asyncio.create_task(job(app), name=f"{spec.name}-{job.__name__}")
             for job in spec.background
         ]
+        _freeze_what_startup_loaded()
         log.info("service.started", service=spec.name)
         try:
             yield
@@ -192,3 +194,18 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> F
     for router in spec.routers:
         app.include_router(router)
     return app
+
+
+_frozen = False
+
+
+def _freeze_what_startup_loaded() -> None:
+    """What startup loaded (the admin units, the models, the contracts' schemas)
+    lives as long as the process: frozen, a full collection no longer walks it.
+    Unfrozen, such collections stalled the event loop for 90-135 ms, a
+    write-to-indicator budget's worth. Once a process: a service runs one app."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.collect()
+        gc.freeze()
