@@ -441,10 +441,7 @@ def bench_latency(writes: int, scratch: Path, database: str = "sqlite") -> dict[
     databases: dict[str, str | None] = {}
     urls = {}
     for name in ("registry", "reporting"):
-        if database == "sqlite":
-            urls[name], databases[name] = f"sqlite:///{scratch}/{name}.db", None
-        else:
-            urls[name], databases[name] = new_postgres()
+        urls[name], databases[name] = new_database(database, scratch)
 
     env = {
         "ISHC_JWT_SECRETS": SECRET,
@@ -528,26 +525,16 @@ def main(
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as scratch:
         if only == "projection":
-            url, name = (
-                (f"sqlite:///{scratch}/reporting.db", None)
-                if database == "sqlite"
-                else new_postgres()
-            )
-            try:
-                row = asyncio.run(bench_projection(url, count))
-            finally:
-                drop(name)
-            results.append({"figure": "projection, member joins", "database": database, **row})
-            url, name = (
-                (f"sqlite:///{scratch}/reporting-mixed.db", None)
-                if database == "sqlite"
-                else new_postgres()
-            )
-            try:
-                row = asyncio.run(bench_projection_mixed(url, count))
-            finally:
-                drop(name)
-            results.append({"figure": "projection, mixed", "database": database, **row})
+            for figure, bench in (
+                ("projection, member joins", bench_projection),
+                ("projection, mixed", bench_projection_mixed),
+            ):
+                url, name = new_database(database, Path(scratch))
+                try:
+                    row = asyncio.run(bench(url, count))
+                finally:
+                    drop(name)
+                results.append({"figure": figure, "database": database, **row})
         elif only == "table":
             url, name = new_postgres()
             try:
