@@ -553,8 +553,10 @@ def raw_group_by_ms(url: str, repeat: int) -> float:
 
 
 async def bench_reads(platform: Platform, repeat: int) -> list[Row]:
-    """The national page, the province table and Vĩnh Long's page: today and a
-    year ago, on both maps, with the committed national plans loaded."""
+    """The national figures, the province table and Vĩnh Long's figures through
+    the API, and the dashboard's national and Vĩnh Long pages (the HTML people
+    read): today and a year ago, on both maps, with the committed national
+    plans loaded."""
     token = issue_token(SECRET, sub="bench-reads", role=Role.NATIONAL, lifetime=TOKEN_LIFETIME)
     raw = raw_group_by_ms(platform.databases["reporting"], repeat)
     year_ago = (today() - timedelta(days=365)).isoformat()
@@ -562,10 +564,12 @@ async def bench_reads(platform: Platform, repeat: int) -> list[Row]:
     async with httpx.AsyncClient(
         base_url=platform.services["reporting"].url, headers=bearer(token), timeout=600
     ) as client:
-        for route in (
-            "/v1/indicators/national",
-            "/v1/indicators/provinces",
-            f"/v1/indicators/provinces/{VINH_LONG}",
+        for page, route in (
+            ("national", "/v1/indicators/national"),
+            ("provinces", "/v1/indicators/provinces"),
+            (VINH_LONG, f"/v1/indicators/provinces/{VINH_LONG}"),
+            ("dashboard", "/dashboard"),
+            (f"dashboard_{VINH_LONG}", f"/dashboard/provinces/{VINH_LONG}"),
         ):
             for when, as_of in (("today", None), ("a year ago", year_ago)):
                 for boundary in ("current", "legacy"):
@@ -578,7 +582,7 @@ async def bench_reads(platform: Platform, repeat: int) -> list[Row]:
                         reply = await client.get(route, params=params)
                         times.append((time.perf_counter() - began) * 1000)
                         assert reply.status_code == 200, reply.text[:300]
-                    key = f"read.{route.rsplit('/', 1)[-1]}.{when.replace(' ', '_')}.{boundary}"
+                    key = f"read.{page}.{when.replace(' ', '_')}.{boundary}"
                     label = f"GET {route}, {when}, {boundary} map"
                     group_by = "raw GROUP BY club_id over member_fact, p50"
                     rows += [

@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 SERVICES = ("registry", "finance", "health", "reporting")
 CASES = [
     f"read.{page}.{when}.{boundary}.{q}"
-    for page in ("national", "provinces", "86")
+    for page in ("national", "provinces", "86", "dashboard", "dashboard_86")
     for when in ("today", "a_year_ago")
     for boundary in ("current", "legacy")
     for q in ("p50_ms", "p95_ms")
