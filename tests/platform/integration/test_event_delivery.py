@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
+from sqlalchemy.exc import OperationalError
 
 from ishc_platform.db import Database
 from ishc_platform.outbox import read_log
@@ -406,4 +407,62 @@ async def test_a_lost_database_connection_sends_nothing_to_the_dlq(
     assert (await redis_client.xpending(stream_name, "reporting"))["pending"] == 0
     await proxy.cut()
     await projection.dispose()
+    await broker.stop()
+
+
+class _CancellationBecomesAnError:
+    """A call that, cancelled, raises another error, as a rollback on a connection
+    the cancellation closed does ("the connection is closed")."""
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+
+    async def wait_then_fail_when_cancelled(self) -> None:
+        self.started.set()
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            error = OperationalError("ROLLBACK", None, Exception("the connection is closed"))
+            raise error from None
+
+
+async def test_a_relay_stops_when_its_cancelled_publish_surfaces_as_another_error(
+    db: Database, redis_url: str, stream_name: str
+) -> None:
+    await write_widgets(db, range(3))
+    relay, broker = await make_relay(db, redis_url, stream_name)
+    call = _CancellationBecomesAnError()
+
+    async def publish_many(envelopes: object) -> list[str]:
+        await call.wait_then_fail_when_cancelled()
+        return []
+
+    relay.publisher.publish_many = publish_many  # type: ignore[method-assign,assignment]
+    running = asyncio.create_task(relay.run())
+    await asyncio.wait_for(call.started.wait(), 10)
+    running.cancel()
+    # Taken for a failure, the error would be retried for ever: the service's
+    # shutdown, which waits for this task, would hang (CI saw it).
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(running, 5)
+    await broker.stop()
+
+
+async def test_a_consumer_stops_when_its_cancelled_batch_surfaces_as_a_database_error(
+    db: Database, projection_db: Database, redis_url: str, redis_client: Redis, stream_name: str
+) -> None:
+    await write_widgets(db, range(3))
+    relay, broker = await make_relay(db, redis_url, stream_name)
+    await relay.publish_batch()
+    call = _CancellationBecomesAnError()
+
+    async def handler(session: object, events: object) -> None:
+        await call.wait_then_fail_when_cancelled()
+
+    consumer = make_consumer(projection_db, redis_client, stream_name, handler=handler)
+    running = asyncio.create_task(consumer.run())
+    await asyncio.wait_for(call.started.wait(), 10)
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(running, 5)
     await broker.stop()

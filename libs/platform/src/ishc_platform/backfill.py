@@ -56,6 +56,7 @@ from ishc_platform.consumer import InboxConsumer, describe_error
 from ishc_platform.db import Database, is_transient
 from ishc_platform.models import LogWatermark
 from ishc_platform.settings import Settings
+from ishc_platform.tasks import stop_if_cancelled
 
 log = structlog.get_logger(__name__)
 
@@ -200,6 +201,7 @@ class LogBackfill:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                stop_if_cancelled(exc)
                 failures += 1
                 self.status.state = "failing"
                 self.status.error = describe_error(exc)

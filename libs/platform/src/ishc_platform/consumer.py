@@ -37,6 +37,7 @@ from ishc_platform.broker import decode_entry, message_prefix
 from ishc_platform.clock import utcnow
 from ishc_platform.db import Database, is_transient
 from ishc_platform.streams import dlq_name, ensure_group
+from ishc_platform.tasks import stop_if_cancelled
 
 log = structlog.get_logger(__name__)
 
@@ -119,11 +120,13 @@ class InboxConsumer:
             except asyncio.CancelledError:
                 raise
             except ResponseError as exc:
+                stop_if_cancelled(exc)
                 if "NOGROUP" not in str(exc):
                     raise
                 log.warning("consumer.group_missing", stream=self.stream, group=self.group)
                 self._group_ready = False
             except DatabaseUnavailable as exc:
+                stop_if_cancelled(exc)
                 # Entries stay pending and are not claimed meanwhile, so an outage
                 # does not use up their deliveries and send them to the DLQ.
                 log.warning(
@@ -134,6 +137,7 @@ class InboxConsumer:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
             except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+                stop_if_cancelled(exc)
                 log.warning("consumer.redis_unavailable", stream=self.stream, error=repr(exc))
                 self._group_ready = False
                 await asyncio.sleep(backoff)

@@ -62,6 +62,7 @@ from ishc_platform.clock import utcnow
 from ishc_platform.errors import Problem, field_error, not_found, problem_response
 from ishc_platform.limits import SCOPE_KEY, BodyTooLarge
 from ishc_platform.models import IdempotencyRecord
+from ishc_platform.tasks import stop_if_cancelled
 
 log = structlog.get_logger(__name__)
 HEADER = "idempotency-key"
@@ -284,6 +285,7 @@ async def purge_expired(db: Any, ttl_hours: float, every_seconds: float = PURGE_
                     )
                 )
         except Exception as exc:
+            stop_if_cancelled(exc)
             log.warning("idempotency.purge_failed", error=type(exc).__name__)
         await asyncio.sleep(every_seconds)
 

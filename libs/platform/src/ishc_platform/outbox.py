@@ -26,6 +26,7 @@ from ishc_platform.clock import as_utc, utcnow
 from ishc_platform.db import Database
 from ishc_platform.models import OutboxEvent
 from ishc_platform.streams import trim_stream
+from ishc_platform.tasks import stop_if_cancelled
 
 log = structlog.get_logger(__name__)
 
@@ -211,6 +212,7 @@ class OutboxRelay:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                stop_if_cancelled(exc)
                 log.warning("relay.error", service=self.service, error=repr(exc))
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
@@ -238,11 +240,17 @@ class OutboxRelay:
             rows = await self._unpublished(session)
             if rows:
                 # Marking needs nothing from Redis's reply, so PostgreSQL marks
-                # while Redis adds; a failed publish rolls the marks back.
-                await asyncio.gather(
+                # while Redis adds. A failed publish rolls the marks back once
+                # both calls have ended: a statement cancelled mid-flight can
+                # leave the connection unable to roll back.
+                outcomes = await asyncio.gather(
                     self.publisher.publish_many([envelope for _, envelope in rows]),
                     self._mark_published(session, [row_id for row_id, _ in rows]),
+                    return_exceptions=True,
                 )
+                for outcome in outcomes:
+                    if isinstance(outcome, BaseException):
+                        raise outcome
         return len(rows)
 
     async def _publish_sqlite(self) -> int:

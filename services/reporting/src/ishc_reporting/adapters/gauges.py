@@ -14,6 +14,7 @@ from ishc_contracts.health_events import STREAM as HEALTH_STREAM
 from ishc_contracts.registry_events import STREAM as REGISTRY_STREAM
 from ishc_platform.clock import as_utc, utcnow
 from ishc_platform.db import Database
+from ishc_platform.tasks import stop_if_cancelled
 from ishc_reporting import queries
 
 log = structlog.get_logger(__name__)
@@ -72,5 +73,6 @@ async def keep_gauges_fresh(app: FastAPI) -> None:
         try:
             await refresh(app.state.db, await _lag(app))
         except Exception as exc:
+            stop_if_cancelled(exc)
             log.warning("reporting.gauges_failed", error=repr(exc)[:200])
         await asyncio.sleep(REFRESH_SECONDS)

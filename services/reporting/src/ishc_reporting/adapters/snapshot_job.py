@@ -9,6 +9,7 @@ import asyncio
 import structlog
 from fastapi import FastAPI
 
+from ishc_platform.tasks import stop_if_cancelled
 from ishc_reporting.service.snapshots import keep_snapshots
 from ishc_reporting.settings import ReportingSettings
 
@@ -35,5 +36,6 @@ async def keep_snapshots_fresh(app: FastAPI) -> None:
             if (work.months_missing or work.trend_months_missing) and not work.busy:
                 pause = min(CATCHING_UP_SECONDS, every)
         except Exception as exc:  # a lost connection, say: the next round starts over
+            stop_if_cancelled(exc)
             log.warning("reporting.snapshots_failed", error=repr(exc)[:200])
         await asyncio.sleep(pause)
