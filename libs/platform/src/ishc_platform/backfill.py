@@ -322,6 +322,7 @@ class LogBackfill:
         try:
             return items, await self.consumer.apply_log(items), None
         except Exception as exc:
+            stop_if_cancelled(exc)
             if is_transient(exc):
                 raise
         new = 0
@@ -329,6 +330,7 @@ class LogBackfill:
             try:
                 new += await self.consumer.apply_log([item])
             except Exception as exc:
+                stop_if_cancelled(exc)
                 if is_transient(exc):
                     raise
                 metrics.EVENTS_FAILED.labels(self.consumer.group, self.consumer.stream).inc()

@@ -250,6 +250,7 @@ class InboxConsumer:
         try:
             await self.apply([event])
         except Exception as exc:
+            stop_if_cancelled(exc)  # never dead-letter an event for the stop's sake
             if is_transient(exc):
                 raise self._unavailable(exc) from exc
             metrics.EVENTS_FAILED.labels(self.group, self.stream).inc()
@@ -287,6 +288,7 @@ class InboxConsumer:
         try:
             await self.apply([e for _, e in events])
         except Exception as exc:
+            stop_if_cancelled(exc)
             if is_transient(exc):
                 raise self._unavailable(exc) from exc
             log.info("consumer.batch_failed", stream=self.stream, error=repr(exc)[:300])
@@ -310,6 +312,7 @@ class InboxConsumer:
             try:
                 await self.apply([event])
             except Exception as exc:
+                stop_if_cancelled(exc)
                 if is_transient(exc):
                     raise self._unavailable(exc) from exc
                 metrics.EVENTS_FAILED.labels(self.group, self.stream).inc()

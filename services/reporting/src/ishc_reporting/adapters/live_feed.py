@@ -26,6 +26,7 @@ import structlog
 from ishc_platform.admin_units import Boundary
 from ishc_platform.clock import vietnam_now
 from ishc_platform.db import Database
+from ishc_platform.tasks import stop_if_cancelled
 from ishc_reporting import queries
 from ishc_reporting.domain.indicators import percent
 from ishc_reporting.domain.plans import rollout_status
@@ -156,6 +157,7 @@ class LiveFeed:
             try:
                 await self._poll()
             except Exception as exc:  # a database hiccup must not end the feed
+                stop_if_cancelled(exc)
                 log.warning("live.poll_failed", error=repr(exc)[:200])
             await asyncio.sleep(self.interval)
         self._task = None
