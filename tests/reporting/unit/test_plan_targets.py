@@ -180,8 +180,8 @@ def test_the_older_share_of_new_members_is_a_band() -> None:
     as_of, start = date(2018, 6, 30), date(2017, 1, 1)
 
     def share(new: int, older: int) -> Any:
-        figures = {"new_members": new, "new_older_members": older}
-        return one(plan, as_of, ((as_of, start), measured(as_of, start, **figures)))
+        figured = measured(as_of, start, new_members=new, new_older_members=older)
+        return one(plan, as_of, ((as_of, start), figured))
 
     assert share(100, 65).status is Status.REACHED
     assert share(100, 55).status is Status.BEHIND

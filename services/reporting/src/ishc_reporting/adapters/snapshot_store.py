@@ -41,14 +41,15 @@ async def replace_records(
     club_ids: Collection[str] | None,
 ) -> None:
     """The month's snapshot of `club_ids` (every club when None) becomes `records`."""
+    connection = await session.connection()  # Core statements: no ORM state to keep
     where = [col(ClubSnapshot.month_end) == month_end, col(ClubSnapshot.older_age) == older_age]
     if club_ids is None:
-        await session.execute(delete(ClubSnapshot).where(*where))
+        await connection.execute(delete(ClubSnapshot).where(*where))
     else:
         ids = sorted(club_ids)
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start : start + _CHUNK]
-            await session.execute(
+            await connection.execute(
                 delete(ClubSnapshot).where(*where, col(ClubSnapshot.club_id).in_(chunk))
             )
     rows = [
@@ -56,7 +57,7 @@ async def replace_records(
         for r, stored in zip(records, encode(list(records)), strict=True)
     ]
     for start in range(0, len(rows), _CHUNK):
-        await session.execute(insert(ClubSnapshot), rows[start : start + _CHUNK])
+        await connection.execute(insert(ClubSnapshot), rows[start : start + _CHUNK])
 
 
 async def mark_built(session: AsyncSession, month_end: date, older_age: int) -> None:
@@ -85,9 +86,10 @@ async def clear_changes(session: AsyncSession, rewritten: Sequence[tuple[str, in
 
 async def forget_trend_months(session: AsyncSession, months: Collection[date]) -> None:
     """The trends' shares of these months are stale: the job measures them again."""
+    connection = await session.connection()
     ends = sorted(months)
     for start in range(0, len(ends), _CHUNK):
-        await session.execute(
+        await connection.execute(
             delete(TrendShares).where(col(TrendShares.month_end).in_(ends[start : start + _CHUNK]))
         )
 
@@ -98,11 +100,12 @@ async def replace_trend_month(
     fingerprint: str,
     points: Sequence[tuple[Boundary, str, SharePoint]],
 ) -> None:
-    await session.execute(delete(TrendShares).where(col(TrendShares.month_end) == month_end))
+    connection = await session.connection()
+    await connection.execute(delete(TrendShares).where(col(TrendShares.month_end) == month_end))
     rows = [
         {"month_end": month_end, "boundary": boundary.value, "province": province,
          "fingerprint": fingerprint, "members": point.members, "shares": encode_shares(point)}
         for boundary, province, point in points
     ]  # fmt: skip
     if rows:
-        await session.execute(insert(TrendShares), rows)
+        await connection.execute(insert(TrendShares), rows)
