@@ -58,7 +58,7 @@ from ishc_reporting.models import ClubFact, ClubTouch, MemberFact, Plan, Project
 from ishc_reporting.queries.clubs import active_clubs
 from ishc_reporting.queries.facts import ClubRecord
 from ishc_reporting.queries.targets import page_communes, plan_heading, plan_progress_unchecked
-from ishc_reporting.queries.warm import NATION, Grouping, roll_up_groups, warm_cache
+from ishc_reporting.queries.warm import NATION, Grouping, club_record, roll_up_groups, warm_cache
 
 log = structlog.get_logger(__name__)
 
@@ -463,7 +463,7 @@ async def club_detail_unchecked(session: AsyncSession, club_id: str, q: Query) -
     legacy = placement.place(club.commune_code or "", club.legacy_commune_code, Boundary.LEGACY)
     plan = plan_for_club(in_force, club.province, legacy.province)
     bands = bands_for(plan, q.older_age)
-    records = await _clubs_with_age(session, q, bands.older_age, club_ids={club.club_id})
+    record = await club_record(session, club.club_id, q.as_of, q.period_start, bands.older_age)
     base = {
         **_query_fields(q),
         "scope": "club",
@@ -473,9 +473,8 @@ async def club_detail_unchecked(session: AsyncSession, club_id: str, q: Query) -
         "founded_on": club.founded_on,
         "dissolved_on": club.dissolved_on,
     }
-    if not records:
+    if record is None:
         return {**base, "active": False, "indicators": None}
-    record = records[0]
     place = placement.place(record.commune_code, record.legacy_commune_code, q.boundary)
     return {
         **base,

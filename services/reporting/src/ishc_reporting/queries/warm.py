@@ -10,6 +10,9 @@ projection's revision moves, it reads which clubs the new batches touched
 (`club_touch`), recomputes only those clubs, and rebuilds only the provinces
 they were or are now in: late data reaches a past date's figures as it reaches
 today's. Any other period goes to the database directly.
+
+A club read on its own (its page) is kept by club and date, with the club's
+touch revision: it is read again only once a batch has touched the club.
 """
 
 from __future__ import annotations
@@ -210,14 +213,24 @@ def roll_up_groups(
 
 
 PAST_DATES_KEPT = 4  # per process: each holds every active club's records
+CLUBS_KEPT = 4_096  # per process: one club's record as of one date, with one older age
+
+
+@dataclass(frozen=True)
+class KeptClub:
+    revision: int  # the club's touch revision read before its record was
+    record: ClubRecord | None  # None: not active that day
 
 
 @dataclass
 class WarmCaches:
-    """A process's caches for one database: today's, and the past dates last read."""
+    """A process's caches for one database: today's, the past dates last read,
+    and the clubs last read one by one (a club's page, polled while its
+    members are entered, reads one club and not the nation)."""
 
     today: DateCache = field(default_factory=DateCache)
     past: OrderedDict[date, DateCache] = field(default_factory=OrderedDict)
+    clubs: OrderedDict[tuple[str, date, int], KeptClub] = field(default_factory=OrderedDict)
 
     def for_date(self, as_of: date, keep: bool) -> DateCache | None:
         if as_of == today():
@@ -260,6 +273,44 @@ def warm_cache(
         return None
     url = str(session.get_bind().engine.url)
     return _CACHES.setdefault(url, WarmCaches()).for_date(as_of, keep=whole)
+
+
+async def club_record(
+    session: AsyncSession, club_id: str, as_of: date, period_start: date, age: int
+) -> ClubRecord | None:
+    """One club's record, kept until a batch touches the club (`club_touch`):
+    a poll of an unchanged club costs one indexed read. Only over the date's
+    default period, up to today, like the dates kept."""
+    if as_of > today() or period_start != default_period_start(as_of):
+        return await _one_club(session, club_id, as_of, period_start, age)
+    # The revision first: a batch landing while the record is read leaves the
+    # kept revision behind the club's, and the next read recomputes.
+    revision = (
+        await session.scalar(select(ClubTouch.revision).where(col(ClubTouch.club_id) == club_id))
+        or 0
+    )
+    url = str(session.get_bind().engine.url)
+    kept_clubs = _CACHES.setdefault(url, WarmCaches()).clubs
+    key = (club_id, as_of, age)
+    kept = kept_clubs.get(key)
+    if kept is not None and kept.revision == revision:
+        kept_clubs.move_to_end(key)
+        return kept.record
+    record = await _one_club(session, club_id, as_of, period_start, age)
+    kept_clubs[key] = KeptClub(revision, record)
+    kept_clubs.move_to_end(key)
+    while len(kept_clubs) > CLUBS_KEPT:
+        kept_clubs.popitem(last=False)
+    return record
+
+
+async def _one_club(
+    session: AsyncSession, club_id: str, as_of: date, period_start: date, age: int
+) -> ClubRecord | None:
+    found = await active_clubs(
+        session, as_of=as_of, period_start=period_start, older_age=age, club_ids={club_id}
+    )
+    return found[0] if found else None
 
 
 def forget_warm_caches() -> None:
