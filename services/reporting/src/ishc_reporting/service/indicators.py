@@ -59,7 +59,10 @@ async def club_detail(
     session: AsyncSession, caller: Caller, club_id: str, q: Query
 ) -> dict[str, Any]:
     policy.require_reader(caller)
-    policy.ensure_club_visible(caller, await queries.club_fact(session, club_id))
+    club = await queries.club_fact(session, club_id)
+    policy.ensure_club_visible(caller, club)
+    # `club` held here keeps it in the session's (weak) identity map: the
+    # query's own lookup of it costs no second round trip.
     return await queries.club_detail_unchecked(session, club_id, q)
 
 
