@@ -15,7 +15,7 @@ from ishc_platform.admin_units import Boundary
 from ishc_platform.db import Database
 from ishc_platform.migrate import upgrade
 from ishc_reporting.queries import snapshots, warm
-from ishc_reporting.queries.trends import plans_fingerprint
+from ishc_reporting.queries.indicators import plans_fingerprint
 from ishc_reporting.service import indicators as service
 from tests.reporting.conftest import NATIONAL, Registry, feeder, loaded_client
 
@@ -131,7 +131,9 @@ def test_the_snapshots_command_builds_every_month_and_says_so(tmp_path: Path) ->
     said = " ".join(first.output.split())  # the console wraps its lines
     # September, October and November 2026 (today is 01/12/2026 in Vietnam).
     assert "3 months built" in said and "3 months of trend shares measured" in said
+    assert "3 months of roll-ups stored" in said
     again = runner.invoke(app, ["snapshots", "--database-url", url])
     assert again.exit_code == 0, again.output
     said = " ".join(again.output.split())
-    assert "0 months built" in said and "0 months and 0 of trend shares left" in said
+    assert "0 months built" in said
+    assert "0 months, 0 of trend shares and 0 of roll-ups left" in said

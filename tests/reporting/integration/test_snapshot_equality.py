@@ -17,15 +17,19 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, update
+from sqlmodel import select
 
 from ishc_contracts import registry_events as re
+from ishc_contracts.people import DEFAULT_OLDER_AGE
+from ishc_platform.admin_units import Boundary
 from ishc_platform.clock import set_clock_start
 from ishc_platform.db import Database
 from ishc_platform.migrate import upgrade
+from ishc_reporting.domain import placement
 from ishc_reporting.domain.indicators import default_period_start
 from ishc_reporting.domain.snapshots import last_complete_month_end, month_ends
-from ishc_reporting.models import ClubTouch, MemberFact, metadata
-from ishc_reporting.queries import snapshots
+from ishc_reporting.models import ClubTouch, MemberFact, RollupSnapshot, metadata
+from ishc_reporting.queries import indicators, snapshots, warm
 from ishc_reporting.queries.clubs import active_clubs
 from ishc_reporting.queries.facts import ClubRecord, computed_clubs
 from ishc_reporting.service.snapshots import keep_snapshots
@@ -180,8 +184,40 @@ async def check_history(url: str, history: tuple[Any, ...]) -> None:
                             provinces=provinces,
                         )  # fmt: skip
                         assert ordered(read) == ordered(cold), (month_end, age, provinces)
+                built = await snapshots.month_built(session, month_end, DEFAULT_OLDER_AGE)
+                await check_stored_rollups(session, month_end, must_be_stored=catch_up and built)
     finally:
         await db.dispose()
+
+
+async def check_stored_rollups(session: Any, month_end: date, *, must_be_stored: bool) -> None:
+    """A month end's stored roll-ups, when the pages would read them, equal the
+    roll-ups of every club computed cold from the facts; once the job has caught
+    up with the late events, every month it has built has them."""
+    start = default_period_start(month_end)
+    cold_records = await computed_clubs(
+        session, as_of=month_end, period_start=start, older_age=DEFAULT_OLDER_AGE
+    )
+    for boundary in Boundary:
+        q = indicators.make_query(month_end, boundary, None, None)
+        every = placement.provinces(boundary)
+        for grouping, communes, groups in (
+            (*indicators._province_grouping(q, [], dict.fromkeys(u.code for u in every)),
+             {u.code for u in every}),
+            (*indicators._national_grouping(q, [], []), {warm.NATION}),
+        ):  # fmt: skip
+            stored = await snapshots.stored_rollups(
+                session, month_end, start, LAST_DAY, boundary=boundary,
+                per_province=grouping.per_province, fingerprint=grouping.fingerprint,
+            )  # fmt: skip
+            if stored is None:
+                assert not must_be_stored, (month_end, boundary, grouping.per_province)
+                continue
+            cold = warm.roll_up_groups(
+                {DEFAULT_OLDER_AGE: {r.club_id: r for r in cold_records}},
+                grouping, groups, communes,
+            )  # fmt: skip
+            assert (stored.rollups, stored.unplaced) == cold, (month_end, boundary)
 
 
 @settings(
@@ -234,6 +270,71 @@ def test_a_month_end_reads_its_snapshot_and_a_changed_club_afresh(database_url: 
             async with db.sessions() as session:
                 assert await snapshots.changed_since_snapshot(session, february) == set()
                 assert await members_on_february_29(session) == (0, 0)  # rewritten
+        finally:
+            await db.dispose()
+
+    asyncio.run(check())
+
+
+def test_a_month_end_page_reads_its_stored_rollups_while_they_hold(database_url: str) -> None:
+    """The stored roll-ups are what a month end's page shows (a figure changed
+    behind the projection's back shows), until a club is marked changed or the
+    plans change: then the page rolls the clubs up again, and the job stores
+    the month again."""
+    set_clock_start(TODAY)
+    upgrade("reporting", database_url)
+    february = date(2028, 2, 29)
+    q = indicators.make_query(february, Boundary.CURRENT, None, None)
+
+    async def vinh_long_members(session: Any) -> tuple[int, int]:
+        table = await indicators.province_table_unchecked(session, q)
+        nation = await indicators.national_unchecked(session, q)
+        row = next(r for r in table["provinces"] if r["code"] == "86")
+        return row["indicators"]["members"], nation["indicators"]["members"]
+
+    async def tamper(session: Any, **values: Any) -> None:
+        """Forty members more in every stored roll-up of February that has any."""
+        rows = (await session.exec(select(RollupSnapshot))).all()
+        connection = await session.connection()
+        for row in rows:
+            stored = snapshots.decode_rollups(row.body)
+            for rollup in stored.rollups.values():
+                rollup.members += 40 if rollup.members else 0
+            await connection.execute(
+                update(RollupSnapshot)
+                .where(
+                    RollupSnapshot.month_end == row.month_end,  # type: ignore[arg-type]
+                    RollupSnapshot.boundary == row.boundary,  # type: ignore[arg-type]
+                    RollupSnapshot.per_province == row.per_province,  # type: ignore[arg-type]
+                    RollupSnapshot.fingerprint == row.fingerprint,  # type: ignore[arg-type]
+                )
+                .values(body=snapshots.encode_rollups(stored), **values)
+            )
+        await session.commit()
+
+    async def check() -> None:
+        history = ([date(2027, 6, 1)], [Operation("members", 0, date(2027, 7, 1), 1)],
+                   random.Random(1), True)  # fmt: skip
+        await check_history(database_url, history)
+        db = Database(database_url)
+        try:
+            async with db.sessions() as session:
+                assert await vinh_long_members(session) == (2, 2)
+                await tamper(session)
+                assert await vinh_long_members(session) == (42, 42)  # the stored rows'
+                # A club marked changed on or before the month end: rolled up again.
+                connection = await session.connection()
+                await connection.execute(update(ClubTouch).values(changed_from=date(2028, 2, 1)))
+                await session.commit()
+                assert await vinh_long_members(session) == (2, 2)
+            await keep_snapshots(db)  # rewrites the club's months, stores them again
+            async with db.sessions() as session:
+                fingerprint = indicators.plans_fingerprint([])
+                assert february in await snapshots.rollup_months(session, fingerprint)
+                assert await vinh_long_members(session) == (2, 2)
+                # Rows stored with other plans are not read.
+                await tamper(session, fingerprint="0" * 64)
+                assert await vinh_long_members(session) == (2, 2)
         finally:
             await db.dispose()
 

@@ -220,19 +220,25 @@ def snapshots_command(
                 work = await snapshot_use_cases.keep_snapshots(db, months_to_build=0)
                 done = snapshot_use_cases.SnapshotWork()
                 while (
-                    (work.months_missing or work.trend_months_missing)
-                    and len(done.months_built) + done.trend_months_measured < months
+                    (work.months_missing or work.trend_months_missing or work.rollup_months_missing)
+                    and _months_done(done) < months
                     and not work.busy
                 ):
-                    finished = len(done.months_built) + done.trend_months_measured
-                    left = work.months_missing + work.trend_months_missing
-                    progress.update(task, total=finished + left, completed=finished)
+                    left = (
+                        work.months_missing + work.trend_months_missing
+                        + work.rollup_months_missing
+                    )  # fmt: skip
+                    progress.update(
+                        task, total=_months_done(done) + left, completed=_months_done(done)
+                    )
                     work = await snapshot_use_cases.keep_snapshots(db, months_to_build=1)
                     done.months_built += work.months_built
                     done.club_months_rewritten += work.club_months_rewritten
                     done.trend_months_measured += work.trend_months_measured
+                    done.rollup_months_stored += work.rollup_months_stored
                 done.months_missing, done.busy = work.months_missing, work.busy
                 done.trend_months_missing = work.trend_months_missing
+                done.rollup_months_missing = work.rollup_months_missing
                 return done
         finally:
             await db.dispose()
@@ -240,10 +246,15 @@ def snapshots_command(
     done = asyncio.run(run())
     console.print(
         f"{len(done.months_built)} months built, {done.club_months_rewritten} club-months "
-        f"rewritten, {done.trend_months_measured} months of trend shares measured; "
-        f"{done.months_missing} months and {done.trend_months_missing} of trend shares left"
-        + (" (another process holds the writer)" if done.busy else "")
+        f"rewritten, {done.trend_months_measured} months of trend shares measured, "
+        f"{done.rollup_months_stored} months of roll-ups stored; {done.months_missing} months, "
+        f"{done.trend_months_missing} of trend shares and {done.rollup_months_missing} of "
+        "roll-ups left" + (" (another process holds the writer)" if done.busy else "")
     )
+
+
+def _months_done(work: snapshot_use_cases.SnapshotWork) -> int:
+    return len(work.months_built) + work.trend_months_measured + work.rollup_months_stored
 
 
 @app.command("rebuild")

@@ -352,6 +352,22 @@ class SnapshotMonth(ReportingTable, table=True):
     built_at: datetime = Field(sa_column=_instant())
 
 
+class RollupSnapshot(ReportingTable, table=True):
+    """Every province's roll-up on a map (`per_province`), or the nation's, at a
+    complete month's end, judged by the plans of `fingerprint` (ADR 0008): a
+    quarter's end read for the first time costs one row, not every club."""
+
+    __tablename__ = "rollup_snapshot"
+
+    month_end: date = Field(primary_key=True)
+    boundary: str = Field(primary_key=True, max_length=8)
+    per_province: bool = Field(primary_key=True)
+    fingerprint: str = Field(primary_key=True, max_length=64)
+    body: bytes = Field(
+        sa_type=LargeBinary
+    )  # the roll-ups and the unplaced count (compressed JSON)
+
+
 class TrendShares(ReportingTable, table=True):
     """The quality shares of the nation ("") or a province on a map at a
     month's end, as the indicators give them with the plans of `fingerprint`

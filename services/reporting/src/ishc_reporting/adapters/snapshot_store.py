@@ -13,9 +13,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ishc_platform.admin_units import Boundary
 from ishc_platform.clock import utcnow
 from ishc_reporting.domain.charts import SharePoint
-from ishc_reporting.models import ClubSnapshot, ClubTouch, SnapshotMonth, TrendShares
+from ishc_reporting.models import (
+    ClubSnapshot,
+    ClubTouch,
+    RollupSnapshot,
+    SnapshotMonth,
+    TrendShares,
+)
 from ishc_reporting.queries.facts import ClubRecord
-from ishc_reporting.queries.snapshots import encode
+from ishc_reporting.queries.snapshots import StoredRollups, encode, encode_rollups
 from ishc_reporting.queries.trends import encode_shares
 
 _WRITER_LOCK = 0x5EA50008  # a PostgreSQL advisory lock key of the snapshot writer's own
@@ -84,14 +90,36 @@ async def clear_changes(session: AsyncSession, rewritten: Sequence[tuple[str, in
     )
 
 
-async def forget_trend_months(session: AsyncSession, months: Collection[date]) -> None:
-    """The trends' shares of these months are stale: the job measures them again."""
+async def forget_month_summaries(session: AsyncSession, months: Collection[date]) -> None:
+    """The trends' shares and the roll-ups of these months are stale: the job
+    measures them again."""
     connection = await session.connection()
     ends = sorted(months)
     for start in range(0, len(ends), _CHUNK):
+        chunk = ends[start : start + _CHUNK]
+        await connection.execute(delete(TrendShares).where(col(TrendShares.month_end).in_(chunk)))
         await connection.execute(
-            delete(TrendShares).where(col(TrendShares.month_end).in_(ends[start : start + _CHUNK]))
+            delete(RollupSnapshot).where(col(RollupSnapshot.month_end).in_(chunk))
         )
+
+
+async def replace_month_rollups(
+    session: AsyncSession,
+    month_end: date,
+    rollups: Sequence[tuple[Boundary, bool, str, StoredRollups]],
+) -> None:
+    """The month's stored roll-ups become these (those of other plans go)."""
+    connection = await session.connection()
+    await connection.execute(
+        delete(RollupSnapshot).where(col(RollupSnapshot.month_end) == month_end)
+    )
+    rows = [
+        {"month_end": month_end, "boundary": boundary.value, "per_province": per_province,
+         "fingerprint": fingerprint, "body": encode_rollups(stored)}
+        for boundary, per_province, fingerprint, stored in rollups
+    ]  # fmt: skip
+    if rows:
+        await connection.execute(insert(RollupSnapshot), rows)
 
 
 async def replace_trend_month(

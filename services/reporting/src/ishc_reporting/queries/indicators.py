@@ -55,8 +55,10 @@ from ishc_reporting.domain.plans import (
     plans_in_force,
 )
 from ishc_reporting.models import ClubFact, ClubTouch, MemberFact, Plan, ProjectionState
+from ishc_reporting.queries import snapshots
 from ishc_reporting.queries.clubs import active_clubs
 from ishc_reporting.queries.facts import ClubRecord
+from ishc_reporting.queries.snapshots import StoredRollups
 from ishc_reporting.queries.targets import page_communes, plan_heading, plan_progress_unchecked
 from ishc_reporting.queries.warm import NATION, Grouping, club_record, roll_up_groups, warm_cache
 
@@ -164,9 +166,17 @@ def current_provinces_for(boundary: Boundary, codes: set[str]) -> set[str]:
     return found
 
 
+def plans_fingerprint(plans: list[PlanDoc]) -> str:
+    """What changes when any plan does (the bands and ages clubs are judged by)."""
+    return hashlib.sha256("|".join(sorted(p.model_dump_json() for p in plans)).encode()).hexdigest()
+
+
 def _fingerprint(plans: list[PlanDoc], older_age: int | None) -> str:
-    body = "|".join(sorted(p.model_dump_json() for p in plans))
-    return hashlib.sha256(f"{body}|{older_age}".encode()).hexdigest()
+    """The plans' fingerprint, with the older age a reader asked for folded in."""
+    plain = plans_fingerprint(plans)
+    return (
+        plain if older_age is None else hashlib.sha256(f"{plain}|{older_age}".encode()).hexdigest()
+    )
 
 
 async def _rollups(
@@ -177,11 +187,21 @@ async def _rollups(
     communes: Callable[[str], int | None],
     scope: set[str] | None,
     loaded: dict[int, dict[str, ClubRecord]] | None = None,
+    *,
+    use_stored: bool = True,
 ) -> tuple[dict[str, Rollup], int]:
-    """Roll-ups per group: from the warm cache of the date if kept, else from the database
-    (`scope`: the current provinces whose clubs can count, None for all;
-    `loaded`: records already read for this query and scope, by older age,
-    so two groupings of one past date read the facts once)."""
+    """Roll-ups per group: from a month end's stored roll-ups when they hold
+    (ADR 0008), else from the warm cache of the date if kept, else from the
+    database (`scope`: the current provinces whose clubs can count, None for
+    all; `loaded`: records already read for this query and scope, by older
+    age, so two groupings of one past date read the facts once)."""
+    if use_stored:
+        stored = await snapshots.stored_rollups(
+            session, q.as_of, q.period_start, today(), boundary=grouping.boundary,
+            per_province=grouping.per_province, fingerprint=grouping.fingerprint,
+        )  # fmt: skip
+        if stored is not None and groups <= stored.rollups.keys():
+            return {g: stored.rollups[g] for g in groups}, stored.unplaced
     cache = warm_cache(session, q.as_of, q.period_start, whole=scope is None)
     if cache is not None:
         return await cache.rollups(session, q.as_of, q.period_start, grouping, groups, communes)
@@ -262,6 +282,14 @@ async def _province_rollups(
 ) -> tuple[dict[str, Rollup], int]:
     """Each province's roll-up, its clubs judged by its governing plan's bands
     (the default plan's without one), coverage over its one denominator."""
+    grouping, communes = _province_grouping(q, all_plans, governing)
+    scope = None if provinces is None else current_provinces_for(q.boundary, codes)
+    return await _rollups(session, q, grouping, codes, communes, scope, loaded)
+
+
+def _province_grouping(
+    q: Query, all_plans: list[PlanDoc], governing: dict[str, PlanDoc | None]
+) -> tuple[Grouping, Callable[[str], int | None]]:
     bands = {code: bands_for(plan, q.older_age) for code, plan in governing.items()}
     grouping = Grouping(
         boundary=q.boundary,
@@ -269,24 +297,13 @@ async def _province_rollups(
         bands=lambda code: bands.get(code, DEFAULT_BANDS),
         fingerprint=_fingerprint(all_plans, q.older_age),
     )
-    scope = None if provinces is None else current_provinces_for(q.boundary, codes)
-    return await _rollups(
-        session,
-        q,
-        grouping,
-        codes,
-        lambda code: province_denominator(governing.get(code), code, q.boundary)[0],
-        scope,
-        loaded,
-    )
+    return grouping, lambda code: province_denominator(governing.get(code), code, q.boundary)[0]
 
 
-async def national_unchecked(session: AsyncSession, q: Query) -> dict[str, Any]:
-    """The nation's indicators, and every national plan in force measured on its own map."""
-    all_plans = await load_plans(session)
-    in_force = plans_in_force(all_plans, q.as_of)
-    plan = national_governing_plan(in_force)
-    bands = bands_for(plan, q.older_age)
+def _national_grouping(
+    q: Query, all_plans: list[PlanDoc], in_force: list[PlanDoc]
+) -> tuple[Grouping, Callable[[str], int | None]]:
+    bands = bands_for(national_governing_plan(in_force), q.older_age)
     grouping = Grouping(
         boundary=q.boundary,
         per_province=False,
@@ -295,10 +312,46 @@ async def national_unchecked(session: AsyncSession, q: Query) -> dict[str, Any]:
     )
     every = placement.provinces(q.boundary)
     total_communes = sum(placement.commune_count(u.code, q.boundary) for u in every)
+    return grouping, lambda _group: total_communes
+
+
+async def month_rollups(
+    session: AsyncSession, month_end: date
+) -> list[tuple[Boundary, bool, str, StoredRollups]]:
+    """A month end's roll-ups as the pages compute them, per province and of the
+    nation on both maps, with the default older age of each plan: what the
+    snapshot job stores, as (boundary, per province, plans' fingerprint, roll-ups)."""
+    all_plans = await load_plans(session)
+    in_force = plans_in_force(all_plans, month_end)
+    loaded: dict[int, dict[str, ClubRecord]] = {}  # the clubs, read once for all four
+    stored = []
+    for boundary in Boundary:
+        q = make_query(month_end, boundary, None, None)
+        every = placement.provinces(boundary)
+        governing = {u.code: governing_plan(in_force, u.code, boundary) for u in every}
+        for grouping, communes, groups in (
+            (*_province_grouping(q, all_plans, governing), {u.code for u in every}),
+            (*_national_grouping(q, all_plans, in_force), {NATION}),
+        ):
+            rollups, unplaced = await _rollups(
+                session, q, grouping, groups, communes, None, loaded, use_stored=False
+            )
+            stored.append(
+                (boundary, grouping.per_province, grouping.fingerprint,
+                 StoredRollups(rollups=rollups, unplaced=unplaced))
+            )  # fmt: skip
+    return stored
+
+
+async def national_unchecked(session: AsyncSession, q: Query) -> dict[str, Any]:
+    """The nation's indicators, and every national plan in force measured on its own map."""
+    all_plans = await load_plans(session)
+    in_force = plans_in_force(all_plans, q.as_of)
+    plan = national_governing_plan(in_force)
+    grouping, communes = _national_grouping(q, all_plans, in_force)
+    every = placement.provinces(q.boundary)
     loaded: dict[int, dict[str, ClubRecord]] = {}  # a past date's facts, read once
-    rollups, _unplaced = await _rollups(
-        session, q, grouping, {NATION}, lambda _group: total_communes, None, loaded
-    )
+    rollups, _unplaced = await _rollups(session, q, grouping, {NATION}, communes, None, loaded)
     result = rollups[NATION].as_dict()
     governing = {u.code: governing_plan(in_force, u.code, q.boundary) for u in every}
     per_province, _ = await _province_rollups(

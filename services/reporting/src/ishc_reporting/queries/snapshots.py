@@ -17,11 +17,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ishc_contracts.people import DEFAULT_OLDER_AGE
 from ishc_platform.admin_units import Boundary
+from ishc_reporting.domain.indicators import Rollup
+from ishc_reporting.domain.snapshots import snapshot_serves
 from ishc_reporting.models import (
     ClubFact,
     ClubSnapshot,
     ClubTouch,
     Plan,
+    RollupSnapshot,
     SnapshotMonth,
     TrendShares,
 )
@@ -30,6 +33,17 @@ from ishc_reporting.queries.scope import Scope, fetch_rows
 
 _ENCODER = msgspec.json.Encoder()
 _DECODER = msgspec.json.Decoder(list[ClubRecord])
+
+
+class StoredRollups(msgspec.Struct):
+    """A month end's roll-ups by group (province codes, or the nation), and the
+    clubs no group could place."""
+
+    rollups: dict[str, Rollup]
+    unplaced: int
+
+
+_ROLLUPS_DECODER = msgspec.json.Decoder(StoredRollups)
 
 
 def encode(records: list[ClubRecord]) -> list[bytes]:
@@ -126,5 +140,54 @@ async def trend_months(session: AsyncSession, fingerprint: str) -> set[date]:
             col(t.boundary) == Boundary.CURRENT.value,
             col(t.fingerprint) == fingerprint,
         ),
+    )
+    return {month_end for (month_end,) in rows}
+
+
+def encode_rollups(stored: StoredRollups) -> bytes:
+    return zlib.compress(_ENCODER.encode(stored), 1)
+
+
+def decode_rollups(body: bytes) -> StoredRollups:
+    return _ROLLUPS_DECODER.decode(zlib.decompress(body))
+
+
+async def stored_rollups(
+    session: AsyncSession,
+    as_of: date,
+    period_start: date,
+    today: date,
+    *,
+    boundary: Boundary,
+    per_province: bool,
+    fingerprint: str,
+) -> StoredRollups | None:
+    """A month end's roll-ups as the job stored them with these plans; None when
+    none are stored, or when a club has changed since in a way that can alter
+    that month (its snapshots, hence these roll-ups, wait for the job)."""
+    if not snapshot_serves(as_of, period_start, today):
+        return None
+    r = RollupSnapshot
+    body = await session.scalar(
+        select_columns(col(r.body)).where(
+            col(r.month_end) == as_of,
+            col(r.boundary) == boundary.value,
+            col(r.per_province) == per_province,
+            col(r.fingerprint) == fingerprint,
+        )
+    )
+    if body is None:
+        return None
+    stale = await session.scalar(
+        select_columns(col(ClubTouch.club_id)).where(col(ClubTouch.changed_from) <= as_of).limit(1)
+    )
+    return None if stale is not None else decode_rollups(body)
+
+
+async def rollup_months(session: AsyncSession, fingerprint: str) -> set[date]:
+    """Months whose roll-ups the job has stored with these plans."""
+    r = RollupSnapshot
+    rows = await fetch_rows(
+        session, select_columns(col(r.month_end)).where(col(r.fingerprint) == fingerprint)
     )
     return {month_end for (month_end,) in rows}

@@ -26,7 +26,6 @@ What is kept, and for how long, is `trends_unchecked`'s to say.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import time
 from bisect import bisect_left
@@ -66,6 +65,7 @@ from ishc_reporting.queries.indicators import (
     load_plans,
     make_query,
     national_unchecked,
+    plans_fingerprint,
     province_denominator,
     province_detail_unchecked,
 )
@@ -173,11 +173,6 @@ async def trends_unchecked(
     if counts:
         shares[q.as_of] = last_shares
     return TrendData(as_of=q.as_of, counts=counts, shares=[shares[d] for d in sorted(shares)])
-
-
-def plans_fingerprint(plans: list[PlanDoc]) -> str:
-    """What changes when any plan does (the bands and ages shares are judged by)."""
-    return hashlib.sha256("|".join(sorted(p.model_dump_json() for p in plans)).encode()).hexdigest()
 
 
 NATION_KEY = ""  # `trend_shares.province` of the nation's points

@@ -17,8 +17,8 @@ from ishc_reporting.domain.indicators import default_period_start
 from ishc_reporting.domain.snapshots import last_complete_month_end, month_ends
 from ishc_reporting.queries import snapshots
 from ishc_reporting.queries.facts import computed_clubs
-from ishc_reporting.queries.indicators import load_plans
-from ishc_reporting.queries.trends import month_share_points, plans_fingerprint
+from ishc_reporting.queries.indicators import load_plans, month_rollups, plans_fingerprint
+from ishc_reporting.queries.trends import month_share_points
 from ishc_reporting.queries.warm import not_kept
 
 CLUBS_A_ROUND = 500  # changed clubs rewritten per transaction
@@ -33,6 +33,8 @@ class SnapshotWork:
     months_missing: int = 0
     trend_months_measured: int = 0
     trend_months_missing: int = 0
+    rollup_months_stored: int = 0
+    rollup_months_missing: int = 0
     busy: bool = False  # another replica holds the writer
 
 
@@ -41,6 +43,7 @@ async def keep_snapshots(db: Database, *, months_to_build: int = 1) -> SnapshotW
     await _rewrite_changed(db, work)
     await _build_missing(db, work, months_to_build)
     await _measure_trends(db, work, months_to_build)
+    await _store_rollups(db, work, months_to_build)
     return work
 
 
@@ -69,7 +72,7 @@ async def _rewrite_changed(db: Database, work: SnapshotWork) -> None:
             await snapshot_store.replace_records(
                 session, month_end, age, records, club_ids=club_ids
             )
-            await snapshot_store.forget_trend_months(session, {month_end})
+            await snapshot_store.forget_month_summaries(session, {month_end})
             await session.commit()
         work.club_months_rewritten += len(club_ids)
     async with db.sessions() as session:
@@ -122,7 +125,7 @@ async def build_month(db: Database, month_end: date, older_age: int) -> bool:
         )  # fmt: skip
         await snapshot_store.replace_records(session, month_end, older_age, records, club_ids=None)
         await snapshot_store.mark_built(session, month_end, older_age)
-        await snapshot_store.forget_trend_months(session, {month_end})
+        await snapshot_store.forget_month_summaries(session, {month_end})
         await session.commit()
     return True
 
@@ -146,3 +149,32 @@ async def _measure_trends(db: Database, work: SnapshotWork, months: int) -> None
             await session.commit()
         work.trend_months_measured += 1
         work.trend_months_missing -= 1
+
+
+async def _store_rollups(db: Database, work: SnapshotWork, months: int) -> None:
+    """The roll-ups of built months with today's plans, newest first: a month
+    end's first read is then one row (the pages check it is still current)."""
+    async with db.sessions() as session:
+        fingerprint = plans_fingerprint(await load_plans(session))
+        built = {m for m, age in await snapshots.built_months(session) if age == DEFAULT_OLDER_AGE}
+        todo = sorted(built - await snapshots.rollup_months(session, fingerprint), reverse=True)
+    work.rollup_months_missing = len(todo)
+    for month_end in todo[:months]:
+        if not await store_month_rollups(db, month_end):
+            work.busy = True
+            return
+        work.rollup_months_stored += 1
+        work.rollup_months_missing -= 1
+
+
+async def store_month_rollups(db: Database, month_end: date) -> bool:
+    """Store a built month's roll-ups with today's plans; False when another
+    replica holds the writer."""
+    async with db.sessions() as session:
+        if not await snapshot_store.hold_the_writer(session):
+            return False
+        with not_kept():
+            rollups = await month_rollups(session, month_end)
+        await snapshot_store.replace_month_rollups(session, month_end, rollups)
+        await session.commit()
+    return True
