@@ -62,7 +62,7 @@ class MemberFact(ReportingTable, table=True):
 
     member_id: str = Field(primary_key=True, max_length=36)
     club_id: str = Field(max_length=36)
-    province: str = Field(max_length=2)
+    province: str = Field(max_length=2, index=True)  # a province's pages and plans read by it
     sex: str | None = Field(default=None, max_length=6)
     birth_year: int | None = None  # the year only: the exact date never leaves the registry
     poverty_status: str | None = Field(default=None, max_length=13)

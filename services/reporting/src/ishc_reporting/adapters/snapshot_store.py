@@ -66,6 +66,16 @@ async def replace_records(
         await connection.execute(insert(ClubSnapshot), rows[start : start + _CHUNK])
 
 
+async def refresh_statistics(session: AsyncSession) -> None:
+    """PostgreSQL's statistics of the snapshots, after a month is written: a
+    month end it has never seen is estimated at a few rows, and a province's
+    read of it then walks every club of the month (38 ms against 9 ms at
+    20,000 clubs). ANALYZE samples the table, whatever its size."""
+    if session.get_bind().dialect.name == "postgresql":
+        connection = await session.connection()
+        await connection.execute(text("ANALYZE club_snapshot"))
+
+
 async def mark_built(session: AsyncSession, month_end: date, older_age: int) -> None:
     built = await session.get(SnapshotMonth, (month_end, older_age))
     if built is None:

@@ -124,6 +124,7 @@ async def build_month(db: Database, month_end: date, older_age: int) -> bool:
             older_age=older_age,
         )  # fmt: skip
         await snapshot_store.replace_records(session, month_end, older_age, records, club_ids=None)
+        await snapshot_store.refresh_statistics(session)
         await snapshot_store.mark_built(session, month_end, older_age)
         await snapshot_store.forget_month_summaries(session, {month_end})
         await session.commit()
