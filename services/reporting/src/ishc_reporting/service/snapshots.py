@@ -6,8 +6,11 @@ writers never wait long on it; one process writes at a time."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ishc_contracts.people import DEFAULT_OLDER_AGE
 from ishc_platform.clock import today
@@ -131,13 +134,21 @@ async def build_month(db: Database, month_end: date, older_age: int) -> bool:
     return True
 
 
-async def _measure_trends(db: Database, work: SnapshotWork, months: int) -> None:
-    """The trends' monthly quality shares of built months, newest first: each
-    month's as the indicators give them then, read from its snapshot."""
+async def _built_months_not_in(
+    db: Database, done_with: Callable[[AsyncSession, str], Awaitable[set[date]]]
+) -> tuple[str, list[date]]:
+    """The plans' fingerprint, and the built months that `done_with` does not
+    list for it, newest first."""
     async with db.sessions() as session:
         fingerprint = plans_fingerprint(await load_plans(session))
         built = {m for m, age in await snapshots.built_months(session) if age == DEFAULT_OLDER_AGE}
-        todo = sorted(built - await snapshots.trend_months(session, fingerprint), reverse=True)
+        return fingerprint, sorted(built - await done_with(session, fingerprint), reverse=True)
+
+
+async def _measure_trends(db: Database, work: SnapshotWork, months: int) -> None:
+    """The trends' monthly quality shares of built months, newest first: each
+    month's as the indicators give them then, read from its snapshot."""
+    fingerprint, todo = await _built_months_not_in(db, snapshots.trend_months)
     work.trend_months_missing = len(todo)
     for month_end in todo[:months]:
         async with db.sessions() as session:
@@ -155,10 +166,7 @@ async def _measure_trends(db: Database, work: SnapshotWork, months: int) -> None
 async def _store_rollups(db: Database, work: SnapshotWork, months: int) -> None:
     """The roll-ups of built months with today's plans, newest first: a month
     end's first read is then one row (the pages check it is still current)."""
-    async with db.sessions() as session:
-        fingerprint = plans_fingerprint(await load_plans(session))
-        built = {m for m, age in await snapshots.built_months(session) if age == DEFAULT_OLDER_AGE}
-        todo = sorted(built - await snapshots.rollup_months(session, fingerprint), reverse=True)
+    _, todo = await _built_months_not_in(db, snapshots.rollup_months)
     work.rollup_months_missing = len(todo)
     for month_end in todo[:months]:
         if not await store_month_rollups(db, month_end):
