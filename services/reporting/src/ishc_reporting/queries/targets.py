@@ -31,7 +31,7 @@ from ishc_reporting.domain.targets import (
 )
 from ishc_reporting.models import ProjectionState
 from ishc_reporting.queries.clubs import active_clubs
-from ishc_reporting.queries.warm import warm_cache
+from ishc_reporting.queries.warm import warm_cache, warm_window
 
 
 def territory_of(plan: PlanDoc) -> Territory:
@@ -73,9 +73,13 @@ async def _measure(
     session: AsyncSession, plan: PlanDoc, territory: Territory, key: MeasurementKey, depth: Depth
 ) -> Measurement:
     on, window_start = key
-    cache = warm_cache(session, on, window_start, whole=territory.province is None)
+    whole = territory.province is None
+    cache = warm_cache(session, on, window_start, whole=whole)
+    if cache is None and whole:
+        cache = warm_window(session, on, window_start, depth)
     if cache is not None:
-        # A date over its twelve months: the warm records the pages read already.
+        # The warm records the pages read already (a date over its twelve
+        # months), or the window's own, patched per batch like them.
         cached = await cache.club_records(session, on, window_start, plan.older_age)
         records = list(cached.values())
     else:

@@ -12,7 +12,9 @@ they were or are now in: late data reaches a past date's figures as it reaches
 today's. Any other period goes to the database directly.
 
 A club read on its own (its page) is kept by club and date, with the club's
-touch revision: it is read again only once a batch has touched the club.
+touch revision: it is read again only once a batch has touched the club. A
+national plan's window (a target counted from its start to a date) is kept
+like a date, patched the same way.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from ishc_reporting.domain.indicators import (
     default_period_start,
     roll_up,
 )
+from ishc_reporting.domain.targets import Depth
 from ishc_reporting.models import ClubTouch, ProjectionState
 from ishc_reporting.queries.clubs import active_clubs
 from ishc_reporting.queries.facts import ClubRecord
@@ -76,6 +79,7 @@ class DateCache:
     """One date's club records and roll-ups (today's follows the calendar)."""
 
     day: date | None = None
+    depth: Depth = Depth.ALL  # how much of each club is read (a plan's window may need less)
     revision: int = -1
     records: dict[int, dict[str, ClubRecord]] = field(default_factory=dict)  # by older age
     views: dict[tuple[object, ...], View] = field(default_factory=dict)
@@ -145,6 +149,7 @@ class DateCache:
                 period_start=period_start,
                 older_age=age,
                 club_ids=touched,
+                depth=self.depth,
             )
             for club_id in touched:
                 self._mark(records.pop(club_id, None))
@@ -153,7 +158,7 @@ class DateCache:
                 self._mark(record)
         for age in ages - self.records.keys():
             loaded = await active_clubs(
-                session, as_of=as_of, period_start=period_start, older_age=age
+                session, as_of=as_of, period_start=period_start, older_age=age, depth=self.depth
             )
             self.records[age] = {r.club_id: r for r in loaded}
             for view in self.views.values():
@@ -213,6 +218,7 @@ def roll_up_groups(
 
 
 PAST_DATES_KEPT = 4  # per process: each holds every active club's records
+WINDOWS_KEPT = 4  # per process: the plans' windows of the nation, each every club's records
 CLUBS_KEPT = 4_096  # per process: one club's record as of one date, with one older age
 
 
@@ -231,6 +237,7 @@ class WarmCaches:
     today: DateCache = field(default_factory=DateCache)
     past: OrderedDict[date, DateCache] = field(default_factory=OrderedDict)
     clubs: OrderedDict[tuple[str, date, int], KeptClub] = field(default_factory=OrderedDict)
+    windows: OrderedDict[tuple[date, date, Depth], DateCache] = field(default_factory=OrderedDict)
 
     def for_date(self, as_of: date, keep: bool) -> DateCache | None:
         if as_of == today():
@@ -273,6 +280,25 @@ def warm_cache(
         return None
     url = str(session.get_bind().engine.url)
     return _CACHES.setdefault(url, WarmCaches()).for_date(as_of, keep=whole)
+
+
+def warm_window(
+    session: AsyncSession, on: date, window_start: date, depth: Depth
+) -> DateCache | None:
+    """The cache of a national plan's window (a target measured from its start
+    to `on`), kept like a date: a batch recomputes only the clubs it touched,
+    where the plans' measurements read every club of the nation again. The
+    windows last measured are kept; none is kept for a read of many past dates."""
+    if on > today() or _NOT_KEPT.get():
+        return None
+    url = str(session.get_bind().engine.url)
+    windows = _CACHES.setdefault(url, WarmCaches()).windows
+    key = (on, window_start, depth)
+    cache = windows.pop(key, None) or DateCache(depth=depth)
+    windows[key] = cache  # the most recently measured last
+    while len(windows) > WINDOWS_KEPT:
+        windows.popitem(last=False)
+    return cache
 
 
 async def club_record(
