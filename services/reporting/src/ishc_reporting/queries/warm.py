@@ -242,16 +242,30 @@ class WarmCaches:
     def for_date(self, as_of: date, keep: bool) -> DateCache | None:
         if as_of == today():
             return self.today
-        cache = self.past.pop(as_of, None)
+        cache = self.past.get(as_of)
         if cache is None and not keep:
             return None
-        self.past[as_of] = cache = cache or DateCache()  # the most recently read last
-        while len(self.past) > PAST_DATES_KEPT:
-            self.past.popitem(last=False)
-        return cache
+        return _keep_last(self.past, as_of, cache or DateCache(), PAST_DATES_KEPT)
+
+
+def _keep_last[K, V](kept: OrderedDict[K, V], key: K, value: V, limit: int) -> V:
+    """Keep `value` as the most recently used, dropping the least recently
+    used past `limit`."""
+    kept[key] = value
+    kept.move_to_end(key)
+    while len(kept) > limit:
+        kept.popitem(last=False)
+    return value
 
 
 _CACHES: dict[str, WarmCaches] = {}
+
+
+def _caches_of(session: AsyncSession) -> WarmCaches:
+    """This process's caches for the session's database."""
+    return _CACHES.setdefault(str(session.get_bind().engine.url), WarmCaches())
+
+
 # Reads of many past dates (the trends' points, the snapshot job) would evict the
 # dates people are reading: they go to the database instead (`not_kept`).
 _NOT_KEPT: ContextVar[bool] = ContextVar("ishc_reporting_not_kept", default=False)
@@ -278,8 +292,7 @@ def warm_cache(
         return None
     if _NOT_KEPT.get() and as_of != today():
         return None
-    url = str(session.get_bind().engine.url)
-    return _CACHES.setdefault(url, WarmCaches()).for_date(as_of, keep=whole)
+    return _caches_of(session).for_date(as_of, keep=whole)
 
 
 def warm_window(
@@ -291,14 +304,9 @@ def warm_window(
     windows last measured are kept; none is kept for a read of many past dates."""
     if on > today() or _NOT_KEPT.get():
         return None
-    url = str(session.get_bind().engine.url)
-    windows = _CACHES.setdefault(url, WarmCaches()).windows
+    windows = _caches_of(session).windows
     key = (on, window_start, depth)
-    cache = windows.pop(key, None) or DateCache(depth=depth)
-    windows[key] = cache  # the most recently measured last
-    while len(windows) > WINDOWS_KEPT:
-        windows.popitem(last=False)
-    return cache
+    return _keep_last(windows, key, windows.get(key) or DateCache(depth=depth), WINDOWS_KEPT)
 
 
 async def club_record(
@@ -315,19 +323,13 @@ async def club_record(
         await session.scalar(select(ClubTouch.revision).where(col(ClubTouch.club_id) == club_id))
         or 0
     )
-    url = str(session.get_bind().engine.url)
-    kept_clubs = _CACHES.setdefault(url, WarmCaches()).clubs
+    kept_clubs = _caches_of(session).clubs
     key = (club_id, as_of, age)
     kept = kept_clubs.get(key)
-    if kept is not None and kept.revision == revision:
-        kept_clubs.move_to_end(key)
-        return kept.record
-    record = await _one_club(session, club_id, as_of, period_start, age)
-    kept_clubs[key] = KeptClub(revision, record)
-    kept_clubs.move_to_end(key)
-    while len(kept_clubs) > CLUBS_KEPT:
-        kept_clubs.popitem(last=False)
-    return record
+    if kept is None or kept.revision != revision:
+        record = await _one_club(session, club_id, as_of, period_start, age)
+        kept = KeptClub(revision, record)
+    return _keep_last(kept_clubs, key, kept, CLUBS_KEPT).record
 
 
 async def _one_club(
