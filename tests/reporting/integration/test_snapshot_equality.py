@@ -234,6 +234,13 @@ def test_a_past_date_from_the_snapshots_equals_the_facts(
     asyncio.run(check_history(database_url, history))
 
 
+def one_club_two_members() -> tuple[Any, ...]:
+    """One club founded 01/06/2027, two members joining 01/07/2027, the job
+    caught up (a fresh random source each time: the history draws from it)."""
+    return ([date(2027, 6, 1)], [Operation("members", 0, date(2027, 7, 1), 1)],
+            random.Random(1), True)  # fmt: skip
+
+
 def test_a_month_end_reads_its_snapshot_and_a_changed_club_afresh(database_url: str) -> None:
     """The equality above is not two cold computations agreeing: a built month
     is read from its snapshot (a fact changed behind the projection's back does
@@ -249,9 +256,7 @@ def test_a_month_end_reads_its_snapshot_and_a_changed_club_afresh(database_url: 
         return read.facts.members, cold.facts.members
 
     async def check() -> None:
-        history = ([date(2027, 6, 1)], [Operation("members", 0, date(2027, 7, 1), 1)],
-                   random.Random(1), True)  # fmt: skip
-        await check_history(database_url, history)
+        await check_history(database_url, one_club_two_members())
         db = Database(database_url)
         try:
             async with db.sessions() as session:
@@ -313,9 +318,7 @@ def test_a_month_end_page_reads_its_stored_rollups_while_they_hold(database_url:
         await session.commit()
 
     async def check() -> None:
-        history = ([date(2027, 6, 1)], [Operation("members", 0, date(2027, 7, 1), 1)],
-                   random.Random(1), True)  # fmt: skip
-        await check_history(database_url, history)
+        await check_history(database_url, one_club_two_members())
         db = Database(database_url)
         try:
             async with db.sessions() as session:
