@@ -18,9 +18,11 @@ import pytest
 from ishc_platform.admin_units import Boundary
 from ishc_platform.clock import today
 from ishc_platform.db import Database
+from ishc_reporting.domain.indicators import Rollup, count_up
 from ishc_reporting.domain.plans import PlanDoc
 from ishc_reporting.domain.targets import Depth
 from ishc_reporting.queries import warm
+from ishc_reporting.queries.facts import computed_clubs
 from ishc_reporting.queries.targets import forget_measurements
 from ishc_reporting.service import indicators as service
 from ishc_reporting.service import plans as plan_service
@@ -93,3 +95,83 @@ async def test_the_windows_kept_are_bounded(
             assert warm.warm_window(session, today(), date(2020, 1, 1), Depth.PLACES) is None
     kept = warm._CACHES[str(reporting_db.engine.url)].windows
     assert [start.year for _on, start, _depth in kept] == [2022, 2023]
+
+
+async def test_a_plans_baseline_date_is_kept_apart_at_its_depth(
+    reporting_db: Database, registry: Registry
+) -> None:
+    """1648/QĐ-TTg's baseline, 31/07/2025, needs only where the clubs were: it
+    is kept with the windows at that depth, and takes no place among the past
+    dates people read (four per process)."""
+    doc = PlanDoc.model_validate(
+        json.loads(json.dumps(tomllib.loads(PLAN.read_text()), default=str))
+    )
+    async with reporting_db.sessions() as session:
+        await plan_service.put_plan(session, NATIONAL, doc)
+    club = registry.club("29623", date(2025, 2, 1))
+    registry.members(club, "86", 3, joined_on=date(2025, 3, 1), birth_year=1950)
+    await feeder(reporting_db).apply_log(registry.log)
+    warm.forget_warm_caches()
+    forget_measurements()
+
+    plans = await national_plans(reporting_db)
+
+    caches = warm._CACHES[str(reporting_db.engine.url)]
+    assert list(caches.past) == []
+    baseline = date(2025, 7, 31)
+    kept = [(on, depth) for on, _start, depth in caches.windows if on == baseline]
+    assert kept == [(baseline, Depth.PLACES)]
+    warm.forget_warm_caches()
+    forget_measurements()
+    with warm.not_kept():  # nothing kept: every measurement read from the facts
+        assert await national_plans(reporting_db) == plans
+
+
+async def test_a_window_kept_deeper_serves_a_shallower_target(reporting_db: Database) -> None:
+    warm.forget_warm_caches()
+    async with reporting_db.sessions() as session:
+        deep = warm.warm_window(session, today(), date(2025, 1, 1), Depth.ALL)
+        assert warm.warm_window(session, today(), date(2025, 1, 1), Depth.PLACES) is deep
+        assert warm.warm_window(session, today(), date(2025, 1, 1), Depth.MEMBERSHIP) is deep
+        other = warm.warm_window(session, today(), date(2026, 1, 1), Depth.PLACES)
+        assert other is not deep
+        assert warm.warm_window(session, today(), date(2026, 1, 1), Depth.ALL) is not other
+
+
+async def test_a_shallow_read_counts_what_a_full_read_counts(
+    reporting_db: Database, registry: Registry
+) -> None:
+    """A window of years read at the places' or the members' depth gives the
+    counts a full read gives; it only leaves out what it does not read (the
+    meetings, and the months a club had to meet in)."""
+    founded = registry.club("29623", date(2020, 3, 1))
+    registry.members(founded, "86", 4, joined_on=date(2020, 4, 1), birth_year=1950)
+    registry.members(founded, "86", 2, joined_on=date(2022, 5, 1), birth_year=1990, sex="male")
+    registry.meeting(founded, "86", date(2023, 6, 10))
+    late = registry.club("29623", date(2024, 2, 1))
+    registry.members(late, "86", 3, joined_on=date(2024, 3, 1), birth_year=1955)
+    leaver = registry.members(late, "86", 1, joined_on=date(2024, 3, 1), birth_year=1940)[0]
+    registry.leave(leaver, late, "86", date(2025, 1, 1))
+    await feeder(reporting_db).apply_log(registry.log)
+
+    async def count(depth: Depth) -> tuple[Rollup, list[frozenset[tuple[int, int]]]]:
+        async with reporting_db.sessions() as session:
+            records = await computed_clubs(
+                session, as_of=date(2025, 11, 30), period_start=date(2021, 1, 1),
+                older_age=60, depth=depth,
+            )  # fmt: skip
+        rollup = count_up((r.facts, r.commune_code) for r in records)
+        return rollup, [r.facts.months_required for r in records]
+
+    full, full_months = await count(Depth.ALL)
+    assert (full.clubs, full.new_clubs, full.members, full.new_members) == (2, 1, 9, 5)
+    assert all(len(months) > 0 for months in full_months)
+    for depth in (Depth.MEMBERSHIP, Depth.PLACES):
+        shallow, months = await count(depth)
+        assert months == [frozenset(), frozenset()]
+        if depth is Depth.MEMBERSHIP:
+            assert shallow == full
+        else:
+            assert (shallow.clubs, shallow.new_clubs, shallow.communes_with_club) == (
+                full.clubs, full.new_clubs, full.communes_with_club,
+            )  # fmt: skip

@@ -142,8 +142,12 @@ async def computed_clubs(
             new_older_women=tally.new_older_women,
             founded_in_period=club.founded_on >= period_start,
             board_complete=boards.get(club_id, False),
-            months_required=months_required(
-                club.founded_on, club.dissolved_on, period_start, as_of
+            # Only with the meetings: a plan's window of years would build a
+            # set of sixty months per club for nothing.
+            months_required=(
+                months_required(club.founded_on, club.dissolved_on, period_start, as_of)
+                if depth >= Depth.ALL
+                else frozenset()
             ),
             months_met=met.months,
             meetings=met.held,

@@ -74,12 +74,15 @@ async def _measure(
 ) -> Measurement:
     on, window_start = key
     whole = territory.province is None
-    cache = warm_cache(session, on, window_start, whole=whole)
+    # Today's records, or a date a reader keeps warm already; else a national
+    # plan's window or baseline date (31/12/2020, 31/07/2025) is kept apart,
+    # at the depth its targets need: it must not push out the dates people
+    # read, nor read a whole past date where the clubs' places are enough.
+    cache = warm_cache(session, on, window_start, whole=False)
     if cache is None and whole:
         cache = warm_window(session, on, window_start, depth)
     if cache is not None:
-        # The warm records the pages read already (a date over its twelve
-        # months), or the window's own, patched per batch like them.
+        # Patched per batch, like the pages' own.
         cached = await cache.club_records(session, on, window_start, plan.older_age)
         records = list(cached.values())
     else:

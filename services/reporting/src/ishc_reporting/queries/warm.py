@@ -218,7 +218,9 @@ def roll_up_groups(
 
 
 PAST_DATES_KEPT = 4  # per process: each holds every active club's records
-WINDOWS_KEPT = 4  # per process: the plans' windows of the nation, each every club's records
+# Per process: the national plans' windows and baseline dates, each every club's
+# records. The two national plans read five on a page of today (ADR 0008).
+WINDOWS_KEPT = 6
 CLUBS_KEPT = 4_096  # per process: one club's record as of one date, with one older age
 
 
@@ -301,11 +303,14 @@ def warm_window(
     """The cache of a national plan's window (a target measured from its start
     to `on`), kept like a date: a batch recomputes only the clubs it touched,
     where the plans' measurements read every club of the nation again. The
-    windows last measured are kept; none is kept for a read of many past dates."""
+    windows last measured are kept; none is kept for a read of many past dates.
+    A window kept at a greater depth serves a lesser one: its records hold
+    the places and members too."""
     if on > today() or _NOT_KEPT.get():
         return None
     windows = _caches_of(session).windows
-    key = (on, window_start, depth)
+    deeper = [k for k in windows if k[:2] == (on, window_start) and k[2] >= depth]
+    key = max(deeper, key=lambda k: k[2]) if deeper else (on, window_start, depth)
     return _keep_last(windows, key, windows.get(key) or DateCache(depth=depth), WINDOWS_KEPT)
 
 
