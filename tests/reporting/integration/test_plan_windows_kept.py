@@ -175,3 +175,43 @@ async def test_a_shallow_read_counts_what_a_full_read_counts(
             assert (shallow.clubs, shallow.new_clubs, shallow.communes_with_club) == (
                 full.clubs, full.new_clubs, full.communes_with_club,
             )  # fmt: skip
+
+
+async def test_a_page_with_both_national_plans_keeps_all_it_reads(
+    reporting_db: Database, registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On 30/11/2025 both national plans are in force: their windows and
+    baseline dates all stay kept, so the page read again after the
+    measurements are dropped reads no club set of the nation again."""
+    async with reporting_db.sessions() as session:
+        for path in sorted(PLAN.parent.glob("national-*.toml")):
+            body = json.loads(json.dumps(tomllib.loads(path.read_text()), default=str))
+            await plan_service.put_plan(session, NATIONAL, PlanDoc.model_validate(body))
+    club = registry.club("29623", date(2021, 2, 1))
+    registry.members(club, "86", 3, joined_on=date(2025, 3, 1), birth_year=1950)
+    await feeder(reporting_db).apply_log(registry.log)
+    month_end = date(2025, 11, 30)
+    warm.forget_warm_caches()
+    forget_measurements()
+    q = service.make_query(month_end, Boundary.CURRENT, None, None)
+
+    async def page() -> dict[str, Any]:
+        async with reporting_db.sessions() as session:
+            return await service.national(session, NATIONAL, q)
+
+    first = await page()
+    windows = warm._CACHES[str(reporting_db.engine.url)].windows
+    assert len(first["plans"]) == 2
+    assert 4 <= len(windows) <= warm.WINDOWS_KEPT
+    whole_reads = []
+    load = warm.active_clubs
+
+    async def counting(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("club_ids") is None:
+            whole_reads.append(kwargs.get("as_of"))
+        return await load(*args, **kwargs)
+
+    monkeypatch.setattr(warm, "active_clubs", counting)
+    forget_measurements()
+    assert await page() == first
+    assert whole_reads == []

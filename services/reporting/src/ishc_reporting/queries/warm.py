@@ -219,7 +219,8 @@ def roll_up_groups(
 
 PAST_DATES_KEPT = 4  # per process: each holds every active club's records
 # Per process: the national plans' windows and baseline dates, each every club's
-# records. The two national plans read five on a page of today (ADR 0008).
+# records. A page of a date in 2025, when both national plans are in force,
+# reads up to five (ADR 0008).
 WINDOWS_KEPT = 6
 CLUBS_KEPT = 4_096  # per process: one club's record as of one date, with one older age
 
