@@ -215,3 +215,24 @@ async def test_a_page_with_both_national_plans_keeps_all_it_reads(
     forget_measurements()
     assert await page() == first
     assert whole_reads == []
+
+
+async def test_forgetting_past_dates_keeps_todays_records(
+    reporting_db: Database, registry: Registry
+) -> None:
+    club = registry.club("29623", date(2025, 2, 1))
+    registry.members(club, "86", 2, joined_on=date(2025, 3, 1))
+    await feeder(reporting_db).apply_log(registry.log)
+    warm.forget_warm_caches()
+    async with reporting_db.sessions() as session:
+        for as_of in (None, date(2025, 11, 30)):
+            q = service.make_query(as_of, Boundary.CURRENT, None, None)
+            await service.national(session, NATIONAL, q)
+        warm.warm_window(session, today(), date(2025, 1, 1), Depth.PLACES)
+    caches = warm._CACHES[str(reporting_db.engine.url)]
+    assert caches.today.records and caches.past and caches.windows
+
+    warm.forget_past_dates()
+
+    assert caches.today.records
+    assert not caches.past and not caches.windows and not caches.clubs

@@ -348,5 +348,15 @@ async def _one_club(
 
 
 def forget_warm_caches() -> None:
-    """Drop every kept date (the benchmark's first-read cases)."""
+    """Drop every kept date, today's too."""
     _CACHES.clear()
+
+
+def forget_past_dates() -> None:
+    """Drop the past dates, the plans' windows and the clubs kept, and keep
+    today's records: a past date's first read in service, where today's stay
+    warm (the benchmark's first-read cases)."""
+    for caches in _CACHES.values():
+        caches.past.clear()
+        caches.windows.clear()
+        caches.clubs.clear()
