@@ -39,6 +39,21 @@ async def national_plans(db: Database) -> list[dict[str, Any]]:
     return plans
 
 
+def count_whole_reads(monkeypatch: pytest.MonkeyPatch) -> list[date]:
+    """From now on, the dates of every read of all the nation's clubs (not of
+    the clubs a batch touched) by the kept dates and windows."""
+    whole_reads: list[date] = []
+    load = warm.active_clubs
+
+    async def counting(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("club_ids") is None:
+            whole_reads.append(kwargs["as_of"])
+        return await load(*args, **kwargs)
+
+    monkeypatch.setattr(warm, "active_clubs", counting)
+    return whole_reads
+
+
 async def test_a_national_plans_window_is_patched_per_batch_and_equals_a_cold_read(
     reporting_db: Database, registry: Registry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -59,15 +74,8 @@ async def test_a_national_plans_window_is_patched_per_batch_and_equals_a_cold_re
     assert (today(), date(2025, 1, 1), Depth.MEMBERSHIP) in windows
 
     # Whole reads of the nation from here on would mean the window was not kept.
-    whole_reads = []
     load = warm.active_clubs
-
-    async def counting(*args: Any, **kwargs: Any) -> Any:
-        if kwargs.get("club_ids") is None:
-            whole_reads.append(kwargs.get("period_start"))
-        return await load(*args, **kwargs)
-
-    monkeypatch.setattr(warm, "active_clubs", counting)
+    whole_reads = count_whole_reads(monkeypatch)
     registry.log.clear()
     other = registry.club("29623", date(2026, 11, 1))
     registry.members(other, "86", 2, joined_on=date(2026, 11, 20), birth_year=1955)
@@ -203,15 +211,7 @@ async def test_a_page_with_both_national_plans_keeps_all_it_reads(
     windows = warm._CACHES[str(reporting_db.engine.url)].windows
     assert len(first["plans"]) == 2
     assert 4 <= len(windows) <= warm.WINDOWS_KEPT
-    whole_reads = []
-    load = warm.active_clubs
-
-    async def counting(*args: Any, **kwargs: Any) -> Any:
-        if kwargs.get("club_ids") is None:
-            whole_reads.append(kwargs.get("as_of"))
-        return await load(*args, **kwargs)
-
-    monkeypatch.setattr(warm, "active_clubs", counting)
+    whole_reads = count_whole_reads(monkeypatch)
     forget_measurements()
     assert await page() == first
     assert whole_reads == []
