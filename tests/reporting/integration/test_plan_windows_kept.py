@@ -17,6 +17,7 @@ import pytest
 
 from ishc_platform.admin_units import Boundary
 from ishc_platform.clock import today
+from ishc_platform.consumer import InboxConsumer
 from ishc_platform.db import Database
 from ishc_reporting.domain.indicators import Rollup, count_up
 from ishc_reporting.domain.plans import PlanDoc
@@ -39,6 +40,23 @@ async def national_plans(db: Database) -> list[dict[str, Any]]:
     return plans
 
 
+async def put_plans(db: Database, *paths: Path) -> None:
+    async with db.sessions() as session:
+        for path in paths:
+            body = json.loads(json.dumps(tomllib.loads(path.read_text()), default=str))
+            await plan_service.put_plan(session, NATIONAL, PlanDoc.model_validate(body))
+
+
+async def one_club_under_the_plan(db: Database, registry: Registry) -> tuple[str, InboxConsumer]:
+    """1648/QĐ-TTg stored, and a club of 2025 with three older members applied."""
+    await put_plans(db, PLAN)
+    club = registry.club("29623", date(2025, 2, 1))
+    registry.members(club, "86", 3, joined_on=date(2025, 3, 1), birth_year=1950)
+    consumer = feeder(db)
+    await consumer.apply_log(registry.log)
+    return club, consumer
+
+
 def count_whole_reads(monkeypatch: pytest.MonkeyPatch) -> list[date]:
     """From now on, the dates of every read of all the nation's clubs (not of
     the clubs a batch touched) by the kept dates and windows."""
@@ -57,15 +75,7 @@ def count_whole_reads(monkeypatch: pytest.MonkeyPatch) -> list[date]:
 async def test_a_national_plans_window_is_patched_per_batch_and_equals_a_cold_read(
     reporting_db: Database, registry: Registry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    doc = PlanDoc.model_validate(
-        json.loads(json.dumps(tomllib.loads(PLAN.read_text()), default=str))
-    )
-    async with reporting_db.sessions() as session:
-        await plan_service.put_plan(session, NATIONAL, doc)
-    club = registry.club("29623", date(2025, 2, 1))
-    registry.members(club, "86", 3, joined_on=date(2025, 3, 1), birth_year=1950)
-    consumer = feeder(reporting_db)
-    await consumer.apply_log(registry.log)
+    club, consumer = await one_club_under_the_plan(reporting_db, registry)
     warm.forget_warm_caches()
     forget_measurements()
 
@@ -111,14 +121,7 @@ async def test_a_plans_baseline_date_is_kept_apart_at_its_depth(
     """1648/QĐ-TTg's baseline, 31/07/2025, needs only where the clubs were: it
     is kept with the windows at that depth, and takes no place among the past
     dates people read (four per process)."""
-    doc = PlanDoc.model_validate(
-        json.loads(json.dumps(tomllib.loads(PLAN.read_text()), default=str))
-    )
-    async with reporting_db.sessions() as session:
-        await plan_service.put_plan(session, NATIONAL, doc)
-    club = registry.club("29623", date(2025, 2, 1))
-    registry.members(club, "86", 3, joined_on=date(2025, 3, 1), birth_year=1950)
-    await feeder(reporting_db).apply_log(registry.log)
+    await one_club_under_the_plan(reporting_db, registry)
     warm.forget_warm_caches()
     forget_measurements()
 
@@ -191,10 +194,7 @@ async def test_a_page_with_both_national_plans_keeps_all_it_reads(
     """On 30/11/2025 both national plans are in force: their windows and
     baseline dates all stay kept, so the page read again after the
     measurements are dropped reads no club set of the nation again."""
-    async with reporting_db.sessions() as session:
-        for path in sorted(PLAN.parent.glob("national-*.toml")):
-            body = json.loads(json.dumps(tomllib.loads(path.read_text()), default=str))
-            await plan_service.put_plan(session, NATIONAL, PlanDoc.model_validate(body))
+    await put_plans(reporting_db, *sorted(PLAN.parent.glob("national-*.toml")))
     club = registry.club("29623", date(2021, 2, 1))
     registry.members(club, "86", 3, joined_on=date(2025, 3, 1), birth_year=1950)
     await feeder(reporting_db).apply_log(registry.log)
