@@ -7,10 +7,10 @@
   (20,000 clubs, 1.2 million members, a year of meetings and activities) on
   PostgreSQL: today on the current map (target p95 < 100 ms), a year ago and
   the month end before it (its snapshot built first, ADR 0008, with those of
-  the month ends the plans read then, as the job has built them in service), each kept warm
-  after one read and on a first read (the process's past dates, plans'
-  windows and measurements dropped before each request; today's records stay
-  warm, as in service), and the legacy map; then the national figures
+  the month ends the plans read then, as the job has built them in service),
+  each kept warm after one read and on a first read (the process's past
+  dates, plans' windows and measurements dropped before each request; today's
+  records stay warm, as in service), and the legacy map; then the national figures
   (`GET /v1/indicators/national`) with the committed plans loaded, which
   measure each national plan in force over its own windows (1648/QĐ-TTg today;
   1336 and 1648 a year ago); the baseline is one raw `GROUP BY club_id` over
