@@ -106,7 +106,7 @@ class InboxConsumer:
         # Applied, not yet acknowledged: sent with the next read, in its round trip.
         # Lost with the process, they are delivered again and the inbox skips them.
         self._applied: list[str] = []
-        self._read_ahead: asyncio.Future[list[Entry]] | None = None
+        self._read_ahead: asyncio.Future[_Batch] | None = None
 
     # -- the loop -------------------------------------------------------------
 
@@ -157,15 +157,16 @@ class InboxConsumer:
             self._last_claim = time.monotonic()
         if self._read_ahead is not None:
             read, self._read_ahead = self._read_ahead, None
-            entries = await read
+            batch = await read
         else:
-            entries = await self._read(self.block_ms if block_ms is None else block_ms)
-        if len(entries) == self.batch_size:
-            # More are waiting: the next batch comes over from Redis while this
-            # one is applied (it is applied only after this one commits).
-            self._read_ahead = asyncio.ensure_future(self._read(None))
-        await self.process(entries)
-        handled += len(entries)
+            batch = _parse(await self._read(self.block_ms if block_ms is None else block_ms))
+        if batch.size == self.batch_size:
+            # More are waiting: the next batch comes over from Redis, and is
+            # parsed, while this one waits on the database (it is applied only
+            # after this one commits).
+            self._read_ahead = asyncio.ensure_future(self._read_and_parse())
+        await self._process(batch)
+        handled += batch.size
         if time.monotonic() - self._last_gauges >= 5:
             await self.update_gauges()
         return handled
@@ -184,6 +185,9 @@ class InboxConsumer:
         del self._applied[: len(acknowledged)]
         response: list[tuple[bytes, list[Entry]]] = replies[-1] or []
         return [entry for _stream, entries in response for entry in entries]
+
+    async def _read_and_parse(self) -> _Batch:
+        return _parse(await self._read(None))
 
     async def claim_idle(self) -> int:
         """Take over entries idle longer than `claim_idle_ms` (a dead or failing
@@ -273,16 +277,13 @@ class InboxConsumer:
 
     async def process(self, entries: Sequence[tuple[Any, dict[bytes, bytes]]]) -> None:
         """Apply a batch read from the stream and acknowledge what was applied."""
-        if not entries:
-            return
-        events: list[tuple[str, Event[BaseModel]]] = []
-        for raw_id, fields in entries:
-            entry_id = _text(raw_id)
-            try:
-                events.append((entry_id, parse_event(decode_entry(fields))))
-            except (ContractError, KeyError) as exc:
-                # A contract breach cannot heal by retrying: dead-letter at once.
-                await self.dead_letter(entry_id, fields, f"contract: {exc}", 1)
+        await self._process(_parse(entries))
+
+    async def _process(self, batch: _Batch) -> None:
+        for entry_id, fields, breach in batch.breaches:
+            # A contract breach cannot heal by retrying: dead-letter at once.
+            await self.dead_letter(entry_id, fields, f"contract: {breach}", 1)
+        events = batch.events
         if not events:
             return
         try:
@@ -301,7 +302,7 @@ class InboxConsumer:
         applied and not yet acknowledged (the loop sends that with its next read)."""
         if self._read_ahead is not None:
             read, self._read_ahead = self._read_ahead, None
-            await self.process(await read)
+            await self._process(await read)
         if self._applied:
             await self.redis.xack(self.stream, self.group, *self._applied)
             self._applied.clear()
@@ -470,6 +471,30 @@ class InboxConsumer:
                 if lag is not None:
                     metrics.CONSUMER_LAG.labels(self.group, self.stream).set(lag)
         metrics.DEAD_LETTERS.labels(self.stream).set(await self.redis.xlen(dlq_name(self.stream)))
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """Entries read together: the events parsed, and those that break their
+    contract (entry id, fields, what is wrong)."""
+
+    size: int
+    events: list[tuple[str, Event[BaseModel]]]
+    breaches: list[tuple[str, dict[bytes, bytes], Exception]]
+
+
+def _parse(entries: Sequence[tuple[Any, dict[bytes, bytes]]]) -> _Batch:
+    """Parse entries without I/O, so a batch read ahead is parsed while the
+    one before it waits on the database."""
+    events: list[tuple[str, Event[BaseModel]]] = []
+    breaches: list[tuple[str, dict[bytes, bytes], Exception]] = []
+    for raw_id, fields in entries:
+        entry_id = _text(raw_id)
+        try:
+            events.append((entry_id, parse_event(decode_entry(fields))))
+        except (ContractError, KeyError) as exc:
+            breaches.append((entry_id, fields, exc))
+    return _Batch(len(entries), events, breaches)
 
 
 _RECORD_NEW_POSTGRES = text(
