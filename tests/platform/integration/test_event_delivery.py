@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.exc import OperationalError
 
 from ishc_platform.db import Database
@@ -358,6 +359,46 @@ async def test_two_relays_publish_each_event_once_in_order(
     assert numbers == list(range(200))
     await broker1.stop()
     await broker2.stop()
+
+
+async def test_a_relay_publishes_full_batches_in_one_transaction_and_a_failure_resends_them(
+    fresh_postgres: str, redis_url: str, redis_client: Redis, stream_name: str
+) -> None:
+    await asyncio.to_thread(prepare_database, fresh_postgres)
+    db = Database(fresh_postgres)
+    await write_widgets(db, range(50))
+    relay, broker = await make_relay(db, redis_url, stream_name)
+    relay.batch_size = 20  # three batches, which one transaction publishes
+    publish_many = relay.publisher.publish_many
+    calls = 0
+
+    async def second_publish_fails(envelopes: list[str]) -> list[str]:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise RedisConnectionError("Redis went away")
+        return await publish_many(envelopes)
+
+    relay.publisher.publish_many = second_publish_fails  # type: ignore[method-assign,assignment]
+    with pytest.raises(RedisConnectionError):
+        await relay.publish_batch()
+    async with db.sessions() as session:
+        assert await read_log(session, after=None, limit=100) == ([], False)  # marks undone
+    assert await redis_client.xlen(stream_name) == 20  # the first batch was sent
+
+    assert await relay.publish_batch() == 50  # all three, one transaction
+    assert await relay.publish_batch() == 0
+    async with db.sessions() as session:
+        logged, more = await read_log(session, after=None, limit=100)
+    assert [e["data"]["n"] for e in logged] == list(range(50)) and not more
+    assert await redis_client.xlen(stream_name) == 70  # the first batch twice
+    projection = Database(fresh_postgres)
+    consumer = make_consumer(projection, redis_client, stream_name)
+    await drain(consumer)
+    assert await effects(projection) == {f"w-{n}": 1 for n in range(50)}
+    await projection.dispose()
+    await db.dispose()
+    await broker.stop()
 
 
 async def _count(db: Database) -> int:

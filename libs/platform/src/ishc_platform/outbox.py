@@ -171,7 +171,9 @@ class OutboxRelay:
     it blocks no writer); in one process an asyncio lock serialises relays of
     the same database, and on SQLite (one process) no write lock is held while
     publishing, so writers never wait on Redis. A crash between publishing and
-    marking re-sends the batch; consumers absorb the duplicates by event id.
+    marking re-sends what the transaction had published (on PostgreSQL, up to
+    `batches_per_transaction` batches); consumers absorb the duplicates by
+    event id.
     """
 
     def __init__(
@@ -181,6 +183,7 @@ class OutboxRelay:
         *,
         service: str,
         batch_size: int = 500,
+        batches_per_transaction: int = 4,
         poll_seconds: float = 1.0,
         retention_seconds: float = 7 * 86400,
         trim_interval_seconds: float = 60.0,
@@ -189,6 +192,7 @@ class OutboxRelay:
         self.publisher = publisher
         self.service = service
         self.batch_size = batch_size
+        self.batches_per_transaction = batches_per_transaction
         self.poll_seconds = poll_seconds
         self.retention_seconds = retention_seconds
         self.trim_interval_seconds = trim_interval_seconds
@@ -205,8 +209,8 @@ class OutboxRelay:
         backoff = 0.1
         while True:
             try:
-                while await self.publish_batch() == self.batch_size:
-                    pass
+                while await self.publish_batch() >= self.batch_size:
+                    pass  # a full batch: more may be waiting
                 await self._housekeeping()
                 backoff = 0.1
             except asyncio.CancelledError:
@@ -222,7 +226,9 @@ class OutboxRelay:
             self._wake.clear()
 
     async def publish_batch(self) -> int:
-        """Publish one batch of unsent events; return how many were published."""
+        """Publish unsent events, one batch (on PostgreSQL, while batches come
+        full, up to `batches_per_transaction` of them); return how many were
+        published."""
         async with self.db.relay_lock:
             if self.db.is_sqlite:
                 published = await self._publish_sqlite()
@@ -237,21 +243,42 @@ class OutboxRelay:
             lock = text("SELECT pg_try_advisory_xact_lock(:k)")
             if not await session.scalar(lock, {"k": self._lock_key}):
                 return 0
+            published = 0
             rows = await self._unpublished(session)
-            if rows:
+            for batch in range(1, self.batches_per_transaction + 1):
+                if not rows:
+                    break
                 # Marking needs nothing from Redis's reply, so PostgreSQL marks
-                # while Redis adds. A failed publish rolls the marks back once
-                # both calls have ended: a statement cancelled mid-flight can
-                # leave the connection unable to roll back.
+                # this batch, and reads the next, while Redis adds this one. A
+                # failed publish rolls the transaction's marks back once both
+                # calls have ended (a statement cancelled mid-flight can leave
+                # the connection unable to roll back); what was sent is sent
+                # again, which consumers absorb.
                 outcomes = await asyncio.gather(
                     self.publisher.publish_many([envelope for _, envelope in rows]),
-                    self._mark_published(session, [row_id for row_id, _ in rows]),
+                    self._mark_and_read_next(
+                        session, rows, read_next=batch < self.batches_per_transaction
+                    ),
                     return_exceptions=True,
                 )
                 for outcome in outcomes:
                     if isinstance(outcome, BaseException):
                         raise outcome
-        return len(rows)
+                published += len(rows)
+                following = outcomes[1]
+                assert not isinstance(following, BaseException)
+                rows = following
+        return published
+
+    async def _mark_and_read_next(
+        self, session: AsyncSession, rows: Sequence[tuple[int, str]], *, read_next: bool
+    ) -> Sequence[tuple[int, str]]:
+        """Mark `rows` published and, if they filled a batch and `read_next`,
+        read the next batch (none otherwise: the transaction ends)."""
+        await self._mark_published(session, [row_id for row_id, _ in rows])
+        if not read_next or len(rows) < self.batch_size:
+            return []
+        return await self._unpublished(session)
 
     async def _publish_sqlite(self) -> int:
         # A write transaction would hold SQLite's only write lock across the
