@@ -356,11 +356,13 @@ class InboxConsumer:
         # One statement records the batch and says which ids were new: cheaper
         # than a look-up plus an insert, and a concurrent consumer inserting the
         # same id makes this one wait and skip it rather than fail the batch.
-        ids: list[str] | str = list(unique)
         if self.db.is_sqlite:
-            statement, ids = _RECORD_NEW_SQLITE, json.dumps(ids)
+            statement, ids = _RECORD_NEW_SQLITE, json.dumps(list(unique))
         else:
-            statement = _RECORD_NEW_POSTGRES
+            # One text of ids, split by PostgreSQL: psycopg dumps a list
+            # parameter element by element in Python (9% of a consumer's CPU).
+            # Event ids are UUIDs, so a comma never occurs in one.
+            statement, ids = _RECORD_NEW_POSTGRES, ",".join(unique)
         params = {"consumer": self.inbox_key, "ids": ids, "now": utcnow()}
         result = await session.exec(statement, params=params)  # type: ignore[call-overload]
         new_ids = set(result.scalars())
@@ -499,7 +501,7 @@ def _parse(entries: Sequence[tuple[Any, dict[bytes, bytes]]]) -> _Batch:
 
 _RECORD_NEW_POSTGRES = text(
     "INSERT INTO inbox (consumer, event_id, applied_at)"
-    " SELECT :consumer, id, :now FROM unnest(CAST(:ids AS varchar[])) AS batch(id)"
+    " SELECT :consumer, id, :now FROM unnest(string_to_array(:ids, ',')) AS batch(id)"
     " ON CONFLICT DO NOTHING RETURNING event_id"
 ).bindparams(bindparam("now", type_=DateTime(timezone=True)))
 _RECORD_NEW_SQLITE = text(

@@ -308,7 +308,9 @@ class OutboxRelay:
             params: dict[str, Any] = {"ids": json.dumps(list(row_ids))}
             statement = _MARK_PUBLISHED_SQLITE
         else:
-            params = {"ids": list(row_ids)}
+            # One text, split by PostgreSQL: psycopg dumps a list parameter
+            # element by element in Python.
+            params = {"ids": ",".join(map(str, row_ids))}
             statement = _MARK_PUBLISHED_POSTGRES
         params["now"] = utcnow()
         await session.exec(statement, params=params)  # type: ignore[call-overload]
@@ -344,7 +346,7 @@ class OutboxRelay:
 # (the advisory lock on PostgreSQL, the relay lock and the write lock on SQLite).
 _MARK_PUBLISHED_POSTGRES = text(
     "UPDATE outbox SET position = last.position + batch.n, published_at = :now"
-    " FROM unnest(CAST(:ids AS bigint[])) WITH ORDINALITY AS batch(id, n),"
+    " FROM unnest(CAST(string_to_array(:ids, ',') AS bigint[])) WITH ORDINALITY AS batch(id, n),"
     " (SELECT coalesce(max(position), 0) AS position FROM outbox) AS last"
     " WHERE outbox.id = batch.id"
 ).bindparams(bindparam("now", type_=DateTime(timezone=True)))
