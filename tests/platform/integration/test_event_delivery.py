@@ -8,20 +8,24 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.exc import OperationalError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ishc_contracts import Event
 from ishc_platform.db import Database
 from ishc_platform.outbox import read_log
 from ishc_platform.streams import dlq_name, trim_stream
 from tests.helpers.services import redis_process
 from tests.helpers.widgets import (
     Poison,
+    apply_widgets,
     drain,
     effects,
     make_consumer,
@@ -154,6 +158,32 @@ async def test_a_batch_read_ahead_is_applied_and_acknowledged_on_stop(
     await broker.stop()
 
 
+async def test_a_backlog_is_applied_several_reads_to_a_transaction(
+    db: Database, projection_db: Database, redis_url: str, redis_client: Redis, stream_name: str
+) -> None:
+    """While reads come back full, the reads ahead (each one XREADGROUP of the
+    batch size) are applied together, up to `reads_per_transaction` of them;
+    the first read after a quiet spell is applied alone, without waiting."""
+    await write_widgets(db, range(23))
+    relay, broker = await make_relay(db, redis_url, stream_name)
+    await relay.publish_batch()
+    transactions: list[int] = []
+
+    async def handler(session: AsyncSession, events: Sequence[Event[BaseModel]]) -> None:
+        transactions.append(len(events))
+        await apply_widgets(session, events)
+
+    consumer = make_consumer(
+        projection_db, redis_client, stream_name, batch_size=3, reads_per_transaction=4,
+        handler=handler,
+    )  # fmt: skip
+    assert await drain(consumer) == 23
+    assert transactions == [3, 12, 8]  # 3 alone; then 4 full reads; then 2 full and 2
+    assert (await redis_client.xpending(stream_name, "reporting"))["pending"] == 0
+    assert await effects(projection_db) == {f"w-{n}": 1 for n in range(23)}
+    await broker.stop()
+
+
 async def test_consumer_killed_with_pending_entries_is_relieved(
     db: Database, projection_db: Database, redis_url: str, redis_client: Redis, stream_name: str
 ) -> None:
@@ -161,9 +191,12 @@ async def test_consumer_killed_with_pending_entries_is_relieved(
     relay, broker = await make_relay(db, redis_url, stream_name)
     await relay.publish_batch()
 
-    dead = make_consumer(projection_db, redis_client, stream_name, name="dead", batch_size=8)
+    dead = make_consumer(
+        projection_db, redis_client, stream_name, name="dead", batch_size=8,
+        reads_per_transaction=1,
+    )  # fmt: skip
     await dead.poll_once(block_ms=10)
-    await dead.acknowledge()  # applies the 8 read ahead too
+    await dead.acknowledge()  # applies the 8 read ahead too (one read ahead at a time)
     # It read 8 entries and died before applying or acknowledging them.
     await redis_client.xreadgroup("reporting", "dead", {stream_name: ">"}, count=8)
     assert (await redis_client.xpending(stream_name, "reporting"))["pending"] == 8
@@ -282,7 +315,9 @@ async def test_trimming_never_drops_an_unacknowledged_entry(
     await write_widgets(db, range(12))
     relay, broker = await make_relay(db, redis_url, stream_name)
     await relay.publish_batch()
-    consumer = make_consumer(projection_db, redis_client, stream_name, batch_size=4)
+    consumer = make_consumer(
+        projection_db, redis_client, stream_name, batch_size=4, reads_per_transaction=1
+    )
     await consumer.poll_once(block_ms=10)  # 4 applied, 4 read ahead
     await consumer.acknowledge()  # applies those too (the loop would in its next round)
     await redis_client.xreadgroup("reporting", "slow", {stream_name: ">"}, count=3)  # 3 pending

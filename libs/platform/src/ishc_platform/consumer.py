@@ -2,9 +2,10 @@
 
 Reads a stream with a consumer group in batches (redis-py directly: FastStream's
 stream subscriber neither re-reads pending entries, nor claims in batches, nor
-dead-letters). For each batch, in one database transaction, it records
-`(consumer, event id)` in the inbox, skips events already recorded, and lets the
-handler apply the rest; it acknowledges after the commit. If the batch fails, it
+dead-letters). For each batch (in a backlog, several reads together), in one
+database transaction, it records `(consumer, event id)` in the inbox, skips
+events already recorded, and lets the handler apply the rest; it acknowledges
+after the commit. If the batch fails, it
 retries event by event so one poison entry does not hold back the others; a
 failed entry stays pending, is claimed again after `claim_idle_ms` (by this or
 another consumer, which is also how a dead consumer's entries are relieved) and,
@@ -84,6 +85,7 @@ class InboxConsumer:
         handler: Handler,
         name: str | None = None,
         batch_size: int = 100,
+        reads_per_transaction: int = 4,
         block_ms: int = 1000,
         claim_idle_ms: int = 30_000,
         max_deliveries: int = 5,
@@ -95,6 +97,7 @@ class InboxConsumer:
         self.handler = handler
         self.name = name or default_consumer_name()
         self.batch_size = batch_size
+        self.reads_per_transaction = reads_per_transaction
         self.block_ms = block_ms
         self.claim_idle_ms = claim_idle_ms
         self.max_deliveries = max_deliveries
@@ -159,12 +162,12 @@ class InboxConsumer:
             read, self._read_ahead = self._read_ahead, None
             batch = await read
         else:
-            batch = _parse(await self._read(self.block_ms if block_ms is None else block_ms))
-        if batch.size == self.batch_size:
-            # More are waiting: the next batch comes over from Redis, and is
-            # parsed, while this one waits on the database (it is applied only
-            # after this one commits).
-            self._read_ahead = asyncio.ensure_future(self._read_and_parse())
+            batch = await self._read_parsed(self.block_ms if block_ms is None else block_ms)
+        if batch.full:
+            # More are waiting: the next entries come over from Redis, and are
+            # parsed, while these wait on the database (they are applied only
+            # after these commit).
+            self._read_ahead = asyncio.ensure_future(self._read_backlog())
         await self._process(batch)
         handled += batch.size
         if time.monotonic() - self._last_gauges >= 5:
@@ -186,8 +189,21 @@ class InboxConsumer:
         response: list[tuple[bytes, list[Entry]]] = replies[-1] or []
         return [entry for _stream, entries in response for entry in entries]
 
-    async def _read_and_parse(self) -> _Batch:
-        return _parse(await self._read(None))
+    async def _read_backlog(self) -> _Batch:
+        """Read ahead, without waiting: while reads come back full (a backlog),
+        up to `reads_per_transaction` of them, applied in one transaction, so a
+        backlog costs fewer transactions and statements. Each read is still one
+        XREADGROUP of `batch_size`."""
+        batch = await self._read_parsed(None)
+        for _read in range(1, self.reads_per_transaction):
+            if not batch.full:
+                break
+            batch = batch.followed_by(await self._read_parsed(None))
+        return batch
+
+    async def _read_parsed(self, block_ms: int | None) -> _Batch:
+        entries = await self._read(block_ms)
+        return _parse(entries, full=len(entries) == self.batch_size)
 
     async def claim_idle(self) -> int:
         """Take over entries idle longer than `claim_idle_ms` (a dead or failing
@@ -477,15 +493,25 @@ class InboxConsumer:
 
 @dataclass(frozen=True)
 class _Batch:
-    """Entries read together: the events parsed, and those that break their
+    """Entries read together: how many, whether the last read came back full
+    (more may be waiting), the events parsed, and those that break their
     contract (entry id, fields, what is wrong)."""
 
     size: int
+    full: bool
     events: list[tuple[str, Event[BaseModel]]]
     breaches: list[tuple[str, dict[bytes, bytes], Exception]]
 
+    def followed_by(self, later: _Batch) -> _Batch:
+        return _Batch(
+            self.size + later.size,
+            later.full,
+            self.events + later.events,
+            self.breaches + later.breaches,
+        )
 
-def _parse(entries: Sequence[tuple[Any, dict[bytes, bytes]]]) -> _Batch:
+
+def _parse(entries: Sequence[tuple[Any, dict[bytes, bytes]]], full: bool = False) -> _Batch:
     """Parse entries without I/O, so a batch read ahead is parsed while the
     one before it waits on the database."""
     events: list[tuple[str, Event[BaseModel]]] = []
@@ -496,7 +522,7 @@ def _parse(entries: Sequence[tuple[Any, dict[bytes, bytes]]]) -> _Batch:
             events.append((entry_id, parse_event(decode_entry(fields))))
         except (ContractError, KeyError) as exc:
             breaches.append((entry_id, fields, exc))
-    return _Batch(len(entries), events, breaches)
+    return _Batch(len(entries), full, events, breaches)
 
 
 _RECORD_NEW_POSTGRES = text(
