@@ -18,6 +18,7 @@ from sqlalchemy import DateTime, bindparam, event, func, insert, text, update
 from sqlalchemy.orm import Session
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from ishc_contracts import Envelope, new_event_id, parse_event, payload_model, type_of
 from ishc_platform import metrics
@@ -240,8 +241,7 @@ class OutboxRelay:
     async def _publish_postgres(self) -> int:
         # The advisory lock blocks only other relays, never the service's writers.
         async with self.db.sessions() as session, session.begin():
-            lock = text("SELECT pg_try_advisory_xact_lock(:k)")
-            if not await session.scalar(lock, {"k": self._lock_key}):
+            if not await session.scalar(_ELECT_RELAY_POSTGRES, {"k": self._lock_key}):
                 return 0
             published = 0
             rows = await self._unpublished(session)
@@ -292,14 +292,18 @@ class OutboxRelay:
             await self._mark_published(session, [row_id for row_id, _ in rows])
         return len(rows)
 
-    async def _unpublished(self, session: AsyncSession) -> Sequence[tuple[int, str]]:
-        result = await session.exec(
+    def unpublished_query(self) -> Select[Any, str]:
+        """The next batch to publish, oldest first."""
+        return (
             select(OutboxEvent.id, OutboxEvent.envelope)
             .where(OutboxEvent.position.is_(None))  # type: ignore[union-attr]
             .order_by(OutboxEvent.id)  # type: ignore[arg-type]
             .limit(self.batch_size)
         )
-        return [(int(row_id or 0), envelope) for row_id, envelope in result.all()]
+
+    async def _unpublished(self, session: AsyncSession) -> Sequence[tuple[int, str]]:
+        result = await session.exec(self.unpublished_query())
+        return [(int(row_id), envelope) for row_id, envelope in result.all()]
 
     async def _mark_published(self, session: AsyncSession, row_ids: Sequence[int]) -> None:
         """Give the rows the next log positions, in order, in one statement that
@@ -341,6 +345,19 @@ class OutboxRelay:
         self._last_trim = time.monotonic()
         await trim_stream(self.publisher.redis, self.publisher.stream, self.retention_seconds)
 
+
+# Elected, the relay also plans its reads by the index, for this transaction
+# only, in the same round trip. Right after a burst of writes the table's
+# statistics still say almost no row is unpublished, and PostgreSQL then reads
+# every unpublished row to sort them (bitmap scan) for each batch, and scans the
+# whole outbox to join a batch's ids (hash join): both grow with the backlog,
+# where the indexes read only the batch's rows.
+_ELECT_RELAY_POSTGRES = text(
+    "SELECT pg_try_advisory_xact_lock(:k),"
+    " set_config('enable_bitmapscan', 'off', true),"
+    " set_config('enable_hashjoin', 'off', true),"
+    " set_config('enable_mergejoin', 'off', true)"
+)
 
 # The last position is read in the same statement: one relay marks at a time
 # (the advisory lock on PostgreSQL, the relay lock and the write lock on SQLite).
