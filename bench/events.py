@@ -9,6 +9,10 @@
   loop), the relay in the writer's process and the consumer in another, as the
   services run; commit to consumer commit. Target: p99 < 50 ms.
 
+Before each timed phase, the baselines' too, what the benchmark has built is
+frozen out of the garbage collector's full collections, as a service freezes
+what its startup loaded (`bench.common.freeze_setup`).
+
     uv run python -m bench.events --count 20000 --database both
 """
 
@@ -27,7 +31,7 @@ from typing import Annotated, Any
 import typer
 from redis.asyncio import Redis
 
-from bench.common import REDIS, drop, new_database, raw_read_rate
+from bench.common import REDIS, drop, freeze_setup, new_database, raw_read_rate
 from ishc_platform.consumer import InboxConsumer
 from ishc_platform.db import Database
 from ishc_platform.outbox import install_commit_hook, record_event
@@ -67,6 +71,7 @@ async def bench_relay_and_consumer(url: str, count: int) -> dict[str, float]:
         relay, broker = await make_relay(db, REDIS, stream)
         relay.batch_size = 500
 
+        freeze_setup()
         started = time.perf_counter()
         while await relay.publish_batch():
             pass
@@ -74,6 +79,7 @@ async def bench_relay_and_consumer(url: str, count: int) -> dict[str, float]:
 
         entries: Any = await redis.xrange(stream)
         bodies = [fields[b"__data__"] for _, fields in entries]
+        freeze_setup()
         started = time.perf_counter()
         for i in range(0, len(bodies), 500):
             async with redis.pipeline(transaction=False) as pipe:
@@ -82,6 +88,7 @@ async def bench_relay_and_consumer(url: str, count: int) -> dict[str, float]:
                 await pipe.execute()
         xadd_rate = count / (time.perf_counter() - started)
 
+        freeze_setup()
         raw_rate = await raw_read_rate(redis, stream, count)
 
         consumer = InboxConsumer(
@@ -94,6 +101,7 @@ async def bench_relay_and_consumer(url: str, count: int) -> dict[str, float]:
             block_ms=10,
             claim_idle_ms=600_000,
         )
+        freeze_setup()
         started = time.perf_counter()
         handled = 0
         while handled < count:
@@ -145,6 +153,7 @@ def consume_in_process(
             return result
 
         consumer.apply = timed_apply  # type: ignore[method-assign,unused-ignore]
+        freeze_setup()
         while len(applied) < total and time.monotonic() < deadline:
             await consumer.poll_once()
         await redis.aclose()
@@ -194,6 +203,7 @@ async def bench_latency(
 
     for n in range(warm_up):
         await write(-1 - n, timed=False)
+    freeze_setup()
     await asyncio.sleep(1)
     writes = []
     start = time.monotonic()

@@ -47,7 +47,7 @@ from redis.asyncio import Redis
 from rich.progress import Progress
 from sqlalchemy import insert, text
 
-from bench.common import REDIS, drop, new_database, raw_read_rate, rss_mib
+from bench.common import REDIS, drop, freeze_setup, new_database, raw_read_rate, rss_mib
 from ishc_contracts import Envelope, new_event_id
 from ishc_contracts import registry_events as re
 from ishc_platform import admin_units
@@ -135,6 +135,7 @@ async def bench_projection(url: str, count: int) -> dict[str, float]:
         bodies = member_envelopes(count, clubs=max(1, count // 60))
         for i in range(0, count, 500):
             await publisher.publish_many(bodies[i : i + 500])
+        freeze_setup()
         raw = await raw_read_rate(redis, stream, count)
         consumer = InboxConsumer(
             db,
@@ -145,6 +146,7 @@ async def bench_projection(url: str, count: int) -> dict[str, float]:
             batch_size=100,
             claim_idle_ms=600_000,
         )
+        freeze_setup()
         started = time.perf_counter()
         handled = 0
         while handled < count:
@@ -217,6 +219,7 @@ async def bench_projection_mixed(url: str, count: int) -> dict[str, Any]:
                 await publisher.publish_many(bodies[i : i + 500])
         raw_seconds = 0.0
         for stream, log in logs.items():
+            freeze_setup()
             raw_seconds += len(log) / await raw_read_rate(redis, prefix + stream, len(log))
         consumers = [
             InboxConsumer(
@@ -236,6 +239,7 @@ async def bench_projection_mixed(url: str, count: int) -> dict[str, Any]:
             while handled < events:
                 handled += await consumer.poll_once(block_ms=10)
 
+        freeze_setup()
         started = time.perf_counter()
         await asyncio.gather(
             *(drain(c, len(logs[c.stream.removeprefix(prefix)])) for c in consumers)
