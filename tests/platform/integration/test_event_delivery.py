@@ -4,6 +4,7 @@ nothing accepted is lost, nothing is applied twice."""
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ishc_contracts import Event
+from ishc_platform.broker import decode_entry
 from ishc_platform.db import Database
 from ishc_platform.outbox import read_log
 from ishc_platform.streams import dlq_name, trim_stream
@@ -394,6 +396,21 @@ async def test_two_relays_publish_each_event_once_in_order(
     assert numbers == list(range(200))
     await broker1.stop()
     await broker2.stop()
+
+
+async def test_a_relay_sends_a_backlog_several_batches_a_call_in_order(
+    db: Database, redis_url: str, redis_client: Redis, stream_name: str
+) -> None:
+    await write_widgets(db, range(90))
+    relay, broker = await make_relay(db, redis_url, stream_name)
+    relay.batch_size = 20  # four batches a call at most
+    assert [await relay.publish_batch() for _ in range(3)] == [80, 10, 0]
+    entries = await redis_client.xrange(stream_name)
+    assert [json.loads(decode_entry(f))["data"]["n"] for _, f in entries] == list(range(90))
+    async with db.sessions() as session:
+        logged, _ = await read_log(session, after=None, limit=100)
+    assert [e["data"]["n"] for e in logged] == list(range(90))
+    await broker.stop()
 
 
 async def test_a_relay_publishes_full_batches_in_one_transaction_and_a_failure_resends_them(
