@@ -5,11 +5,11 @@ stream subscriber neither re-reads pending entries, nor claims in batches, nor
 dead-letters). For each batch (in a backlog, several reads together), in one
 database transaction, it records `(consumer, event id)` in the inbox, skips
 events already recorded, and lets the handler apply the rest; it acknowledges
-after the commit. If the batch fails, it
-retries event by event so one poison entry does not hold back the others; a
-failed entry stays pending, is claimed again after `claim_idle_ms` (by this or
-another consumer, which is also how a dead consumer's entries are relieved) and,
-once delivered more than `max_deliveries` times, moves to `<stream>.dlq`.
+after the commit. If the batch fails, it retries event by event so one poison
+entry does not hold back the others; a failed entry stays pending, is claimed
+again after `claim_idle_ms` (by this or another consumer, which is also how a
+dead consumer's entries are relieved) and, once delivered more than
+`max_deliveries` times, moves to `<stream>.dlq`.
 """
 
 from __future__ import annotations
