@@ -6,7 +6,9 @@ purpose), so an event applied twice shows as two rows.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 
 from faststream.redis import RedisBroker
 from pydantic import BaseModel
@@ -49,6 +51,17 @@ def prepare_database(url: str) -> None:
     engine = make_sync_engine(url)
     WidgetTable.metadata.create_all(engine)
     engine.dispose()
+
+
+@asynccontextmanager
+async def widget_database(url: str) -> AsyncIterator[Database]:
+    """A prepared database (`prepare_database`), open for the block."""
+    await asyncio.to_thread(prepare_database, url)
+    database = Database(url)
+    try:
+        yield database
+    finally:
+        await database.dispose()
 
 
 class Poison:

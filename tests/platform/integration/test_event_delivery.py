@@ -33,6 +33,7 @@ from tests.helpers.widgets import (
     make_consumer,
     make_relay,
     prepare_database,
+    widget_database,
     write_widgets,
 )
 
@@ -42,20 +43,15 @@ ROOT = Path(__file__).resolve().parents[3]
 
 @pytest.fixture
 async def db(database_url: str):  # type: ignore[no-untyped-def]
-    await asyncio.to_thread(prepare_database, database_url)
-    database = Database(database_url)
-    yield database
-    await database.dispose()
+    async with widget_database(database_url) as database:
+        yield database
 
 
 @pytest.fixture
 async def projection_db(tmp_path: Path):  # type: ignore[no-untyped-def]
     """The consumer's own database (a different service owns it)."""
-    url = f"sqlite:///{tmp_path}/projection.db"
-    await asyncio.to_thread(prepare_database, url)
-    database = Database(url)
-    yield database
-    await database.dispose()
+    async with widget_database(f"sqlite:///{tmp_path}/projection.db") as database:
+        yield database
 
 
 def run_crashing_process(mode: str, db_url: str, redis_url: str, stream: str, count: int) -> None:
@@ -414,43 +410,42 @@ async def test_a_relay_sends_a_backlog_several_batches_a_call_in_order(
 
 
 async def test_a_relay_publishes_full_batches_in_one_transaction_and_a_failure_resends_them(
-    fresh_postgres: str, redis_url: str, redis_client: Redis, stream_name: str
+    fresh_postgres: str,
+    projection_db: Database,
+    redis_url: str,
+    redis_client: Redis,
+    stream_name: str,
 ) -> None:
-    await asyncio.to_thread(prepare_database, fresh_postgres)
-    db = Database(fresh_postgres)
-    await write_widgets(db, range(50))
-    relay, broker = await make_relay(db, redis_url, stream_name)
-    relay.batch_size = 20  # three batches, which one transaction publishes
-    publish_many = relay.publisher.publish_many
-    calls = 0
+    async with widget_database(fresh_postgres) as db:
+        await write_widgets(db, range(50))
+        relay, broker = await make_relay(db, redis_url, stream_name)
+        relay.batch_size = 20  # three batches, which one transaction publishes
+        publish_many = relay.publisher.publish_many
+        calls = 0
 
-    async def second_publish_fails(envelopes: list[str]) -> list[str]:
-        nonlocal calls
-        calls += 1
-        if calls == 2:
-            raise RedisConnectionError("Redis went away")
-        return await publish_many(envelopes)
+        async def second_publish_fails(envelopes: list[str]) -> list[str]:
+            nonlocal calls
+            calls += 1
+            if calls == 2:
+                raise RedisConnectionError("Redis went away")
+            return await publish_many(envelopes)
 
-    relay.publisher.publish_many = second_publish_fails  # type: ignore[method-assign,assignment]
-    with pytest.raises(RedisConnectionError):
-        await relay.publish_batch()
-    async with db.sessions() as session:
-        assert await read_log(session, after=None, limit=100) == ([], False)  # marks undone
-    assert await redis_client.xlen(stream_name) == 20  # the first batch was sent
+        relay.publisher.publish_many = second_publish_fails  # type: ignore[method-assign,assignment]
+        with pytest.raises(RedisConnectionError):
+            await relay.publish_batch()
+        async with db.sessions() as session:
+            assert await read_log(session, after=None, limit=100) == ([], False)  # marks undone
+        assert await redis_client.xlen(stream_name) == 20  # the first batch was sent
 
-    assert await relay.publish_batch() == 50  # all three, one transaction
-    assert await relay.publish_batch() == 0
-    async with db.sessions() as session:
-        logged, more = await read_log(session, after=None, limit=100)
-    assert [e["data"]["n"] for e in logged] == list(range(50)) and not more
-    assert await redis_client.xlen(stream_name) == 70  # the first batch twice
-    projection = Database(fresh_postgres)
-    consumer = make_consumer(projection, redis_client, stream_name)
-    await drain(consumer)
-    assert await effects(projection) == {f"w-{n}": 1 for n in range(50)}
-    await projection.dispose()
-    await db.dispose()
-    await broker.stop()
+        assert await relay.publish_batch() == 50  # all three, one transaction
+        assert await relay.publish_batch() == 0
+        async with db.sessions() as session:
+            logged, more = await read_log(session, after=None, limit=100)
+        assert [e["data"]["n"] for e in logged] == list(range(50)) and not more
+        assert await redis_client.xlen(stream_name) == 70  # the first batch twice
+        await drain(make_consumer(projection_db, redis_client, stream_name))
+        assert await effects(projection_db) == {f"w-{n}": 1 for n in range(50)}
+        await broker.stop()
 
 
 async def _count(db: Database) -> int:

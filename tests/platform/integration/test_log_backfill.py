@@ -32,6 +32,7 @@ from tests.helpers.widgets import (
     make_consumer,
     make_relay,
     prepare_database,
+    widget_database,
     write_widgets,
 )
 
@@ -57,10 +58,8 @@ async def source(tmp_path: Path) -> AsyncIterator[tuple[Database, httpx.ASGITran
 @pytest.fixture
 async def projection(database_url: str) -> AsyncIterator[Database]:
     """The consumer's database: SQLite and PostgreSQL."""
-    await asyncio.to_thread(prepare_database, database_url)
-    database = Database(database_url)
-    yield database
-    await database.dispose()
+    async with widget_database(database_url) as database:
+        yield database
 
 
 async def publish(source_db: Database, redis_url: str, stream: str, numbers: range) -> None:

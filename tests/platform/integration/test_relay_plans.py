@@ -6,7 +6,6 @@ larger it is."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -18,17 +17,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ishc_platform.clock import utcnow
 from ishc_platform.db import Database
 from ishc_platform.outbox import _ELECT_RELAY_POSTGRES, _MARK_PUBLISHED_POSTGRES
-from tests.helpers.widgets import make_relay, prepare_database, write_widgets
+from tests.helpers.widgets import make_relay, widget_database, write_widgets
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 async def db(fresh_postgres: str) -> AsyncIterator[Database]:
-    await asyncio.to_thread(prepare_database, fresh_postgres)
-    database = Database(fresh_postgres)
-    yield database
-    await database.dispose()
+    async with widget_database(fresh_postgres) as database:
+        yield database
 
 
 async def test_the_relay_reads_and_marks_a_backlog_by_its_indexes(
